@@ -1,0 +1,28 @@
+"""View guards for staff pages: a login, and a second factor unless turned off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from openhotline.accounts.models import User
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        assert isinstance(user, User)
+        if settings.OPENHOTLINE_REQUIRE_2FA and not user.is_second_factor_verified():
+            return redirect("accounts:totp_setup")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,158 @@
+"""Organisations, users, roles and API keys.
+
+One installation serves many organisations (ICCAM model). A hotline is a
+tenant: its reports are visible to its own members only. Users belong to
+organisations through memberships, each with one role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+class OrgKind(models.TextChoices):
+    HOTLINE = "hotline", "Hotline"
+    LEA = "lea", "Law enforcement"
+    INTERPOL = "interpol", "INTERPOL"
+    ISP = "isp", "Internet provider"
+    PARTNER = "partner", "Partner"
+
+
+class Role(models.TextChoices):
+    ANALYST = "analyst", "Analyst"
+    SENIOR_ANALYST = "senior_analyst", "Senior analyst"
+    ADMIN = "admin", "Hotline admin"
+    POLICE_OFFICER = "police_officer", "Police officer"
+    INTERPOL_OFFICER = "interpol_officer", "INTERPOL officer"
+    ISP_OPERATOR = "isp_operator", "ISP operator"
+    PARTNER = "partner", "Partner"
+    AUDITOR = "auditor", "Auditor"
+
+
+# Which roles make sense in which kind of organisation.
+ROLES_BY_KIND: dict[str, set[str]] = {
+    OrgKind.HOTLINE: {Role.ANALYST, Role.SENIOR_ANALYST, Role.ADMIN, Role.AUDITOR},
+    OrgKind.LEA: {Role.POLICE_OFFICER, Role.AUDITOR},
+    OrgKind.INTERPOL: {Role.INTERPOL_OFFICER, Role.AUDITOR},
+    OrgKind.ISP: {Role.ISP_OPERATOR},
+    OrgKind.PARTNER: {Role.PARTNER},
+}
+
+# Roles that may work a hotline's queue; senior analysts and admins included.
+ANALYST_ROLES: set[str] = {Role.ANALYST, Role.SENIOR_ANALYST, Role.ADMIN}
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=OrgKind.choices)
+    country = CountryField()
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_hotline(self) -> bool:
+        return self.kind == OrgKind.HOTLINE
+
+
+class User(AbstractUser):
+    """A person with an account. Public reporters have none."""
+
+    def has_confirmed_totp(self) -> bool:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        return TOTPDevice.objects.filter(user=self, confirmed=True).exists()
+
+    def is_second_factor_verified(self) -> bool:
+        """True once this session's login was confirmed with a TOTP code.
+
+        django-otp's middleware attaches ``is_verified`` to the request's user.
+        """
+        check = getattr(self, "is_verified", None)
+        return bool(check()) if callable(check) else False
+
+    def memberships_by_role(self) -> dict[str, list[Organisation]]:
+        result: dict[str, list[Organisation]] = {}
+        for membership in self.memberships.select_related("organisation"):
+            result.setdefault(membership.role, []).append(membership.organisation)
+        return result
+
+    def has_role(self, role: str, organisation: Organisation | None = None) -> bool:
+        query = self.memberships.filter(role=role)
+        if organisation is not None:
+            query = query.filter(organisation=organisation)
+        return query.exists()
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="unique_membership_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+API_KEY_PREFIX = "oh"
+
+
+def hash_api_secret(secret: str) -> str:
+    # API keys carry 256 random bits, so a fast hash is enough; a password
+    # hash would only slow every API request.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A key for the partner, feed and LEA APIs. Only its hash is stored."""
+
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=20, choices=ApiKeyScope.choices)
+    created_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """Return ``(full_key, prefix, secret_hash)``; the full key is shown once."""
+        prefix = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(32)
+        full_key = f"{API_KEY_PREFIX}_{prefix}_{secret}"
+        return full_key, prefix, hash_api_secret(full_key)
+
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def can_write(self) -> bool:
+        return self.scope == ApiKeyScope.READ_WRITE

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from openhotline.ops.health import readiness
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = readiness()
+    ready = all(check.ok for check in checks)
+    body = {
+        "ready": ready,
+        "checks": {c.name: {"ok": c.ok, "reason": c.reason} for c in checks},
+    }
+    if not ready:
+        body["reason"] = "; ".join(c.reason for c in checks if not c.ok)
+    return JsonResponse(body, status=200 if ready else 503)

@@ -1,0 +1,214 @@
+"""Settings for openhotline: one file, every knob from the environment.
+
+See docs/configuration.md for the list. SQLite in ``OPENHOTLINE_DATA`` is the
+default; ``DATABASE_URL`` selects PostgreSQL and ``CELERY_BROKER_URL`` a
+Redis or RabbitMQ broker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from openhotline.lib.envconfig import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+
+OPENHOTLINE_ENV = env_str("OPENHOTLINE_ENV", "development")
+if OPENHOTLINE_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"OPENHOTLINE_ENV: expected development or production, got {OPENHOTLINE_ENV!r}"
+    )
+PRODUCTION = OPENHOTLINE_ENV == "production"
+
+DATA_DIR = Path(env_str("OPENHOTLINE_DATA", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env_secret("OPENHOTLINE_SECRET_KEY", data_dir=DATA_DIR, generate=not PRODUCTION)
+DEBUG = env_bool("OPENHOTLINE_DEBUG", False)
+ALLOWED_HOSTS = env_list("OPENHOTLINE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("OPENHOTLINE_CSRF_TRUSTED_ORIGINS", [])
+OPENHOTLINE_BASE_URL = env_str("OPENHOTLINE_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "openhotline.accounts",
+    "openhotline.audit",
+    "openhotline.reports",
+    "openhotline.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "openhotline.urls"
+WSGI_APPLICATION = "openhotline.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "reports:queue"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ]
+        },
+    }
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "openhotline.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server read while a worker writes; IMMEDIATE
+                # takes the write lock up front so two writers queue instead of
+                # failing with "database is locked" half-way through.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("OPENHOTLINE_SQLITE_TIMEOUT", 30, minimum=1),
+            },
+        }
+    scheme = url.split(":", 1)[0].lower()
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/NAME)"
+        )
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
+    if scheme == "sqlite":
+        config["OPTIONS"] = _database("")["OPTIONS"]
+    else:
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database(env_str("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("da", "Dansk"),
+    ("nl", "Nederlands"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("OPENHOTLINE_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("OPENHOTLINE_SESSION_SECONDS", 8 * 3600, minimum=60)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+
+# Staff log in with a TOTP code unless this is turned off (the demo turns it off).
+OPENHOTLINE_REQUIRE_2FA = env_bool("OPENHOTLINE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = env_str("OPENHOTLINE_OTP_ISSUER", "openhotline")
+
+# --- Celery -----------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
+_broker_scheme = CELERY_BROKER_URL.split(":", 1)[0].lower()
+if _broker_scheme not in {"sqla+sqlite", "sqla+postgresql", "redis", "rediss", "amqp", "amqps"}:
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL: unsupported scheme {_broker_scheme!r} "
+        "(use redis://, amqp:// or leave unset for the embedded broker)"
+    )
+CELERY_TASK_ALWAYS_EAGER = env_bool("OPENHOTLINE_TASKS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+# A task whose worker died is put back on the queue instead of being lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "openhotline.crawler.tasks.*": {"queue": "crawl"},
+    "openhotline.evidence.tasks.*": {"queue": "media"},
+    "openhotline.matching.tasks.*": {"queue": "media"},
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+if _broker_scheme in {"redis", "rediss"}:
+    # How long an unacknowledged task waits before another worker gets it.
+    # Tasks are idempotent, so a redelivery is harmless.
+    _visibility = env_int("OPENHOTLINE_VISIBILITY_TIMEOUT", 3600, minimum=1)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {
+            "visibility_timeout": _visibility,
+            # Sweep for expired unacknowledged tasks often enough for the
+            # timeout to mean what it says (kombu's default is every ~100 s).
+            "unacked_restore_interval": max(1, min(10, _visibility // 2)),
+            "unacked_restore_throttle": 1,
+        }
+    )
+CELERY_WORKER_HEARTBEAT_SECONDS = env_float("OPENHOTLINE_WORKER_HEARTBEAT_SECONDS", 15.0)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+
+OPENHOTLINE_WORKER_STALE_SECONDS = env_int("OPENHOTLINE_WORKER_STALE_SECONDS", 90, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("OPENHOTLINE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
