@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from openhotline.api import api
 from openhotline.ops import views as ops_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:queue", permanent=False)),
     path("accounts/", include("openhotline.accounts.urls")),
     path("app/", include("openhotline.reports.urls")),
+    path("api/v1/", api.urls),
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
 ]
