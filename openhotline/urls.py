@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:queue", permanent=False)),
     path("accounts/", include("openhotline.accounts.urls")),
     path("app/", include("openhotline.reports.urls")),
+    path("app/media/", include("openhotline.evidence.urls")),
     path("api/v1/", api.urls),
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),

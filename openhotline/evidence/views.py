@@ -1,0 +1,80 @@
+"""Media thumbnails and the audited reveal.
+
+A thumbnail is blurred and greyscale. Seeing more is a deliberate POST per
+item (audited), which returns a short-lived signed link for that user and
+that item only.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from openhotline.accounts.decorators import staff_required
+from openhotline.accounts.models import User
+from openhotline.evidence.access import get_media_for_user
+from openhotline.evidence.actions import do_record_media_view
+from openhotline.evidence.store import get_store
+from openhotline.evidence.thumbs import RevealStep, ThumbnailError, placeholder, render_thumbnail
+
+REVEAL_SALT = "openhotline.evidence.reveal"
+REVEAL_SECONDS = 120
+
+
+def _image_response(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/jpeg")
+    # Evidence must not linger in shared or browser caches.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _render(item_blob_name: str, step: RevealStep) -> bytes:
+    try:
+        return render_thumbnail(get_store().get(item_blob_name), step)
+    except ThumbnailError:
+        return placeholder()
+
+
+@require_GET
+@staff_required
+def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    item = get_media_for_user(user, code)
+    do_record_media_view(user, item, step=RevealStep.BLURRED, purpose="view")
+    return _image_response(_render(item.blob.name, RevealStep.BLURRED))
+
+
+@require_POST
+@staff_required
+def reveal(request: HttpRequest, code: str) -> JsonResponse:
+    user = request.user
+    assert isinstance(user, User)
+    item = get_media_for_user(user, code)
+    try:
+        step = RevealStep(request.POST.get("step", RevealStep.GREY))
+    except ValueError:
+        return JsonResponse({"error": "step must be grey or colour"}, status=400)
+    do_record_media_view(user, item, step=step, purpose="revealed")
+    token = signing.dumps({"u": user.pk, "m": item.code, "s": str(step)}, salt=REVEAL_SALT)
+    url = reverse("evidence:revealed", args=[item.code]) + f"?t={token}"
+    return JsonResponse({"url": url, "step": str(step), "expires_in": REVEAL_SECONDS})
+
+
+@require_GET
+@staff_required
+def revealed(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        claims = signing.loads(request.GET.get("t", ""), salt=REVEAL_SALT, max_age=REVEAL_SECONDS)
+    except signing.BadSignature:
+        raise Http404("This link has expired") from None
+    if claims.get("u") != user.pk or claims.get("m") != code:
+        raise Http404("No such media item")
+    item = get_media_for_user(user, code)
+    step = RevealStep(claims["s"])
+    do_record_media_view(user, item, step=step, purpose="view")
+    return _image_response(_render(item.blob.name, step))

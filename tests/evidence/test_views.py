@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from django.test import Client
+from PIL import Image
+
+from openhotline.accounts.models import Organisation, User
+from openhotline.audit.models import AuditEvent
+from openhotline.evidence.actions import do_store_blob
+from openhotline.evidence.models import MediaItem, UrlMedia
+from openhotline.reports.actions import do_file_report
+from openhotline.reports.models import ReportSource
+from tests.evidence.conftest import sharp_image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(hotline_a: Organisation) -> MediaItem:
+    report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://img.test/p"])
+    data = sharp_image()
+    blob = do_store_blob(data, mime="image/png")
+    media = MediaItem.objects.create(
+        blob=blob,
+        sha256=blob.sha256,
+        md5="0" * 32,
+        sha1="0" * 40,
+        size=len(data),
+        mime="image/png",
+        kind="image",
+    )
+    UrlMedia.objects.create(
+        reported_url=report.urls.get(), media_item=media, source_url="http://img.test/a.png"
+    )
+    return media
+
+
+def high_frequency_energy(jpeg: bytes) -> float:
+    """Mean squared difference between neighbouring pixels: detail left in the picture."""
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"), dtype=np.float64)
+    return float(np.mean(np.diff(pixels, axis=0) ** 2) + np.mean(np.diff(pixels, axis=1) ** 2))
+
+
+def test_the_default_thumbnail_is_blurred_and_grey(
+    analyst: User, item: MediaItem, as_user: Callable[[User], Client]
+) -> None:
+    response = as_user(analyst).get(f"/app/media/{item.code}/thumb.jpg")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store, private"
+    thumb = Image.open(io.BytesIO(response.content))
+    assert thumb.mode == "L"
+    original = io.BytesIO()
+    Image.open(io.BytesIO(sharp_image())).convert("L").resize(thumb.size).save(original, "JPEG")
+    assert high_frequency_energy(response.content) < high_frequency_energy(original.getvalue()) / 50
+
+
+def test_every_thumbnail_view_is_audited(
+    analyst: User, item: MediaItem, as_user: Callable[[User], Client]
+) -> None:
+    client = as_user(analyst)
+    client.get(f"/app/media/{item.code}/thumb.jpg")
+    client.get(f"/app/media/{item.code}/thumb.jpg")
+    events = AuditEvent.objects.filter(action="media.viewed", object_id=item.code)
+    assert events.count() == 2 and events.first().actor == analyst  # type: ignore[union-attr]
+
+
+def test_reveal_is_a_deliberate_audited_step(
+    analyst: User, item: MediaItem, as_user: Callable[[User], Client]
+) -> None:
+    client = as_user(analyst)
+    answer = client.post(f"/app/media/{item.code}/reveal", {"step": "colour"}).json()
+    assert AuditEvent.objects.filter(action="media.revealed", object_id=item.code).count() == 1
+    sharp = client.get(answer["url"])
+    assert sharp.status_code == 200
+    assert Image.open(io.BytesIO(sharp.content)).mode == "RGB"
+    blurred = client.get(f"/app/media/{item.code}/thumb.jpg").content
+    assert high_frequency_energy(sharp.content) > 20 * high_frequency_energy(blurred)
+
+
+def test_a_reveal_link_works_only_for_the_user_it_was_made_for(
+    analyst: User, admin: User, item: MediaItem, as_user: Callable[[User], Client]
+) -> None:
+    answer = as_user(analyst).post(f"/app/media/{item.code}/reveal", {"step": "grey"}).json()
+    assert as_user(admin).get(answer["url"]).status_code == 404
+    assert as_user(analyst).get(f"/app/media/{item.code}/view.jpg?t=forged").status_code == 404
+
+
+def test_reveal_needs_a_post(
+    analyst: User, item: MediaItem, as_user: Callable[[User], Client]
+) -> None:
+    assert as_user(analyst).get(f"/app/media/{item.code}/reveal").status_code == 405
+
+
+@pytest.mark.parametrize("persona", ["outsider", "police", "isp_operator"])
+def test_other_organisations_cannot_see_the_media(
+    persona: str,
+    request: pytest.FixtureRequest,
+    item: MediaItem,
+    as_user: Callable[[User], Client],
+) -> None:
+    client = as_user(request.getfixturevalue(persona))
+    assert client.get(f"/app/media/{item.code}/thumb.jpg").status_code == 404
+    assert client.post(f"/app/media/{item.code}/reveal", {"step": "colour"}).status_code == 404
+    assert not AuditEvent.objects.filter(object_id=item.code).exists()
+
+
+def test_anonymous_visitors_are_sent_to_login(item: MediaItem) -> None:
+    response = Client().get(f"/app/media/{item.code}/thumb.jpg")
+    assert response.status_code == 302
