@@ -44,6 +44,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on keep-alive
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
