@@ -1,0 +1,100 @@
+"""Hashing of stored media, on the media queue."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from openhotline.evidence.models import HashState, MediaItem, MediaKind
+from openhotline.evidence.store import get_store
+from openhotline.lib.pdq import hash_image
+from openhotline.lib.vpdq import hash_video
+
+
+@contextmanager
+def memory_file(data: bytes) -> Iterator[str]:
+    """A path to ``data`` that lives in memory only (Linux memfd), for decoders that want a path.
+
+    Evidence is never written to disk in the clear.
+    """
+    fd = os.memfd_create("openhotline-evidence", os.MFD_CLOEXEC)
+    try:
+        os.write(fd, data)
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    name="openhotline.evidence.tasks.hash_media_item",
+)
+def hash_media_item(media_id: int) -> None:
+    """Compute the perceptual hashes of one media item; running it twice changes nothing.
+
+    1. Reload the item; stop if it is gone or already hashed.
+    2. Decrypt its content in memory and hash it as an image or a video.
+    3. Save the hashes (or why it could not be decoded) in one update, then
+       hand the item to matching, which compares it with the hash sets.
+    """
+    item = MediaItem.objects.select_related("blob").filter(pk=media_id).first()
+    if item is None or item.is_hashed():
+        return
+    data = get_store().get(item.blob.name)
+    fields: dict[str, object] = {}
+    if item.kind == MediaKind.VIDEO:
+        with memory_file(data) as path:
+            video = hash_video(
+                path,
+                fps=settings.OPENHOTLINE_VIDEO_FPS,
+                max_seconds=settings.OPENHOTLINE_VIDEO_MAX_SECONDS,
+            )
+        fields = {
+            "width": video.width,
+            "height": video.height,
+            "format": video.format or "",
+            "codec": video.codec or "",
+            "duration_s": video.duration,
+            "frames": len(video.frames),
+            "vpdq": [[f.pdq, f.quality, f.timestamp] for f in video.frames],
+        }
+        error = video.error if not video.frames else None
+    else:
+        image = hash_image(data)
+        fields = {
+            "width": image.width,
+            "height": image.height,
+            "format": image.format or "",
+            "frames": image.frame_count or None,
+            "exif": image.exif,
+            "pdq": image.pdq or "",
+            "pdq_quality": image.pdq_quality,
+            "pdq_dihedral": list(image.dihedral),
+        }
+        error = image.error
+    fields["hash_state"] = HashState.UNDECODABLE if error else HashState.DONE
+    fields["hash_error"] = (error or "")[:500]
+    with transaction.atomic():
+        updated = MediaItem.objects.filter(pk=item.pk, hash_state=HashState.PENDING).update(
+            **fields
+        )
+        if updated:
+            transaction.on_commit(lambda: _after_hashing(item.pk))
+
+
+def _after_hashing(media_id: int) -> None:
+    """Hand the item to matching, when the matching app is installed."""
+    from django.apps import apps
+
+    if apps.is_installed("openhotline.matching"):
+        from openhotline.matching.tasks import match_media_item
+
+        match_media_item.delay(media_id)
