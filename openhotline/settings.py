@@ -53,8 +53,6 @@ INSTALLED_APPS = [
     "openhotline.reports",
     "openhotline.ops",
     "openhotline.evidence",
-    "openhotline.intake",
-    "openhotline.blocking",
 ]
 
 MIDDLEWARE = [
@@ -234,95 +232,3 @@ if (
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE: no evidence key ring at "
         f"{OPENHOTLINE_EVIDENCE_KEYRING_FILE} (production never generates keys)"
     )
-
-# --- Intake: public form, partner API, e-mail reports (docs/intake.md) -----------
-# The hotline that receives public reports at /report/ (its slug); empty means the
-# only hotline of the installation. /report/<slug>/ reaches any hotline.
-OPENHOTLINE_PUBLIC_HOTLINE = env_str("OPENHOTLINE_PUBLIC_HOTLINE")
-# Master secret of intake: reporter e-mail encryption, the keyed hash of reporters'
-# addresses for rate limiting, and the key of stored e-mail reports are derived from it.
-OPENHOTLINE_INTAKE_KEY = env_secret(
-    "OPENHOTLINE_INTAKE_KEY", data_dir=DATA_DIR, generate=not PRODUCTION
-)
-OPENHOTLINE_INTAKE_RATE_LIMIT = env_int("OPENHOTLINE_INTAKE_RATE_LIMIT", 10, minimum=1)
-OPENHOTLINE_INTAKE_RATE_WINDOW = env_int("OPENHOTLINE_INTAKE_RATE_WINDOW", 600, minimum=1)
-if OPENHOTLINE_INTAKE_RATE_WINDOW > 86400:
-    raise ImproperlyConfigured("OPENHOTLINE_INTAKE_RATE_WINDOW: at most 86400 seconds (a day)")
-# Behind a reverse proxy: the header it puts the client address in (X-Forwarded-For).
-OPENHOTLINE_INTAKE_CLIENT_IP_HEADER = env_str("OPENHOTLINE_INTAKE_CLIENT_IP_HEADER")
-OPENHOTLINE_INTAKE_MAX_BODY = env_int("OPENHOTLINE_INTAKE_MAX_BODY", 256 * 1024, minimum=1024)
-OPENHOTLINE_INTAKE_MAX_URLS = env_int("OPENHOTLINE_INTAKE_MAX_URLS", 50, minimum=1)
-OPENHOTLINE_INTAKE_MAX_URL_LENGTH = env_int("OPENHOTLINE_INTAKE_MAX_URL_LENGTH", 2048, minimum=64)
-OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS = env_int(
-    "OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS", 90, minimum=1
-)
-# A URL assessed less than this many days ago is linked, not assessed again.
-OPENHOTLINE_DECONFLICTION_DAYS = env_int("OPENHOTLINE_DECONFLICTION_DAYS", 30, minimum=0)
-OPENHOTLINE_IDEMPOTENCY_HOURS = env_int("OPENHOTLINE_IDEMPOTENCY_HOURS", 24, minimum=1)
-OPENHOTLINE_INTAKE_IMAP_HOST = env_str("OPENHOTLINE_INTAKE_IMAP_HOST")
-OPENHOTLINE_INTAKE_IMAP_PORT = env_int("OPENHOTLINE_INTAKE_IMAP_PORT", 993, minimum=1)
-OPENHOTLINE_INTAKE_IMAP_USER = env_str("OPENHOTLINE_INTAKE_IMAP_USER")
-OPENHOTLINE_INTAKE_IMAP_PASSWORD = (
-    env_secret("OPENHOTLINE_INTAKE_IMAP_PASSWORD", data_dir=DATA_DIR, generate=False)
-    if OPENHOTLINE_INTAKE_IMAP_HOST
-    else ""
-)
-OPENHOTLINE_INTAKE_IMAP_MAILBOX = env_str("OPENHOTLINE_INTAKE_IMAP_MAILBOX", "INBOX")
-# A PEM file of CA certificates to trust instead of the system's (a private mail server).
-OPENHOTLINE_INTAKE_IMAP_CA_FILE = env_str("OPENHOTLINE_INTAKE_IMAP_CA_FILE")
-OPENHOTLINE_INTAKE_IMAP_POLL_SECONDS = env_int("OPENHOTLINE_INTAKE_IMAP_POLL_SECONDS", 60, minimum=5)
-# Addresses (alice@partner.example) or whole domains (@partner.example) that may report.
-OPENHOTLINE_INTAKE_MAIL_ALLOWED_SENDERS = env_list("OPENHOTLINE_INTAKE_MAIL_ALLOWED_SENDERS")
-OPENHOTLINE_INTAKE_MAIL_HOTLINE = env_str("OPENHOTLINE_INTAKE_MAIL_HOTLINE")
-OPENHOTLINE_INTAKE_MAIL_MAX_BYTES = env_int(
-    "OPENHOTLINE_INTAKE_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
-)
-OPENHOTLINE_INTAKE_MAIL_DIR = Path(
-    env_str("OPENHOTLINE_INTAKE_MAIL_DIR", str(DATA_DIR / "evidence" / "mail"))
-)
-CELERY_BEAT_SCHEDULE["intake-erase-expired"] = {
-    "task": "openhotline.intake.tasks.erase_expired_intake_data",
-    "schedule": 3600.0,
-}
-
-# --- Blocking: blocklist guards, exports and the stop page (docs/blocking.md) ---
-# Guards: a publication changing more than this share of the live list needs a
-# senior analyst's override; the share is taken of at least CHANGE_BASE entries,
-# so that a small list cannot be swamped in one step either.
-OPENHOTLINE_BLOCKLIST_MAX_CHANGE_SHARE = env_float("OPENHOTLINE_BLOCKLIST_MAX_CHANGE_SHARE", 0.10)
-OPENHOTLINE_BLOCKLIST_CHANGE_BASE = env_int("OPENHOTLINE_BLOCKLIST_CHANGE_BASE", 50, minimum=1)
-# A domain-level entry is refused over a domain with this many distinct URLs assessed not illegal.
-OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS = env_int(
-    "OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS", 5, minimum=1
-)
-# Hours after which a confirmed illegal URL still online is proposed for blocking,
-# per hotline country: "DK=48,NL=off,*=72" ("off": never; "*": every other country).
-OPENHOTLINE_BLOCKLIST_PROPOSE_AFTER_HOURS = env_str(
-    "OPENHOTLINE_BLOCKLIST_PROPOSE_AFTER_HOURS", "*=72"
-)
-# Exports: RPZ zone name and TTL, the default action (local-data, cname or nxdomain)
-# and the stop page's addresses (for local data) and host name (for CNAME).
-OPENHOTLINE_RPZ_ZONE = env_str("OPENHOTLINE_RPZ_ZONE", "rpz.openhotline.invalid")
-OPENHOTLINE_RPZ_TTL = env_int("OPENHOTLINE_RPZ_TTL", 300, minimum=1)
-OPENHOTLINE_BLOCKLIST_ACTION = env_str("OPENHOTLINE_BLOCKLIST_ACTION", "local-data")
-if OPENHOTLINE_BLOCKLIST_ACTION not in {"local-data", "cname", "nxdomain"}:
-    raise ImproperlyConfigured(
-        "OPENHOTLINE_BLOCKLIST_ACTION: expected local-data, cname or nxdomain, "
-        f"got {OPENHOTLINE_BLOCKLIST_ACTION!r}"
-    )
-OPENHOTLINE_STOPPAGE_ADDRESSES = env_list("OPENHOTLINE_STOPPAGE_ADDRESSES", [])
-OPENHOTLINE_STOPPAGE_HOST = env_str("OPENHOTLINE_STOPPAGE_HOST", "")
-# Stop page: who implements the block (the Link rel="blocked-by" target), the default
-# help service, and whether to keep a daily count of visits per blocked name.
-OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL = env_str(
-    "OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL", OPENHOTLINE_BASE_URL
-)
-OPENHOTLINE_STOPPAGE_HELP_NAME = env_str("OPENHOTLINE_STOPPAGE_HELP_NAME", "Troubled Desire")
-OPENHOTLINE_STOPPAGE_HELP_URL = env_str(
-    "OPENHOTLINE_STOPPAGE_HELP_URL", "https://troubled-desire.com/"
-)
-OPENHOTLINE_STOPPAGE_DAILY_COUNT = env_bool("OPENHOTLINE_STOPPAGE_DAILY_COUNT", False)
-CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
-    "task": "openhotline.blocking.tasks.propose_overdue_urls",
-    "schedule": 3600.0,
-}
