@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "openhotline.reports",
     "openhotline.ops",
     "openhotline.evidence",
+    "openhotline.assessment",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AssessmentConfig(AppConfig):
+    name = "openhotline.assessment"
+    label = "assessment"
+    verbose_name = "Assessment"
