@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "openhotline.ops",
     "openhotline.evidence",
     "openhotline.assessment",
+    "openhotline.blocking",
 ]
 
 MIDDLEWARE = [
@@ -233,3 +234,45 @@ if (
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE: no evidence key ring at "
         f"{OPENHOTLINE_EVIDENCE_KEYRING_FILE} (production never generates keys)"
     )
+
+# --- Blocking: blocklist guards, exports and the stop page (docs/blocking.md) ---
+# Guards: a publication changing more than this share of the live list needs a
+# senior analyst's override; the share is taken of at least CHANGE_BASE entries,
+# so that a small list cannot be swamped in one step either.
+OPENHOTLINE_BLOCKLIST_MAX_CHANGE_SHARE = env_float("OPENHOTLINE_BLOCKLIST_MAX_CHANGE_SHARE", 0.10)
+OPENHOTLINE_BLOCKLIST_CHANGE_BASE = env_int("OPENHOTLINE_BLOCKLIST_CHANGE_BASE", 50, minimum=1)
+# A domain-level entry is refused over a domain with this many distinct URLs assessed not illegal.
+OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS = env_int(
+    "OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS", 5, minimum=1
+)
+# Hours after which a confirmed illegal URL still online is proposed for blocking,
+# per hotline country: "DK=48,NL=off,*=72" ("off": never; "*": every other country).
+OPENHOTLINE_BLOCKLIST_PROPOSE_AFTER_HOURS = env_str(
+    "OPENHOTLINE_BLOCKLIST_PROPOSE_AFTER_HOURS", "*=72"
+)
+# Exports: RPZ zone name and TTL, the default action (local-data, cname or nxdomain)
+# and the stop page's addresses (for local data) and host name (for CNAME).
+OPENHOTLINE_RPZ_ZONE = env_str("OPENHOTLINE_RPZ_ZONE", "rpz.openhotline.invalid")
+OPENHOTLINE_RPZ_TTL = env_int("OPENHOTLINE_RPZ_TTL", 300, minimum=1)
+OPENHOTLINE_BLOCKLIST_ACTION = env_str("OPENHOTLINE_BLOCKLIST_ACTION", "local-data")
+if OPENHOTLINE_BLOCKLIST_ACTION not in {"local-data", "cname", "nxdomain"}:
+    raise ImproperlyConfigured(
+        "OPENHOTLINE_BLOCKLIST_ACTION: expected local-data, cname or nxdomain, "
+        f"got {OPENHOTLINE_BLOCKLIST_ACTION!r}"
+    )
+OPENHOTLINE_STOPPAGE_ADDRESSES = env_list("OPENHOTLINE_STOPPAGE_ADDRESSES", [])
+OPENHOTLINE_STOPPAGE_HOST = env_str("OPENHOTLINE_STOPPAGE_HOST", "")
+# Stop page: who implements the block (the Link rel="blocked-by" target), the default
+# help service, and whether to keep a daily count of visits per blocked name.
+OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL = env_str(
+    "OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL", OPENHOTLINE_BASE_URL
+)
+OPENHOTLINE_STOPPAGE_HELP_NAME = env_str("OPENHOTLINE_STOPPAGE_HELP_NAME", "Troubled Desire")
+OPENHOTLINE_STOPPAGE_HELP_URL = env_str(
+    "OPENHOTLINE_STOPPAGE_HELP_URL", "https://troubled-desire.com/"
+)
+OPENHOTLINE_STOPPAGE_DAILY_COUNT = env_bool("OPENHOTLINE_STOPPAGE_DAILY_COUNT", False)
+CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
+    "task": "openhotline.blocking.tasks.propose_overdue_urls",
+    "schedule": 3600.0,
+}

@@ -1,0 +1,386 @@
+"""Proposing, approving and delisting blocklist entries (publishing: ``publishing.py``).
+
+Other parts of the system propose through these functions: a confirmed illegal URL
+still online after the country's grace time (``tasks.propose_overdue_urls``), a
+re-check showing removal (``do_propose_delisting``), a periodic re-verification
+(``do_record_verification``). Every change needs a second person: a senior
+analyst other than the one who proposed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from openhotline.accounts.models import Organisation, User
+from openhotline.audit.log import record
+from openhotline.blocking.access import can_approve
+from openhotline.blocking.importing import ImportProblem, ImportRow
+from openhotline.blocking.models import (
+    ACTIVE_STATES,
+    BlocklistEntry,
+    BlocklistSource,
+    EntryKind,
+    EntryState,
+    SourceKind,
+)
+from openhotline.blocking.names import EntryValueError, canonical_entry
+from openhotline.blocking.versions import batched
+from openhotline.reports.models import ReportedUrl
+
+ASSESSMENT_SOURCE = "Our assessment"
+
+
+class BlocklistError(ValueError):
+    """A blocklist change that cannot be made, with the reason."""
+
+
+def get_source(hotline: Organisation, name: str, kind: str = SourceKind.IMPORT) -> BlocklistSource:
+    source, _ = BlocklistSource.objects.get_or_create(
+        hotline=hotline, name=name, defaults={"kind": kind}
+    )
+    return source
+
+
+def find_active_entry(hotline: Organisation, kind: str, value: str) -> BlocklistEntry | None:
+    return BlocklistEntry.objects.filter(
+        hotline=hotline, kind=kind, value=value, state__in=ACTIVE_STATES
+    ).first()
+
+
+def do_propose_entry(
+    hotline: Organisation,
+    *,
+    value: str,
+    kind: str,
+    source: BlocklistSource,
+    reason: str = "",
+    evidence: ReportedUrl | None = None,
+    dedicated: bool = False,
+    actor: User | None = None,
+    verified_at: datetime | None = None,
+) -> BlocklistEntry:
+    """Propose a URL or a whole domain for the list; an entry already active is returned.
+
+    A domain-level entry needs the domain marked as dedicated to abuse material,
+    by the analyst or, for an imported list, by its source.
+    """
+    try:
+        value, host = canonical_entry(value, kind)
+    except EntryValueError as exc:
+        raise BlocklistError(str(exc)) from None
+    if kind == EntryKind.DOMAIN and not (dedicated or source.kind == SourceKind.IMPORT):
+        raise BlocklistError(
+            f"{host}: a whole domain is blocked only when it is marked as dedicated "
+            "to abuse material"
+        )
+    if evidence is not None and evidence.hotline_id != hotline.pk:
+        raise BlocklistError("the evidence belongs to another hotline")
+    if source.hotline_id != hotline.pk:
+        raise BlocklistError("the source belongs to another hotline")
+    with transaction.atomic():
+        existing = find_active_entry(hotline, kind, value)
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        entry = BlocklistEntry.objects.create(
+            hotline=hotline,
+            kind=kind,
+            value=value,
+            host=host,
+            dedicated=kind == EntryKind.DOMAIN,
+            source=source,
+            reason=reason[:500],
+            evidence=evidence,
+            proposed_by=actor if actor is not None and actor.is_authenticated else None,
+            proposed_at=now,
+            first_verified_at=verified_at or now,
+            last_verified_at=verified_at or now,
+        )
+        record(
+            "blocklist.entry_proposed",
+            actor=actor,
+            organisation=hotline,
+            obj=entry,
+            detail={"kind": kind, "value": value, "source": source.name},
+        )
+    return entry
+
+
+def _require_second_person(entry: BlocklistEntry, actor: User, proposer_id: int | None) -> None:
+    if not can_approve(actor, entry.hotline):
+        raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
+    if proposer_id is not None and proposer_id == actor.pk:
+        raise BlocklistError(
+            f"four-eyes: {actor.get_username()} proposed entry {entry.code} and cannot "
+            "also approve it"
+        )
+
+
+def do_approve_entry(entry: BlocklistEntry, *, actor: User) -> None:
+    with transaction.atomic():
+        entry = (
+            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+        )
+        if entry.state != EntryState.PROPOSED:
+            raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
+        _require_second_person(entry, actor, entry.proposed_by_id)
+        entry.state = EntryState.APPROVED
+        entry.approved_by = actor
+        entry.approved_at = timezone.now()
+        entry.save(update_fields=["state", "approved_by", "approved_at", "updated_at"])
+        record("blocklist.entry_approved", actor=actor, organisation=entry.hotline, obj=entry)
+
+
+def do_reject_entry(entry: BlocklistEntry, *, actor: User, reason: str = "") -> None:
+    """Withdraw a proposal (its proposer, or a senior analyst); it never went live."""
+    with transaction.atomic():
+        entry = (
+            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+        )
+        if entry.state != EntryState.PROPOSED:
+            raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
+        if entry.proposed_by_id != actor.pk and not can_approve(actor, entry.hotline):
+            raise BlocklistError("only its proposer or a senior analyst may reject a proposal")
+        _close(entry, reason or "proposal rejected")
+        record(
+            "blocklist.entry_rejected",
+            actor=actor,
+            organisation=entry.hotline,
+            obj=entry,
+            detail={"reason": reason},
+        )
+
+
+def do_propose_delisting(
+    entry: BlocklistEntry, *, reason: str, actor: User | None = None
+) -> BlocklistEntry:
+    """Ask for an entry to leave the list (a re-check found the material gone, say).
+
+    A mere proposal is withdrawn at once; an approved or live entry waits for a
+    second person. Asking again while a request is pending changes nothing.
+    """
+    with transaction.atomic():
+        entry = (
+            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+        )
+        if entry.state == EntryState.DELISTED or entry.delist_proposed_at is not None:
+            return entry
+        if entry.state == EntryState.PROPOSED:
+            _close(entry, reason)
+        else:
+            entry.delist_reason = reason[:500]
+            entry.delist_proposed_by = (
+                actor if actor is not None and actor.is_authenticated else None
+            )
+            entry.delist_proposed_at = timezone.now()
+            entry.save(
+                update_fields=[
+                    "delist_reason",
+                    "delist_proposed_by",
+                    "delist_proposed_at",
+                    "updated_at",
+                ]
+            )
+        record(
+            "blocklist.delisting_proposed",
+            actor=actor,
+            organisation=entry.hotline,
+            obj=entry,
+            detail={"reason": reason},
+        )
+    return entry
+
+
+def do_approve_delisting(entry: BlocklistEntry, *, actor: User) -> None:
+    """Approve a delisting: an approved entry leaves now, a live one at the next publication."""
+    with transaction.atomic():
+        entry = (
+            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+        )
+        if not entry.awaits_delisting_approval():
+            raise BlocklistError(f"entry {entry.code} has no delisting waiting for approval")
+        _require_second_person(entry, actor, entry.delist_proposed_by_id)
+        entry.delist_approved_by = actor
+        entry.delist_approved_at = timezone.now()
+        entry.save(update_fields=["delist_approved_by", "delist_approved_at", "updated_at"])
+        if entry.state == EntryState.APPROVED:
+            _close(entry, entry.delist_reason)
+        record("blocklist.delisting_approved", actor=actor, organisation=entry.hotline, obj=entry)
+
+
+def _close(entry: BlocklistEntry, reason: str) -> None:
+    entry.state = EntryState.DELISTED
+    entry.delisted_at = timezone.now()
+    entry.delist_reason = reason[:500]
+    entry.save(update_fields=["state", "delisted_at", "delist_reason", "updated_at"])
+
+
+def do_record_verification(
+    entry: BlocklistEntry, *, reachable: bool, still_illegal: bool, actor: User | None = None
+) -> None:
+    """Record a re-check of a listed entry; a dead or no longer illegal one is proposed for
+    delisting, so the list does not fill with dead sites."""
+    if reachable and still_illegal:
+        with transaction.atomic():
+            now = timezone.now()
+            BlocklistEntry.objects.filter(pk=entry.pk).update(last_verified_at=now, updated_at=now)
+            BlocklistEntry.objects.filter(pk=entry.pk, first_verified_at__isnull=True).update(
+                first_verified_at=now
+            )
+            record("blocklist.entry_verified", actor=actor, organisation=entry.hotline, obj=entry)
+        return
+    reason = "re-check: no longer reachable" if not reachable else "re-check: no longer illegal"
+    do_propose_delisting(entry, reason=reason, actor=actor)
+
+
+def entries_due_for_verification(
+    hotline: Organisation, *, older_than: timedelta
+) -> QuerySet[BlocklistEntry]:
+    """Live entries not verified for ``older_than``: the schedule of re-verification."""
+    cutoff = timezone.now() - older_than
+    return BlocklistEntry.objects.filter(
+        hotline=hotline, state=EntryState.LIVE, last_verified_at__lt=cutoff
+    ).order_by("last_verified_at")
+
+
+@dataclass
+class ImportResult:
+    source: BlocklistSource
+    created: int = 0
+    already_listed: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+def do_import_entries(
+    hotline: Organisation,
+    rows: Iterable[ImportRow | ImportProblem],
+    *,
+    source_name: str,
+    actor: User | None = None,
+    batch_size: int = 2000,
+) -> ImportResult:
+    """Propose every entry of an imported list, in one transaction and one audit event.
+
+    1. Take the source (kind "import": its domains count as marked dedicated).
+    2. Canonicalise each row; a row that cannot be an entry becomes a problem
+       with its line number, and the rest still go in.
+    3. Skip values already active at this hotline, or repeated in the file.
+    4. Insert the new proposals in batches; they then wait for approval.
+    """
+    proposer = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():
+        source = get_source(hotline, source_name, SourceKind.IMPORT)
+        result = ImportResult(source)
+        seen = set(
+            BlocklistEntry.objects.filter(hotline=hotline, state__in=ACTIVE_STATES)
+            .values_list("kind", "value")
+            .iterator(20000)
+        )
+        now = timezone.now()
+        batch: list[BlocklistEntry] = []
+        for row in rows:
+            if isinstance(row, ImportProblem):
+                result.problems.append(row)
+                continue
+            try:
+                value, host = canonical_entry(row.value, row.kind)
+            except EntryValueError as exc:
+                result.problems.append(ImportProblem(row.line, f"{row.value}: {exc}"))
+                continue
+            if (row.kind, value) in seen:
+                result.already_listed += 1
+                continue
+            seen.add((row.kind, value))
+            batch.append(
+                BlocklistEntry(
+                    hotline=hotline,
+                    kind=row.kind,
+                    value=value,
+                    host=host,
+                    dedicated=row.kind == EntryKind.DOMAIN,
+                    source=source,
+                    reason=row.reason[:500],
+                    proposed_by=proposer,
+                    proposed_at=now,
+                    first_verified_at=now,
+                    last_verified_at=now,
+                )
+            )
+            if len(batch) >= batch_size:
+                result.created += _insert(batch)
+        result.created += _insert(batch)
+        record(
+            "blocklist.imported",
+            actor=actor,
+            organisation=hotline,
+            obj=source,
+            detail={
+                "source": source_name,
+                "created": result.created,
+                "already_listed": result.already_listed,
+                "problems": len(result.problems),
+            },
+        )
+    return result
+
+
+def _insert(batch: list[BlocklistEntry]) -> int:
+    count = len(batch)
+    BlocklistEntry.objects.bulk_create(batch)
+    batch.clear()
+    return count
+
+
+@dataclass
+class BulkApproval:
+    approved: int
+    delistings: int
+    skipped: int
+
+
+def do_approve_all(hotline: Organisation, *, actor: User) -> BulkApproval:
+    """Approve every waiting proposal and delisting that ``actor`` did not propose.
+
+    The bulk path for imported lists: the same rules as ``do_approve_entry``,
+    in one statement per kind and one audit event naming the count.
+    """
+    if not can_approve(actor, hotline):
+        raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
+    now = timezone.now()
+    with transaction.atomic():
+        entries = BlocklistEntry.objects.filter(hotline=hotline)
+        proposals = entries.filter(state=EntryState.PROPOSED)
+        own = proposals.filter(proposed_by=actor).count()
+        approved = proposals.exclude(proposed_by=actor).update(
+            state=EntryState.APPROVED, approved_by=actor, approved_at=now, updated_at=now
+        )
+        pending = entries.filter(
+            state__in=[EntryState.APPROVED, EntryState.LIVE],
+            delist_proposed_at__isnull=False,
+            delist_approved_at__isnull=True,
+        )
+        own += pending.filter(delist_proposed_by=actor).count()
+        pending = pending.exclude(delist_proposed_by=actor)
+        # Approved entries that never went live leave at once; live ones at publication.
+        leaving_now = list(pending.filter(state=EntryState.APPROVED).values_list("id", flat=True))
+        delistings = pending.update(
+            delist_approved_by=actor, delist_approved_at=now, updated_at=now
+        )
+        for batch in batched(leaving_now):
+            BlocklistEntry.objects.filter(id__in=batch).update(
+                state=EntryState.DELISTED, delisted_at=now, updated_at=now
+            )
+        record(
+            "blocklist.approved_all",
+            actor=actor,
+            organisation=hotline,
+            object_type="blocking.blocklistentry",
+            detail={"approved": approved, "delistings": delistings, "skipped_own": own},
+        )
+    return BulkApproval(approved, delistings, own)

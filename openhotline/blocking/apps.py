@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class BlockingConfig(AppConfig):
+    name = "openhotline.blocking"
+    label = "blocking"
+    verbose_name = "Blocking"

@@ -1,0 +1,280 @@
+"""The published list in the formats providers load: RPZ, hosts, Unbound, dnsmasq, CSV, JSON.
+
+DNS can only block whole host names: a URL-level entry blocks its whole host in
+the DNS formats, and only the CSV and JSON exports (for proxy-based filters) keep
+the URLs. Each DNS export says so in its header. A domain-level entry also covers
+every name below the domain.
+
+Writers take rows ordered by host (``versions.rows_at``), fold the entries of one
+host into one name, and write in large chunks: a million entries take seconds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from django.conf import settings
+
+from openhotline.blocking.models import EntryKind
+
+ACTIONS = ("local-data", "cname", "nxdomain")
+DNS_FORMATS = ("rpz", "hosts", "unbound", "dnsmasq")
+FORMATS = (*DNS_FORMATS, "csv", "json")
+CONTENT_TYPES = {
+    "rpz": "text/dns; charset=utf-8",
+    "hosts": "text/plain; charset=utf-8",
+    "unbound": "text/plain; charset=utf-8",
+    "dnsmasq": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+DNS_NOTE = (
+    "DNS can only block whole host names: a URL-level entry blocks every page of its "
+    "host here. Use the CSV or JSON export in a proxy to block single URLs."
+)
+_CHUNK = 5000
+
+
+class ExportError(ValueError):
+    """The export cannot be made as configured (no stop-page address, say)."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    action: str = "local-data"
+    addresses: tuple[str, ...] = ()
+    stop_host: str = ""
+    zone: str = "rpz.openhotline.invalid"
+    ttl: int = 300
+
+    @classmethod
+    def from_settings(cls, action: str | None = None) -> ExportOptions:
+        return cls(
+            action=action or settings.OPENHOTLINE_BLOCKLIST_ACTION,
+            addresses=tuple(settings.OPENHOTLINE_STOPPAGE_ADDRESSES),
+            stop_host=settings.OPENHOTLINE_STOPPAGE_HOST.rstrip("."),
+            zone=settings.OPENHOTLINE_RPZ_ZONE.rstrip("."),
+            ttl=settings.OPENHOTLINE_RPZ_TTL,
+        )
+
+    def check(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+        if self.action not in ACTIONS:
+            raise ExportError(f"unknown action {self.action!r} (one of {', '.join(ACTIONS)})")
+        for address in self.addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ExportError(f"stop-page address {address!r} is not an IP address") from None
+        if fmt in DNS_FORMATS and self.action == "local-data" and not self.addresses:
+            raise ExportError(
+                "the local-data action needs the stop page's addresses: set "
+                "OPENHOTLINE_STOPPAGE_ADDRESSES, or choose the nxdomain action"
+            )
+        if fmt in ("rpz", "unbound") and self.action == "cname" and not self.stop_host:
+            raise ExportError("the cname action needs OPENHOTLINE_STOPPAGE_HOST")
+
+    def records(self) -> list[tuple[str, str]]:
+        """(type, data) of the stop page's address records."""
+        out = []
+        for address in self.addresses:
+            version = ipaddress.ip_address(address).version
+            out.append(("A" if version == 4 else "AAAA", address))
+        return out
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    """What the header of every export says about the version."""
+
+    hotline: str
+    serial: int
+    published_at: datetime
+    entries: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fold_hosts(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, bool]]:
+    """``(host, whole_domain)`` once per host of rows ordered by host."""
+    current = ""
+    domain = False
+    for kind, host, _value, _code in rows:
+        if host != current:
+            if current:
+                yield current, domain
+            current, domain = host, False
+        if kind == EntryKind.DOMAIN:
+            domain = True
+    if current:
+        yield current, domain
+
+
+def _header(info: ListInfo, comment: str, options: ExportOptions) -> str:
+    lines = [
+        f"openhotline blocklist of {info.hotline}, version {info.serial}",
+        f"published {info.published_at.isoformat(timespec='seconds')}, {info.entries} entries",
+        f"action: {options.action}",
+        DNS_NOTE,
+        "A domain-level entry also covers every name below the domain.",
+    ]
+    return "".join(f"{comment} {line}\n" for line in lines)
+
+
+def write_rpz(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """An RPZ zone: SOA serial = version; local data, a CNAME, or ``CNAME .`` (NXDOMAIN)."""
+    if o.action == "local-data":
+        tail = "".join(f"\t{rtype}\t{data}\n" for rtype, data in o.records())
+    elif o.action == "cname":
+        tail = f"\tCNAME\t{o.stop_host}.\n"
+    else:
+        tail = "\tCNAME\t.\n"
+    out.write(_header(info, ";", o))
+    out.write(
+        f"$ORIGIN {o.zone}.\n$TTL {o.ttl}\n"
+        f"@\tSOA\tlocalhost. hostmaster.{o.zone}. ({info.serial} 3600 600 604800 {o.ttl})\n"
+        "\tNS\tlocalhost.\n"
+    )
+    chunk: list[str] = []
+    for host, domain in fold_hosts(rows):
+        chunk.append(f"{host}{tail}*.{host}{tail}" if domain else f"{host}{tail}")
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_hosts(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """hosts file lines; no wildcards exist, so a domain entry blocks its own name only."""
+    addresses = [a for _t, a in o.records()] if o.action != "nxdomain" else []
+    addresses = addresses or ["0.0.0.0"]  # noqa: S104 - the conventional "nowhere" address
+    out.write(_header(info, "#", o))
+    out.write("# hosts files have no wildcards: names below a domain are not covered.\n")
+    chunk: list[str] = []
+    for host, _domain in fold_hosts(rows):
+        chunk.extend(f"{address} {host}\n" for address in addresses)
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_unbound(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """Unbound ``local-zone``/``local-data`` lines, to include in its ``server:`` clause.
+
+    With local data, a URL entry's host is a ``transparent`` zone (its own name
+    only; other types answer no data); a domain is a ``redirect`` zone (every name
+    below). Unbound has no exact-name NXDOMAIN, so with the nxdomain and cname
+    actions names below a URL entry's host are blocked too.
+    """
+    out.write(_header(info, "#", o))
+    records = o.records()
+    chunk: list[str] = []
+    for host, domain in fold_hosts(rows):
+        if o.action == "nxdomain":
+            chunk.append(f'local-zone: "{host}." always_nxdomain\n')
+        elif o.action == "cname":
+            chunk.append(
+                f'local-zone: "{host}." redirect\nlocal-data: "{host}. CNAME {o.stop_host}."\n'
+            )
+        else:
+            chunk.append(f'local-zone: "{host}." {"redirect" if domain else "transparent"}\n')
+            chunk.extend(f'local-data: "{host}. {rtype} {data}"\n' for rtype, data in records)
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_dnsmasq(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """dnsmasq ``address=`` lines; dnsmasq always covers the names below as well."""
+    out.write(_header(info, "#", o))
+    out.write("# dnsmasq's address= covers every name below each name, URL entries included.\n")
+    addresses = [a for _t, a in o.records()] if o.action != "nxdomain" else []
+    chunk: list[str] = []
+    for host, _domain in fold_hosts(rows):
+        if addresses:
+            chunk.extend(f"address=/{host}/{address}\n" for address in addresses)
+        else:
+            chunk.append(f"address=/{host}/\n")
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_csv(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """Every entry, URLs included: ``kind,value,host,code``."""
+    out.write("kind,value,host,code\n")
+    chunk: list[str] = []
+    for kind, host, value, code in rows:
+        chunk.append(f"{kind},{csv_field(value)},{host},{code}\n")
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_json(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """Every entry, URLs included, streamed as one JSON object."""
+    head = {
+        "hotline": info.hotline,
+        "version": info.serial,
+        "published_at": info.published_at.isoformat(timespec="seconds"),
+        "entry_count": info.entries,
+        "note": DNS_NOTE,
+        **info.extra,
+    }
+    out.write(json.dumps(head)[:-1] + ', "entries": [')
+    first = True
+    chunk: list[str] = []
+    for kind, host, value, code in rows:
+        item = json.dumps({"kind": kind, "value": value, "host": host, "code": code})
+        chunk.append(item if first else "," + item)
+        first = False
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+    out.write("]}\n")
+
+
+def csv_field(value: str) -> str:
+    # Canonical URLs escape quotes, but commas are legal in them.
+    if "," in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+WRITERS = {
+    "rpz": write_rpz,
+    "hosts": write_hosts,
+    "unbound": write_unbound,
+    "dnsmasq": write_dnsmasq,
+    "csv": write_csv,
+    "json": write_json,
+}
+
+
+def write_export(
+    fmt: str, out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, options: ExportOptions
+) -> None:
+    options.check(fmt)
+    WRITERS[fmt](out, rows, info, options)

@@ -1,0 +1,122 @@
+"""Staff pages for versions: publish, roll back, and which providers are up to date."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from openhotline.accounts.decorators import staff_required
+from openhotline.accounts.models import Organisation, OrgKind, User
+from openhotline.blocking.access import (
+    APPROVER_ROLES,
+    PUBLISHER_ROLES,
+    can_approve,
+    can_publish,
+    get_list_for_user,
+)
+from openhotline.blocking.actions import BlocklistError
+from openhotline.blocking.forms import PublishForm
+from openhotline.blocking.models import FeedFetch, Publication
+from openhotline.blocking.publishing import PublishRefused, do_publish, do_rollback
+
+VERSIONS_SHOWN = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@staff_required
+def versions(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _user(request)
+    hotline = get_list_for_user(user, slug)
+    publications = list(
+        Publication.objects.filter(hotline=hotline)
+        .select_related("created_by", "override_by")
+        .order_by("-serial")[:VERSIONS_SHOWN]
+    )
+    return render(
+        request,
+        "blocking/versions.html",
+        {
+            "hotline": hotline,
+            "publications": publications,
+            "current": publications[0] if publications else None,
+            "providers": _providers(hotline),
+            "form": PublishForm(),
+            "can_publish": can_publish(user, hotline),
+            "can_roll_back": can_approve(user, hotline),
+            "violations": request.session.pop("blocking_violations", None),
+        },
+    )
+
+
+def _providers(hotline: Organisation) -> list[dict[str, object]]:
+    """Each provider of the hotline's country with its last fetch and the version it has."""
+    isps = Organisation.objects.filter(kind=OrgKind.ISP, country=hotline.country).order_by("name")
+    fetched = {
+        row["isp"]: row
+        for row in FeedFetch.objects.filter(hotline=hotline)
+        .values("isp")
+        .annotate(last=Max("created_at"), serial=Max("serial"))
+    }
+    return [
+        {
+            "name": isp.name,
+            "last": fetched.get(isp.pk, {}).get("last"),
+            "serial": fetched.get(isp.pk, {}).get("serial"),
+        }
+        for isp in isps
+    ]
+
+
+@require_POST
+@staff_required
+def publish(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _user(request)
+    hotline = get_list_for_user(user, slug, roles=PUBLISHER_ROLES)
+    form = PublishForm(request.POST)
+    override = form.is_valid() and form.cleaned_data["override"]
+    try:
+        outcome = do_publish(hotline, actor=user, override=override)
+    except PublishRefused as exc:
+        request.session["blocking_violations"] = [str(v) for v in exc.violations]
+        messages.error(request, f"Publication refused: {exc.total} violation(s), listed below.")
+    except BlocklistError as exc:
+        messages.error(request, str(exc))
+    else:
+        assert outcome.publication is not None
+        if outcome.created:
+            messages.success(
+                request,
+                f"Version {outcome.publication.serial} published "
+                f"(+{outcome.added} −{outcome.removed}).",
+            )
+        else:
+            messages.info(request, f"Nothing changed; version {outcome.publication.serial} stays.")
+    return redirect("blocking:versions", slug=hotline.slug)
+
+
+@require_POST
+@staff_required
+def rollback(request: HttpRequest, slug: str, serial: int) -> HttpResponse:
+    user = _user(request)
+    hotline = get_list_for_user(user, slug, roles=APPROVER_ROLES)
+    try:
+        outcome = do_rollback(hotline, serial, actor=user)
+    except PublishRefused as exc:
+        request.session["blocking_violations"] = [str(v) for v in exc.violations]
+        messages.error(request, f"Rollback refused: {exc.total} violation(s), listed below.")
+    except BlocklistError as exc:
+        messages.error(request, str(exc))
+    else:
+        assert outcome.publication is not None
+        messages.success(
+            request, f"Version {outcome.publication.serial} published, restoring version {serial}."
+        )
+    return redirect("blocking:versions", slug=hotline.slug)

@@ -1,0 +1,188 @@
+"""Staff pages of the blocklist: proposals, four-eyes approval, delisting.
+
+Versions and settings are in ``version_views.py`` and ``settings_views.py``.
+Every page fetches through ``access.py``: another hotline's list is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.decorators import staff_required
+from openhotline.accounts.models import User
+from openhotline.blocking.access import (
+    can_approve,
+    can_publish,
+    get_entry_for_user,
+    get_list_for_user,
+)
+from openhotline.blocking.actions import (
+    ASSESSMENT_SOURCE,
+    BlocklistError,
+    do_approve_delisting,
+    do_approve_entry,
+    do_propose_delisting,
+    do_propose_entry,
+    do_reject_entry,
+    get_source,
+)
+from openhotline.blocking.forms import ProposeForm
+from openhotline.blocking.models import BlocklistEntry, EntryState, SourceKind
+from openhotline.blocking.versions import current_publication
+from openhotline.reports.models import ReportedUrl
+
+PAGE_SIZE = 50
+TABS = {
+    "waiting": "Waiting for approval",
+    "approved": "Approved, not yet published",
+    "live": "Live",
+    "delisted": "Delisted",
+}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@staff_required
+def index(request: HttpRequest) -> HttpResponse:
+    hotlines = list(hotlines_for_user(_user(request)))
+    if len(hotlines) == 1:
+        return redirect("blocking:list", slug=hotlines[0].slug)
+    return render(request, "blocking/index.html", {"hotlines": hotlines})
+
+
+@staff_required
+def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _user(request)
+    hotline = get_list_for_user(user, slug)
+    tab = request.GET.get("tab", "waiting")
+    if tab not in TABS:
+        tab = "waiting"
+    entries = BlocklistEntry.objects.filter(hotline=hotline).select_related("source")
+    if tab == "waiting":
+        entries = entries.filter(state=EntryState.PROPOSED) | entries.filter(
+            delist_proposed_at__isnull=False,
+            delist_approved_at__isnull=True,
+            state__in=[EntryState.APPROVED, EntryState.LIVE],
+        )
+    else:
+        entries = entries.filter(state=tab)
+    page = Paginator(entries.order_by("-updated_at", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "blocking/list.html",
+        {
+            "hotline": hotline,
+            "page": page,
+            "tab": tab,
+            "tabs": TABS,
+            "publication": current_publication(hotline),
+            "can_publish": can_publish(user, hotline),
+        },
+    )
+
+
+@staff_required
+def propose(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _user(request)
+    hotline = get_list_for_user(user, slug)
+    form = ProposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        evidence = None
+        if data["evidence"]:
+            evidence = ReportedUrl.objects.filter(hotline=hotline, code=data["evidence"]).first()
+            if evidence is None:
+                form.add_error("evidence", "No reported URL of this hotline has that code.")
+        if evidence is not None or not data["evidence"]:
+            source = get_source(hotline, ASSESSMENT_SOURCE, SourceKind.ASSESSMENT)
+            try:
+                entry = do_propose_entry(
+                    hotline,
+                    value=data["value"],
+                    kind=data["kind"],
+                    source=source,
+                    reason=data["reason"],
+                    evidence=evidence,
+                    dedicated=data["dedicated"],
+                    actor=user,
+                )
+            except BlocklistError as exc:
+                form.add_error("value", str(exc))
+            else:
+                messages.success(
+                    request, f"Entry {entry.code} proposed; a senior analyst approves."
+                )
+                return redirect("blocking:entry", code=entry.code)
+    return render(request, "blocking/propose.html", {"hotline": hotline, "form": form})
+
+
+@staff_required
+def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    entry = get_entry_for_user(user, code)
+    approver = can_approve(user, entry.hotline)
+    return render(
+        request,
+        "blocking/entry.html",
+        {
+            "entry": entry,
+            "can_approve": approver and entry.proposed_by_id != user.pk,
+            "can_approve_delisting": approver and entry.delist_proposed_by_id != user.pk,
+            "own_proposal": entry.proposed_by_id == user.pk,
+        },
+    )
+
+
+def _act(
+    request: HttpRequest, code: str, change: Callable[[BlocklistEntry, User, str], None]
+) -> HttpResponse:
+    user = _user(request)
+    entry = get_entry_for_user(user, code)
+    reason = str(request.POST.get("reason", ""))[:500]
+    try:
+        change(entry, user, reason)
+    except BlocklistError as exc:
+        messages.error(request, str(exc))
+    return redirect("blocking:entry", code=entry.code)
+
+
+@require_POST
+@staff_required
+def approve(request: HttpRequest, code: str) -> HttpResponse:
+    return _act(request, code, lambda entry, user, _r: do_approve_entry(entry, actor=user))
+
+
+@require_POST
+@staff_required
+def reject(request: HttpRequest, code: str) -> HttpResponse:
+    return _act(
+        request, code, lambda entry, user, why: do_reject_entry(entry, actor=user, reason=why)
+    )
+
+
+@require_POST
+@staff_required
+def propose_delisting(request: HttpRequest, code: str) -> HttpResponse:
+    def change(entry: BlocklistEntry, user: User, why: str) -> None:
+        do_propose_delisting(entry, reason=why or "proposed by staff", actor=user)
+
+    return _act(request, code, change)
+
+
+@require_POST
+@staff_required
+def approve_delisting(request: HttpRequest, code: str) -> HttpResponse:
+    return _act(request, code, lambda entry, user, _r: do_approve_delisting(entry, actor=user))

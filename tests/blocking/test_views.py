@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from openhotline.accounts.models import Organisation, User
+from openhotline.blocking.actions import do_propose_entry
+from openhotline.blocking.models import (
+    BlocklistEntry,
+    BlocklistSource,
+    EntryState,
+    ProtectedDomain,
+    Publication,
+    StopPageText,
+)
+from openhotline.reports.actions import do_file_report
+from openhotline.reports.models import ReportSource
+
+pytestmark = pytest.mark.django_db
+
+AsUser = Callable[[User], Client]
+
+
+@pytest.fixture
+def proposal(hotline_a: Organisation, analyst: User, assessment: BlocklistSource) -> BlocklistEntry:
+    report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://bad.test/img"])
+    return do_propose_entry(
+        hotline_a,
+        value="http://bad.test/img",
+        kind="url",
+        source=assessment,
+        evidence=report.urls.get(),
+        actor=analyst,
+    )
+
+
+def test_an_analyst_proposes_and_a_senior_approves_with_the_evidence_blurred(
+    hotline_a: Organisation, analyst: User, senior: User, as_user: AsUser
+) -> None:
+    report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://bad.test/x"])
+    evidence = report.urls.get()
+    response = as_user(analyst).post(
+        "/app/blocking/hotline-a/propose/",
+        {"value": "http://bad.test/x", "kind": "url", "reason": "CSAM", "evidence": evidence.code},
+    )
+    entry = BlocklistEntry.objects.get()
+    assert response["Location"] == f"/app/blocking/entries/{entry.code}/"
+    assert entry.proposed_by == analyst and entry.evidence == evidence
+
+    own = as_user(analyst).get(f"/app/blocking/entries/{entry.code}/").content.decode()
+    assert "another senior analyst approves it" in own and "Approve (four-eyes)" not in own
+    page = as_user(senior).get(f"/app/blocking/entries/{entry.code}/").content.decode()
+    assert 'class="blurred"' in page and f"/app/urls/{evidence.code}/" in page
+    as_user(senior).post(f"/app/blocking/entries/{entry.code}/approve/")
+    entry.refresh_from_db()
+    assert entry.state == EntryState.APPROVED and entry.approved_by == senior
+
+
+def test_a_domain_proposal_without_the_dedicated_mark_is_refused(
+    analyst: User, as_user: AsUser
+) -> None:
+    response = as_user(analyst).post(
+        "/app/blocking/hotline-a/propose/", {"value": "bad.test", "kind": "domain"}
+    )
+    assert response.status_code == 200 and "dedicated" in response.content.decode()
+    assert not BlocklistEntry.objects.exists()
+
+
+def test_the_proposer_cannot_approve_through_the_view(
+    proposal: BlocklistEntry, analyst: User, as_user: AsUser
+) -> None:
+    as_user(analyst).post(f"/app/blocking/entries/{proposal.code}/approve/")
+    proposal.refresh_from_db()
+    assert proposal.state == EntryState.PROPOSED
+
+
+def test_publish_shows_the_guard_that_refused(
+    hotline_a: Organisation, senior: User, approved_entries, as_user: AsUser
+) -> None:
+    entries = approved_entries(domains=["facebook.com"])
+    client = as_user(senior)
+    response = client.post("/app/blocking/hotline-a/publish/", follow=True)
+    page = response.content.decode()
+    assert "protected-domain" in page and entries[0].code in page
+    assert not Publication.objects.exists()
+
+
+def test_publish_and_roll_back_from_the_versions_page(
+    hotline_a: Organisation, senior: User, approved_entries, as_user: AsUser
+) -> None:
+    client = as_user(senior)
+    approved_entries(urls=["http://a.test/"])
+    client.post("/app/blocking/hotline-a/publish/")
+    approved_entries(urls=["http://b.test/"])
+    client.post("/app/blocking/hotline-a/publish/", {"override": "on"})
+    assert Publication.objects.count() == 2
+    client.post("/app/blocking/hotline-a/versions/1/rollback/")
+    latest = Publication.objects.get(serial=3)
+    assert latest.restores_serial == 1 and latest.entry_count == 1
+    assert (
+        "Roll back to this version"
+        in client.get("/app/blocking/hotline-a/versions/").content.decode()
+    )
+
+
+def test_the_list_page_does_not_grow_queries_with_entries(
+    hotline_a: Organisation, senior: User, assessment: BlocklistSource, as_user: AsUser
+) -> None:
+    client = as_user(senior)
+    do_propose_entry(hotline_a, value="http://a.test/", kind="url", source=assessment)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/app/blocking/hotline-a/")
+    for i in range(20):
+        do_propose_entry(hotline_a, value=f"http://s{i}.test/", kind="url", source=assessment)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/app/blocking/hotline-a/").content.decode()
+    assert "s19.test" in page
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_admins_add_protected_names_and_edit_the_stop_page(
+    hotline_a: Organisation, admin: User, analyst: User, as_user: AsUser
+) -> None:
+    client = as_user(admin)
+    client.post("/app/blocking/hotline-a/protected/", {"name": "Ministry.test", "note": "gov"})
+    assert ProtectedDomain.objects.get().name == "ministry.test"
+    assert "facebook.com" in client.get("/app/blocking/hotline-a/protected/").content.decode()
+    client.post(
+        "/app/blocking/hotline-a/stop-page/da/",
+        {"title": "Spærret", "explanation": "a", "complaint": "b", "help": "c"},
+    )
+    assert StopPageText.objects.get(language="da").title == "Spærret"
+    # Analysts work the list but do not administer it.
+    assert as_user(analyst).get("/app/blocking/hotline-a/protected/").status_code == 404
+    assert as_user(analyst).get("/app/blocking/hotline-a/stop-page/").status_code == 404
+
+
+def test_the_outsider_sees_and_changes_nothing(
+    proposal: BlocklistEntry, outsider: User, as_user: AsUser
+) -> None:
+    client = as_user(outsider)
+    for path in (
+        "/app/blocking/hotline-a/",
+        "/app/blocking/hotline-a/propose/",
+        "/app/blocking/hotline-a/versions/",
+        "/app/blocking/hotline-a/protected/",
+        "/app/blocking/hotline-a/stop-page/",
+        f"/app/blocking/entries/{proposal.code}/",
+    ):
+        assert client.get(path).status_code == 404, path
+    for path in (
+        f"/app/blocking/entries/{proposal.code}/approve/",
+        f"/app/blocking/entries/{proposal.code}/reject/",
+        f"/app/blocking/entries/{proposal.code}/delist/",
+        "/app/blocking/hotline-a/publish/",
+        "/app/blocking/hotline-a/versions/1/rollback/",
+    ):
+        assert client.post(path).status_code == 404, path
+    proposal.refresh_from_db()
+    assert proposal.state == EntryState.PROPOSED
+    assert "bad.test" not in client.get("/app/blocking/").content.decode()
+
+
+def test_not_found_and_not_yours_look_the_same(
+    proposal: BlocklistEntry, outsider: User, as_user: AsUser
+) -> None:
+    client = as_user(outsider)
+    theirs = client.get(f"/app/blocking/entries/{proposal.code}/")
+    missing = client.get("/app/blocking/entries/BNOPENOPE00/")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.content == missing.content
+
+
+@pytest.mark.parametrize("persona", ["police", "isp_operator"])
+def test_non_hotline_roles_see_no_blocklist(
+    persona: str, request: pytest.FixtureRequest, proposal: BlocklistEntry, as_user: AsUser
+) -> None:
+    client = as_user(request.getfixturevalue(persona))
+    assert client.get(f"/app/blocking/entries/{proposal.code}/").status_code == 404
+    assert client.get("/app/blocking/hotline-a/").status_code == 404
