@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import struct
+import zlib
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+import pytest
+from PIL import Image
+
+from openhotline.lib.pdq import (
+    DIHEDRAL_NAMES,
+    crypto_hashes,
+    hash_image,
+    hash_stream,
+    pdq_distance,
+    pdq_hex,
+)
+
+TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "pdq"
+EXPECTED = {
+    row["file"]: row["pdq_hex"]
+    for row in csv.DictReader((TESTDATA / "expected.csv").open(encoding="utf-8"))
+}
+BRIDGES = [
+    "bridge-1-original.jpg",
+    "bridge-2-rotate-90.jpg",
+    "bridge-3-rotate-180.jpg",
+    "bridge-4-rotate-270.jpg",
+    "bridge-5-flipx.jpg",
+    "bridge-6-flipy.jpg",
+    "bridge-7-flip-plus-1.jpg",
+    "bridge-8-flip-minus-1.jpg",
+]
+
+
+def _jpeg(image: Image.Image, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: opening it costs nothing."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_reference_images_of_quality_80_hash_within_10_of_their_reference(name: str) -> None:
+    result = hash_image(TESTDATA / name)
+
+    assert result.error is None
+    assert result.pdq is not None and len(result.pdq) == 64
+    if result.pdq_quality is not None and result.pdq_quality >= 80:
+        assert pdq_distance(result.pdq, EXPECTED[name]) <= 10
+    else:
+        # The README names the low-quality images; they must be reported as such.
+        assert name in {"small.jpg", "q0003.jpg", "q0004.jpg"}
+        assert result.pdq_quality is not None and result.pdq_quality < 50
+
+
+def test_it_reports_dimensions_format_and_mime() -> None:
+    result = hash_image(TESTDATA / "bridge-2-rotate-90.jpg")
+
+    assert (result.width, result.height) == (1004, 1600)
+    assert (result.format, result.mime) == ("JPEG", "image/jpeg")
+    assert result.frame_count == 1 and result.frames == ()
+
+
+def test_hex_puts_bit_zero_in_the_top_bit_of_the_first_byte() -> None:
+    bits = np.zeros(256, dtype=np.uint8)
+    bits[0] = 1
+    bits[255] = 1
+
+    assert pdq_hex(bits) == "80" + "00" * 30 + "01"
+
+
+def test_rotated_and_mirrored_bridges_match_a_dihedral_variant_of_the_original() -> None:
+    original = hash_image(TESTDATA / BRIDGES[0])
+    assert len(original.dihedral) == len(DIHEDRAL_NAMES) == 8
+    assert original.dihedral[0] == original.pdq
+
+    for k, name in enumerate(BRIDGES):
+        copy = hash_image(TESTDATA / name)
+        assert copy.pdq is not None
+        assert pdq_distance(original.dihedral[k], copy.pdq) <= 31, name
+        if k:  # without the variants, the plain hashes would not match
+            assert pdq_distance(original.pdq or "", copy.pdq) > 31, name
+
+
+def test_paths_and_bytes_give_the_same_hashes() -> None:
+    path = TESTDATA / "q0291.jpg"
+    data = path.read_bytes()
+
+    from_path, from_bytes = hash_image(path), hash_image(data)
+
+    assert from_path == from_bytes
+    assert from_path.sha256 == hashlib.sha256(data).hexdigest()
+    assert from_path.md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert from_path.sha1 == hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    assert from_path.size == len(data)
+
+
+def test_stream_hashing_in_small_chunks_equals_hashing_at_once() -> None:
+    data = np.random.default_rng(1).integers(0, 256, 100_003, dtype=np.uint8).tobytes()
+
+    streamed = hash_stream(io.BytesIO(data), chunk_size=4093)
+
+    assert streamed == crypto_hashes(data)
+    assert streamed.sha256 == hashlib.sha256(data).hexdigest()
+    assert streamed.size == len(data)
+
+
+def test_a_truncated_jpeg_is_recorded_with_its_crypto_hashes() -> None:
+    data = (TESTDATA / "bridge-1-original.jpg").read_bytes()[:30_000]
+
+    result = hash_image(data)
+
+    assert result.error is not None and "truncated" in result.error
+    assert result.pdq is None and result.dihedral == ()
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_garbage_is_recorded_not_raised() -> None:
+    data = b"\xff\xd8\xff\xe0 not really a jpeg" * 50
+
+    result = hash_image(data)
+
+    assert result.error is not None
+    assert result.pdq is None
+    assert result.size == len(data)
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])
+def test_a_decompression_bomb_is_refused_under_pillows_default_limit(side: int) -> None:
+    # 100 Mpx is past Image.MAX_IMAGE_PIXELS (where Pillow only warns); 400 Mpx is past
+    # twice the limit (where Pillow itself refuses).
+    assert Image.MAX_IMAGE_PIXELS is not None and side * side > Image.MAX_IMAGE_PIXELS
+
+    warns = pytest.warns(Image.DecompressionBombWarning) if side == 10_000 else nullcontext()
+    with warns:
+        result = hash_image(_png_header_only(side, side))
+
+    assert result.error is not None and "DecompressionBomb" in result.error
+    assert result.pdq is None
+    assert result.sha256
+
+
+def test_formats_outside_the_allowlist_are_refused_without_decoding() -> None:
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    assert Image.open(io.BytesIO(eps)).format == "EPS"  # Pillow would take it (Ghostscript)
+
+    result = hash_image(eps)
+
+    assert result.error is not None and "UnidentifiedImageError" in result.error
+    assert result.format is None
+
+
+def test_animated_gif_frames_are_hashed_each_up_to_the_limit() -> None:
+    rng = np.random.default_rng(7)
+    frames = [
+        Image.fromarray(rng.integers(0, 256, (96, 128), dtype=np.uint8), "L").convert("P")
+        for _ in range(5)
+    ]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+    everything = hash_image(out.getvalue())
+    bounded = hash_image(out.getvalue(), max_frames=3)
+
+    assert everything.error is None
+    assert everything.frame_count == 5
+    assert [f.index for f in everything.frames] == [0, 1, 2, 3, 4]
+    assert len({f.pdq for f in everything.frames}) == 5
+    assert everything.frames[0].pdq == everything.pdq
+    assert bounded.frame_count == 5 and len(bounded.frames) == 3
+    assert bounded.frames == everything.frames[:3]
+
+
+def test_a_gif_cut_short_keeps_the_frames_before_the_cut() -> None:
+    rng = np.random.default_rng(8)
+    frames = [
+        Image.fromarray(rng.integers(0, 256, (96, 128), dtype=np.uint8), "L").convert("P")
+        for _ in range(5)
+    ]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    whole = hash_image(out.getvalue())
+
+    cut = hash_image(out.getvalue()[: len(out.getvalue()) * 7 // 10])
+
+    assert cut.error is not None and cut.error.startswith(f"frame {len(cut.frames)}:")
+    assert 1 <= len(cut.frames) < 5
+    assert cut.frames == whole.frames[: len(cut.frames)]
+    assert cut.pdq == whole.pdq
+
+
+def test_exif_summary_keeps_camera_time_orientation_and_position() -> None:
+    exif = Image.Exif()
+    exif[271], exif[272], exif[274] = "TestCam", "Model X\x00", 6
+    exif.get_ifd(0x8769)[36867] = "2024:01:02 03:04:05"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "S", (33.0, 51.0, 54.0), "W", (151.0, 12.0, 36.0)
+    data = _jpeg(Image.new("RGB", (64, 48), (120, 30, 200)), exif=exif)
+
+    summary = hash_image(data).exif
+
+    assert summary == {
+        "make": "TestCam",
+        "model": "Model X",
+        "datetime_original": "2024:01:02 03:04:05",
+        "orientation": 6,
+        "gps_latitude": -33.865,
+        "gps_longitude": -151.21,
+    }
+
+
+def test_large_photo_fast_path_stays_within_10_of_a_full_decode() -> None:
+    source = Image.open(TESTDATA / "bridge-1-original.jpg").convert("RGB")
+    data = _jpeg(source.resize((3200, 2008), Image.Resampling.BICUBIC), quality=90)
+
+    fast = hash_image(data)
+    bits, quality = pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+    assert quality >= 80
+    assert fast.pdq is not None
+    assert pdq_distance(fast.pdq, pdq_hex(bits)) <= 10
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped() -> None:
+    luma = np.asarray(Image.open(TESTDATA / "bridge-1-original.jpg").convert("L"))
+    deep = Image.fromarray(luma.astype(np.uint16) * 257)
+    out = io.BytesIO()
+    deep.save(out, "PNG")
+
+    deep_hash = hash_image(out.getvalue())
+    plain_hash = hash_image(TESTDATA / "bridge-1-original.jpg")
+
+    assert deep_hash.pdq_quality == 100
+    assert pdq_distance(deep_hash.pdq or "", plain_hash.pdq or "") <= 10
