@@ -41,3 +41,4 @@ api = NinjaAPI(
 )
 
 # Routers of the apps (each app adds one line here).
+api.add_router("/", "openhotline.intake.api.router")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "openhotline.ops",
     "openhotline.evidence",
     "openhotline.assessment",
+    "openhotline.intake",
     "openhotline.blocking",
 ]
 
@@ -149,6 +150,8 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project-wide stylesheet (openhotline/static/) belongs to no app: list it.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
@@ -158,7 +161,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("OPENHOTLINE_SESSION_SECONDS", 8 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": under it browsers send "Origin: null" with every form post,
+# which Django's CSRF check refuses. "same-origin" still sends nothing to other sites.
+SECURE_REFERRER_POLICY = "same-origin"
 
 # Staff log in with a TOTP code unless this is turned off (the demo turns it off).
 OPENHOTLINE_REQUIRE_2FA = env_bool("OPENHOTLINE_REQUIRE_2FA", True)
@@ -234,6 +239,58 @@ if (
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE: no evidence key ring at "
         f"{OPENHOTLINE_EVIDENCE_KEYRING_FILE} (production never generates keys)"
     )
+
+# --- Intake: public form, partner API, e-mail reports (docs/intake.md) -----------
+# The hotline that receives public reports at /report/ (its slug); empty means the
+# only hotline of the installation. /report/<slug>/ reaches any hotline.
+OPENHOTLINE_PUBLIC_HOTLINE = env_str("OPENHOTLINE_PUBLIC_HOTLINE")
+# Master secret of intake: reporter e-mail encryption, the keyed hash of reporters'
+# addresses for rate limiting, and the key of stored e-mail reports are derived from it.
+OPENHOTLINE_INTAKE_KEY = env_secret(
+    "OPENHOTLINE_INTAKE_KEY", data_dir=DATA_DIR, generate=not PRODUCTION
+)
+OPENHOTLINE_INTAKE_RATE_LIMIT = env_int("OPENHOTLINE_INTAKE_RATE_LIMIT", 10, minimum=1)
+OPENHOTLINE_INTAKE_RATE_WINDOW = env_int("OPENHOTLINE_INTAKE_RATE_WINDOW", 600, minimum=1)
+if OPENHOTLINE_INTAKE_RATE_WINDOW > 86400:
+    raise ImproperlyConfigured("OPENHOTLINE_INTAKE_RATE_WINDOW: at most 86400 seconds (a day)")
+# Behind a reverse proxy: the header it puts the client address in (X-Forwarded-For).
+OPENHOTLINE_INTAKE_CLIENT_IP_HEADER = env_str("OPENHOTLINE_INTAKE_CLIENT_IP_HEADER")
+OPENHOTLINE_INTAKE_MAX_BODY = env_int("OPENHOTLINE_INTAKE_MAX_BODY", 256 * 1024, minimum=1024)
+OPENHOTLINE_INTAKE_MAX_URLS = env_int("OPENHOTLINE_INTAKE_MAX_URLS", 50, minimum=1)
+OPENHOTLINE_INTAKE_MAX_URL_LENGTH = env_int("OPENHOTLINE_INTAKE_MAX_URL_LENGTH", 2048, minimum=64)
+OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS = env_int(
+    "OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS", 90, minimum=1
+)
+# A URL assessed less than this many days ago is linked, not assessed again.
+OPENHOTLINE_DECONFLICTION_DAYS = env_int("OPENHOTLINE_DECONFLICTION_DAYS", 30, minimum=0)
+OPENHOTLINE_IDEMPOTENCY_HOURS = env_int("OPENHOTLINE_IDEMPOTENCY_HOURS", 24, minimum=1)
+OPENHOTLINE_INTAKE_IMAP_HOST = env_str("OPENHOTLINE_INTAKE_IMAP_HOST")
+OPENHOTLINE_INTAKE_IMAP_PORT = env_int("OPENHOTLINE_INTAKE_IMAP_PORT", 993, minimum=1)
+OPENHOTLINE_INTAKE_IMAP_USER = env_str("OPENHOTLINE_INTAKE_IMAP_USER")
+OPENHOTLINE_INTAKE_IMAP_PASSWORD = (
+    env_secret("OPENHOTLINE_INTAKE_IMAP_PASSWORD", data_dir=DATA_DIR, generate=False)
+    if OPENHOTLINE_INTAKE_IMAP_HOST
+    else ""
+)
+OPENHOTLINE_INTAKE_IMAP_MAILBOX = env_str("OPENHOTLINE_INTAKE_IMAP_MAILBOX", "INBOX")
+# A PEM file of CA certificates to trust instead of the system's (a private mail server).
+OPENHOTLINE_INTAKE_IMAP_CA_FILE = env_str("OPENHOTLINE_INTAKE_IMAP_CA_FILE")
+OPENHOTLINE_INTAKE_IMAP_POLL_SECONDS = env_int(
+    "OPENHOTLINE_INTAKE_IMAP_POLL_SECONDS", 60, minimum=5
+)
+# Addresses (alice@partner.example) or whole domains (@partner.example) that may report.
+OPENHOTLINE_INTAKE_MAIL_ALLOWED_SENDERS = env_list("OPENHOTLINE_INTAKE_MAIL_ALLOWED_SENDERS")
+OPENHOTLINE_INTAKE_MAIL_HOTLINE = env_str("OPENHOTLINE_INTAKE_MAIL_HOTLINE")
+OPENHOTLINE_INTAKE_MAIL_MAX_BYTES = env_int(
+    "OPENHOTLINE_INTAKE_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+OPENHOTLINE_INTAKE_MAIL_DIR = Path(
+    env_str("OPENHOTLINE_INTAKE_MAIL_DIR", str(DATA_DIR / "evidence" / "mail"))
+)
+CELERY_BEAT_SCHEDULE["intake-erase-expired"] = {
+    "task": "openhotline.intake.tasks.erase_expired_intake_data",
+    "schedule": 3600.0,
+}
 
 # --- Blocking: blocklist guards, exports and the stop page (docs/blocking.md) ---
 # Guards: a publication changing more than this share of the live list needs a

@@ -36,7 +36,15 @@ _ASCII_LABEL_RE = re.compile(r"[a-z0-9_-]+")
 
 
 class UrlError(ValueError):
-    """A URL the hotline cannot accept; the message says why, for the reporter."""
+    """A URL the hotline cannot accept; the message says why, for the reporter.
+
+    `code` sorts the reasons ("empty", "too_long", "scheme", "host", "port",
+    "invalid") so that a form can say it in the reporter's language.
+    """
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,9 @@ def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUr
     """
     text = raw.strip(" \t\r\n\f")
     if not text:
-        raise UrlError("The URL is empty.")
+        raise UrlError("The URL is empty.", code="empty")
     if len(text) > max_length:
-        raise UrlError(f"The URL is longer than {max_length} characters.")
+        raise UrlError(f"The URL is longer than {max_length} characters.", code="too_long")
     if _CONTROL_RE.search(text):
         raise UrlError("The URL contains control characters.")
 
@@ -113,7 +121,9 @@ def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUr
         netloc = f"{netloc}:{port}"
     url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
     if len(url) > max_length:
-        raise UrlError(f"The URL is longer than {max_length} characters once normalised.")
+        raise UrlError(
+            f"The URL is longer than {max_length} characters once normalised.", code="too_long"
+        )
     return NormalizedUrl(url=url, scheme=scheme, host=host, port=port, had_userinfo=had_userinfo)
 
 
@@ -128,7 +138,7 @@ def _split_scheme(text: str) -> tuple[str, str]:
         return scheme, rest.lstrip("/\\")
     if not rest.startswith("//") and _LOOKS_LIKE_PORT_RE.match(rest):
         return "http", text  # "example.test:8080/path": a host and port, not a scheme
-    raise UrlError(f"Only http and https URLs are accepted, not {scheme}:.")
+    raise UrlError(f"Only http and https URLs are accepted, not {scheme}:.", code="scheme")
 
 
 def _first_index(text: str, chars: str) -> int:
@@ -140,48 +150,52 @@ def _split_host_port(authority: str) -> tuple[str, int | None]:
     if authority.startswith("["):
         close = authority.find("]")
         if close < 0:
-            raise UrlError("The URL's IPv6 address has no closing bracket.")
+            raise UrlError("The URL's IPv6 address has no closing bracket.", code="host")
         host, after = authority[: close + 1], authority[close + 1 :]
         if after and not after.startswith(":"):
-            raise UrlError("The URL has text after its IPv6 address.")
+            raise UrlError("The URL has text after its IPv6 address.", code="host")
         port_text = after[1:]
     else:
         host, _, port_text = authority.partition(":")
     if not port_text:
         return host, None
     if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
-        raise UrlError("The URL's port is not a number from 0 to 65535.")
+        raise UrlError("The URL's port is not a number from 0 to 65535.", code="port")
     return host, int(port_text)
 
 
 def _canonical_host(host: str) -> str:
     if not host:
-        raise UrlError("The URL has no host name.")
+        raise UrlError("The URL has no host name.", code="host")
     if host.startswith("["):
         return _canonical_ipv6(host[1:-1])
     host = _percent_decode_host(host)
     if _FORBIDDEN_HOST_RE.search(host):
-        raise UrlError("The URL's host name contains characters a host name cannot have.")
+        raise UrlError(
+            "The URL's host name contains characters a host name cannot have.", code="host"
+        )
     try:
         # Case folding, full-width letters, and the ideographic full stop as a dot.
         host = idna.uts46_remap(host, std3_rules=False, transitional=False)
     except idna.IDNAError as exc:
-        raise UrlError(f"The URL's host name is not a valid international name: {exc}") from exc
+        raise UrlError(
+            f"The URL's host name is not a valid international name: {exc}", code="host"
+        ) from exc
     if host.endswith("."):
         host = host[:-1]  # "example.test." names the same host as "example.test"
     labels = host.split(".")
     if any(not label for label in labels):
-        raise UrlError("The URL's host name has an empty label.")
+        raise UrlError("The URL's host name has an empty label.", code="host")
     ipv4 = _parse_ipv4(labels)
     if ipv4 is not None:
         return ipv4
     if labels[-1] == "onion":
         if not all(_ASCII_LABEL_RE.fullmatch(label) for label in labels):
-            raise UrlError("The URL's .onion host name is not valid.")
+            raise UrlError("The URL's .onion host name is not valid.", code="host")
         return host
     ascii_host = ".".join(_ascii_label(label) for label in labels)
     if len(ascii_host) > 253:
-        raise UrlError("The URL's host name is longer than 253 characters.")
+        raise UrlError("The URL's host name is longer than 253 characters.", code="host")
     return ascii_host
 
 
@@ -189,9 +203,11 @@ def _canonical_ipv6(text: str) -> str:
     try:
         address = ipaddress.IPv6Address(text)
     except ValueError as exc:
-        raise UrlError("The URL's IPv6 address is not valid.") from exc
+        raise UrlError("The URL's IPv6 address is not valid.", code="host") from exc
     if address.scope_id is not None:
-        raise UrlError("The URL's IPv6 address has a zone, which is only meaningful locally.")
+        raise UrlError(
+            "The URL's IPv6 address has a zone, which is only meaningful locally.", code="host"
+        )
     if address.ipv4_mapped is not None:
         # Python versions differ in how they print these; fix one spelling.
         return f"::ffff:{address.ipv4_mapped}"
@@ -205,7 +221,9 @@ def _percent_decode_host(host: str) -> str:
     try:
         return raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError) as exc:
-        raise UrlError("The URL's host name has percent-escapes that are not UTF-8.") from exc
+        raise UrlError(
+            "The URL's host name has percent-escapes that are not UTF-8.", code="host"
+        ) from exc
 
 
 def _parse_ipv4(labels: list[str]) -> str | None:
@@ -218,7 +236,7 @@ def _parse_ipv4(labels: list[str]) -> str | None:
     if not (last_label.isascii() and last_label.isdigit()) and _ipv4_number(last_label) is None:
         return None
     numbers = [_ipv4_number(label) for label in labels]
-    invalid = UrlError("The URL's host looks like an IPv4 address but is not one.")
+    invalid = UrlError("The URL's host looks like an IPv4 address but is not one.", code="host")
     if len(numbers) > 4:
         raise invalid
     value = 0
@@ -245,22 +263,28 @@ def _ipv4_number(label: str) -> int | None:
 
 def _ascii_label(label: str) -> str:
     if len(label) > 63:
-        raise UrlError("A label of the URL's host name is longer than 63 characters.")
+        raise UrlError("A label of the URL's host name is longer than 63 characters.", code="host")
     if label.isascii():
         if not _ASCII_LABEL_RE.fullmatch(label):
-            raise UrlError("The URL's host name contains characters a host name cannot have.")
+            raise UrlError(
+                "The URL's host name contains characters a host name cannot have.", code="host"
+            )
         if label.startswith("xn--"):
             try:
                 idna.decode(label)
             except (idna.IDNAError, UnicodeError) as exc:
-                raise UrlError(f"The URL's host name has an invalid IDNA label: {label}") from exc
+                raise UrlError(
+                    f"The URL's host name has an invalid IDNA label: {label}", code="host"
+                ) from exc
         return label
     try:
         encoded = idna.alabel(label).decode("ascii")
     except (idna.IDNAError, UnicodeError) as exc:
-        raise UrlError(f"The URL's host name is not a valid international name: {exc}") from exc
+        raise UrlError(
+            f"The URL's host name is not a valid international name: {exc}", code="host"
+        ) from exc
     if len(encoded) > 63:
-        raise UrlError("A label of the URL's host name is longer than 63 characters.")
+        raise UrlError("A label of the URL's host name is longer than 63 characters.", code="host")
     return encoded
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
+from openhotline.intake.models import DeconflictionLink
 from openhotline.lib.urlnorm import host_of, normalize_url
 from openhotline.reports.models import (
     OPEN_URL_STATES,
@@ -20,6 +25,12 @@ from openhotline.reports.models import (
     TimelineEntry,
     UrlState,
 )
+
+logger = logging.getLogger(__name__)
+
+CRAWL_TASK = "openhotline.crawler.tasks.crawl_reported_url"
+# Priority of a URL named in an escalated report (CyberTipline escalateToHighPriority).
+ESCALATED_PRIORITY = 100
 
 
 def add_timeline(
@@ -54,18 +65,25 @@ def do_file_report(
     escalated: bool = False,
     external_ref: str = "",
     language: str = "",
+    incident_at: datetime | None = None,
 ) -> Report:
-    """File one report, linking each URL to an open reported URL or creating one.
+    """File one report, linking each URL to an existing reported URL or creating one.
 
-    URLs are normalised first (a bad URL raises ``UrlError`` before anything
-    is written). A URL that is still open at this hotline is linked instead
-    of duplicated, so analysts assess it once.
+    1. Normalise the URLs (a bad URL raises ``UrlError`` before anything is
+       written) and drop repeats.
+    2. Per URL, link to this hotline's reported URL when it is still open or
+       was assessed within ``OPENHOTLINE_DECONFLICTION_DAYS``, so analysts
+       assess it once; otherwise create one and queue its crawl.
+    3. Link a new reported URL to the same URL at other hotlines of the
+       installation (deconfliction), both ways.
+    4. An escalated report raises the priority of its URLs.
     """
     if source not in ReportSource.values:
         raise ValueError(f"unknown report source {source!r}")
     normalized = list(dict.fromkeys(normalize_url(url) for url in urls))
     if not normalized and not description.strip():
         raise ValueError("a report needs at least one URL or a description")
+    since = timezone.now() - timedelta(days=settings.OPENHOTLINE_DECONFLICTION_DAYS)
     with transaction.atomic():
         report = Report.objects.create(
             hotline=hotline,
@@ -78,23 +96,28 @@ def do_file_report(
             escalated=escalated,
             external_ref=external_ref,
             language=language,
+            incident_at=incident_at,
         )
         add_timeline("Report received", kind="report.received", report=report, actor=submitted_by)
-        created = 0
+        created: list[int] = []
+        linked_elsewhere = 0
         for url in normalized:
             reported_url = (
-                ReportedUrl.objects.select_for_update()
-                .filter(hotline=hotline, normalized_url=url, state__in=OPEN_URL_STATES)
+                _current_urls(url, since)
+                .select_for_update()
+                .filter(hotline=hotline)
+                .order_by("-created_at")
                 .first()
             )
             if reported_url is None:
                 reported_url = ReportedUrl.objects.create(
                     hotline=hotline, url=url, normalized_url=url, host=host_of(url)
                 )
-                created += 1
+                created.append(reported_url.pk)
                 add_timeline(
                     "URL reported", kind="url.created", reported_url=reported_url, report=report
                 )
+                linked_elsewhere += _link_other_hotlines(reported_url, since)
             else:
                 add_timeline(
                     f"Reported again (report {report.code})",
@@ -103,14 +126,83 @@ def do_file_report(
                     report=report,
                 )
             ReportLink.objects.get_or_create(report=report, reported_url=reported_url)
+            if escalated and reported_url.priority < ESCALATED_PRIORITY:
+                reported_url.priority = ESCALATED_PRIORITY
+                reported_url.save(update_fields=["priority", "updated_at"])
+                add_timeline(
+                    f"Priority raised: escalated report {report.code}",
+                    kind="url.escalated",
+                    reported_url=reported_url,
+                    report=report,
+                )
         record(
             "report.filed",
             actor=submitted_by,
             organisation=hotline,
             obj=report,
-            detail={"source": source, "urls": len(normalized), "new_urls": created},
+            detail={
+                "source": source,
+                "urls": len(normalized),
+                "new_urls": len(created),
+                "also_at_other_hotlines": linked_elsewhere,
+            },
         )
+        for reported_url_id in created:
+            queue_crawl(reported_url_id)
     return report
+
+
+def _current_urls(normalized_url: str, since: datetime) -> Any:
+    """Reported URLs of this address still open, or assessed since ``since``."""
+    return ReportedUrl.objects.filter(normalized_url=normalized_url).filter(
+        Q(state__in=OPEN_URL_STATES) | Q(assessed_at__gte=since)
+    )
+
+
+def _link_other_hotlines(reported_url: ReportedUrl, since: datetime) -> int:
+    """Link a new reported URL to the same URL at other hotlines; return how many.
+
+    Each side's timeline names only the other hotline: its report, state and
+    analysts stay its own.
+    """
+    others = (
+        _current_urls(reported_url.normalized_url, since)
+        .exclude(hotline=reported_url.hotline_id)
+        .select_related("hotline")
+    )
+    count = 0
+    for other in others:
+        for mine, theirs in ((reported_url, other), (other, reported_url)):
+            _, made = DeconflictionLink.objects.get_or_create(reported_url=mine, other_url=theirs)
+            if made:
+                add_timeline(
+                    f"Also reported to {theirs.hotline.name}",
+                    kind="url.deconflicted",
+                    reported_url=mine,
+                    detail={"hotline": theirs.hotline.name},
+                )
+        count += 1
+    return count
+
+
+def queue_crawl(reported_url_id: int) -> None:
+    """Ask the crawler to fetch a reported URL once the current transaction commits.
+
+    The task is sent by name, so intake needs nothing from the crawler app but
+    the task it defines (``openhotline.crawler.tasks.crawl_reported_url``).
+    """
+    transaction.on_commit(lambda: _send_crawl(reported_url_id))
+
+
+def _send_crawl(reported_url_id: int) -> None:
+    # The report is committed by now: a broker outage must not turn it into an
+    # error page for the reporter. The URL stays "new" and can be queued again.
+    from openhotline.celery import app
+
+    try:
+        app.send_task(CRAWL_TASK, args=[reported_url_id], queue="crawl")
+    except Exception:
+        logger.exception("could not queue the crawl of reported URL %s", reported_url_id)
 
 
 def do_set_url_state(

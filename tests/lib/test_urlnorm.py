@@ -175,3 +175,22 @@ def test_host_of_returns_the_canonical_host() -> None:
 )
 def test_registrable_host_groups_by_registered_domain(raw: str, expected: str) -> None:
     assert registrable_host(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", "empty"),
+        ("http://example.test/" + "a" * 3000, "too_long"),
+        ("ftp://example.test/", "scheme"),
+        ("http://exa mple.test/", "host"),
+        ("http://[::1/", "host"),
+        ("http://example.test:99999/", "port"),
+        ("http://example.test/\x00", "invalid"),
+    ],
+)
+def test_each_refusal_says_what_kind_it_is(raw: str, code: str) -> None:
+    # Forms translate by the code; the message stays for logs and the API.
+    with pytest.raises(UrlError) as caught:
+        normalize_url(raw)
+    assert caught.value.code == code

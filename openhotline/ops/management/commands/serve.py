@@ -48,6 +48,9 @@ class Command(BaseCommand):
                 "10",
                 "--access-logfile",
                 "-",
+                # No client addresses in the logs: reporters stay anonymous.
+                "--access-logformat",
+                '%(t)s "%(r)s" %(s)s %(b)s %(L)s',
             ],
         )
         if not options["no_worker"]:

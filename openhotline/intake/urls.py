@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from openhotline.intake import views
+
+app_name = "intake"
+urlpatterns = [
+    path("", views.report_form, name="report"),
+    path("status/", views.report_status, name="status"),
+    path("<slug:slug>/", views.report_form_for_hotline, name="report_for_hotline"),
+]
