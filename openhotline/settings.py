@@ -333,3 +333,16 @@ CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
     "task": "openhotline.blocking.tasks.propose_overdue_urls",
     "schedule": 3600.0,
 }
+
+# --- Assessment workspace: queue, claims, priority (docs/analyst-guide.md) ------
+# Minutes after which an untouched claim on a reported URL lapses (each hotline's
+# admin can change it in the workspace settings).
+OPENHOTLINE_CLAIM_IDLE_MINUTES = env_int("OPENHOTLINE_CLAIM_IDLE_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["assessment-recompute-priorities"] = {
+    "task": "openhotline.assessment.tasks.recompute_open_priorities",
+    "schedule": env_float("OPENHOTLINE_PRIORITY_RECOMPUTE_SECONDS", 3600.0),
+}
+CELERY_BEAT_SCHEDULE["assessment-expire-claims"] = {
+    "task": "openhotline.assessment.tasks.expire_claims",
+    "schedule": 300.0,
+}

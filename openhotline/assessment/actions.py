@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, Role, User
+from openhotline.assessment.four_eyes import requires_confirmation
 from openhotline.assessment.models import (
     Classification,
     ClassificationSource,
@@ -40,13 +41,17 @@ class AssessmentError(ValueError):
 def needs_confirmation(classification: Classification, *, new_material: bool) -> bool:
     """The four-eyes rule: what a senior analyst must confirm before it takes effect.
 
-    A baseline verdict on new material (not recognised from a hash set) is
-    confirmed before it enters our hash set or goes to INTERPOL. The
-    workspace may make this configurable per hotline.
+    Each hotline's admin decides, per verdict and for new or known material
+    (``assessment.four_eyes``); by default a baseline verdict on new material
+    (not recognised from a hash set) is confirmed before it enters our hash
+    set or goes to INTERPOL. Machine classifications (hash matches, domain
+    rules, forwarded ones) were decided elsewhere and are never held.
     """
     if classification.source != ClassificationSource.ANALYST:
         return False
-    return classification.verdict == Verdict.BASELINE and new_material
+    return requires_confirmation(
+        classification.hotline_id, classification.verdict, new_material=new_material
+    )
 
 
 def _is_senior(user: User, hotline: Organisation) -> bool:

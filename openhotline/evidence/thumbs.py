@@ -25,20 +25,51 @@ class ThumbnailError(ValueError):
     """The content is not an image we can render."""
 
 
+# Blur strengths an analyst can choose: (downscale factor, Gaussian radius at THUMB_SIZE).
+# Even the lightest leaves no recognisable detail; the strongest leaves shapes only.
+BLUR_LEVELS: dict[str, tuple[int, float]] = {
+    "light": (6, 8.0),
+    "normal": (8, 14.0),
+    "strong": (12, 24.0),
+}
+DEFAULT_BLUR = "normal"
+
+
+def apply_step(
+    image: Image.Image, step: RevealStep, *, blur: str = DEFAULT_BLUR, greyscale: bool = True
+) -> Image.Image:
+    """Reduce a decoded picture to what the reveal step allows.
+
+    Unless revealed in colour, colour goes (a blurred preview keeps it only
+    when the analyst chose so); unless revealed, the picture is blurred so
+    hard that no detail survives.
+    """
+    if step == RevealStep.GREY or (step == RevealStep.BLURRED and greyscale):
+        image = image.convert("L")
+    if step == RevealStep.BLURRED:
+        factor, radius = BLUR_LEVELS.get(blur, BLUR_LEVELS[DEFAULT_BLUR])
+        longest = max(image.width, image.height)
+        # Downscale first so the blur removes detail at any size.
+        small = image.resize((max(1, image.width // factor), max(1, image.height // factor)))
+        image = small.resize(image.size, Image.Resampling.BILINEAR)
+        image = image.filter(ImageFilter.GaussianBlur(radius * longest / THUMB_SIZE))
+    return image
+
+
 def render_thumbnail(
     data: bytes,
     step: RevealStep = RevealStep.BLURRED,
     *,
     size: int = THUMB_SIZE,
-    blur_radius: float = 14.0,
+    blur: str = DEFAULT_BLUR,
+    greyscale: bool = True,
 ) -> bytes:
     """Return a JPEG thumbnail of ``data`` at the given reveal step.
 
     1. Decode at reduced size where the format allows (JPEG draft mode), so a
        12-megapixel photo costs little.
     2. Fit into ``size``×``size``, honouring the EXIF orientation.
-    3. Unless revealed in colour, drop colour; unless revealed, blur so hard
-       that no detail survives.
+    3. Apply the reveal step (``apply_step``).
     """
     try:
         with Image.open(io.BytesIO(data)) as source:
@@ -47,13 +78,10 @@ def render_thumbnail(
             image.thumbnail((size, size))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ThumbnailError(f"not a renderable image: {exc}") from None
-    if step != RevealStep.COLOUR:
-        image = image.convert("L")
-    if step == RevealStep.BLURRED:
-        # Downscale first so the blur removes detail at any thumbnail size.
-        small = image.resize((max(1, image.width // 8), max(1, image.height // 8)))
-        image = small.resize(image.size, Image.Resampling.BILINEAR)
-        image = image.filter(ImageFilter.GaussianBlur(blur_radius * size / THUMB_SIZE))
+    return to_jpeg(apply_step(image, step, blur=blur, greyscale=greyscale))
+
+
+def to_jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()

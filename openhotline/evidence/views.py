@@ -1,8 +1,11 @@
 """Media thumbnails and the audited reveal.
 
-A thumbnail is blurred and greyscale. Seeing more is a deliberate POST per
-item (audited), which returns a short-lived signed link for that user and
-that item only.
+A thumbnail is blurred and greyscale (a video's is a strip of blurred
+frames). The analyst's wellbeing settings may ask for a stronger or lighter
+blur (``?blur=light|normal|strong``) or blurred colour (``?tint=colour``),
+never for less than a blur. Seeing more is a deliberate POST per item
+(audited), which returns a short-lived signed link for that user and that
+item only.
 """
 
 from __future__ import annotations
@@ -16,8 +19,17 @@ from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.evidence.access import get_media_for_user
 from openhotline.evidence.actions import do_record_media_view
+from openhotline.evidence.models import MediaItem, MediaKind
 from openhotline.evidence.store import get_store
-from openhotline.evidence.thumbs import RevealStep, ThumbnailError, placeholder, render_thumbnail
+from openhotline.evidence.thumbs import (
+    BLUR_LEVELS,
+    DEFAULT_BLUR,
+    RevealStep,
+    ThumbnailError,
+    placeholder,
+    render_thumbnail,
+)
+from openhotline.evidence.videostrip import render_strip
 
 REVEAL_SALT = "openhotline.evidence.reveal"
 REVEAL_SECONDS = 120
@@ -30,11 +42,22 @@ def _image_response(body: bytes) -> HttpResponse:
     return response
 
 
-def _render(item_blob_name: str, step: RevealStep) -> bytes:
+def _render(
+    item: MediaItem, step: RevealStep, *, blur: str = DEFAULT_BLUR, greyscale: bool = True
+) -> bytes:
+    data = get_store().get(item.blob.name)
     try:
-        return render_thumbnail(get_store().get(item_blob_name), step)
+        if item.kind == MediaKind.VIDEO:
+            return render_strip(data, step, blur=blur, greyscale=greyscale)
+        return render_thumbnail(data, step, blur=blur, greyscale=greyscale)
     except ThumbnailError:
         return placeholder()
+
+
+def reveal_link(user: User, item: MediaItem, step: RevealStep) -> str:
+    """A short-lived link to ``item`` at ``step``, valid for ``user`` only."""
+    token = signing.dumps({"u": user.pk, "m": item.code, "s": str(step)}, salt=REVEAL_SALT)
+    return reverse("evidence:revealed", args=[item.code]) + f"?t={token}"
 
 
 @require_GET
@@ -43,8 +66,12 @@ def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     item = get_media_for_user(user, code)
+    blur = request.GET.get("blur", DEFAULT_BLUR)
+    if blur not in BLUR_LEVELS:
+        blur = DEFAULT_BLUR
+    greyscale = request.GET.get("tint") != "colour"
     do_record_media_view(user, item, step=RevealStep.BLURRED, purpose="view")
-    return _image_response(_render(item.blob.name, RevealStep.BLURRED))
+    return _image_response(_render(item, RevealStep.BLURRED, blur=blur, greyscale=greyscale))
 
 
 @require_POST
@@ -58,8 +85,7 @@ def reveal(request: HttpRequest, code: str) -> JsonResponse:
     except ValueError:
         return JsonResponse({"error": "step must be grey or colour"}, status=400)
     do_record_media_view(user, item, step=step, purpose="revealed")
-    token = signing.dumps({"u": user.pk, "m": item.code, "s": str(step)}, salt=REVEAL_SALT)
-    url = reverse("evidence:revealed", args=[item.code]) + f"?t={token}"
+    url = reveal_link(user, item, step)
     return JsonResponse({"url": url, "step": str(step), "expires_in": REVEAL_SECONDS})
 
 
@@ -77,4 +103,4 @@ def revealed(request: HttpRequest, code: str) -> HttpResponse:
     item = get_media_for_user(user, code)
     step = RevealStep(claims["s"])
     do_record_media_view(user, item, step=step, purpose="view")
-    return _image_response(_render(item.blob.name, step))
+    return _image_response(_render(item, step))

@@ -1,30 +1,10 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from openhotline.accounts.decorators import staff_required
-from openhotline.reports.access import (
-    get_report_for_user,
-    get_reported_url_for_user,
-    reported_urls_for_user,
-)
-from openhotline.reports.models import OPEN_URL_STATES
-
-PAGE_SIZE = 50
-
-
-@staff_required
-def queue(request: HttpRequest) -> HttpResponse:
-    urls = (
-        reported_urls_for_user(request.user)  # type: ignore[arg-type]
-        .filter(state__in=OPEN_URL_STATES)
-        .select_related("hotline")
-        .order_by("-priority", "created_at")
-    )
-    page = Paginator(urls, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reports/queue.html", {"page": page})
+from openhotline.reports.access import get_report_for_user, get_reported_url_for_user
 
 
 @staff_required

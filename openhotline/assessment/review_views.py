@@ -1,0 +1,368 @@
+"""The review screen of one reported URL and its actions, each saved at once (htmx).
+
+Every action answers with small fragments (``hx-swap-oob``) for the items it
+changed, so that an image the analyst revealed stays as it is. Actions need
+the URL's claim: opening the screen takes it when it is free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from openhotline.accounts.decorators import staff_required
+from openhotline.accounts.models import User
+from openhotline.assessment.actions import AssessmentError
+from openhotline.assessment.claims import (
+    ClaimError,
+    do_claim_url,
+    do_release_claim,
+    is_senior,
+    live_claim,
+)
+from openhotline.assessment.models import ReviewDraft, UrlAssessment, UrlPriority
+from openhotline.assessment.queue import QUEUE_STATES
+from openhotline.assessment.review import (
+    FLAGS,
+    Card,
+    cards_for,
+    do_classify_items,
+    do_finish_review,
+    do_set_site_type,
+    do_undo,
+    page_media,
+    parse_changes,
+)
+from openhotline.assessment.vocabulary import (
+    FINAL_VERDICTS,
+    AgeGroup,
+    Gender,
+    SiteType,
+    Verdict,
+)
+from openhotline.assessment.wellbeing import SESSION_REVEALED, CapReached, do_count_reveal
+from openhotline.assessment.wellbeing_views import wellbeing_context
+from openhotline.evidence.actions import do_record_media_view
+from openhotline.evidence.thumbs import RevealStep
+from openhotline.evidence.views import reveal_link
+from openhotline.reports.access import get_reported_url_for_user
+from openhotline.reports.models import ReportedUrl
+
+UNDO_DEPTH = 50
+# An optional fragment the crawler app may provide: screenshot and hosting trace.
+PAGE_EVIDENCE_TEMPLATE = "crawler/_page_evidence.html"
+
+KEYS = [
+    ("j / k", "Next / previous item"),
+    ("1 / 2 / 4", "Verdict: baseline / nationally illegal / not illegal (ICCAM codes)"),
+    ("o / n", "Needs a second opinion / not assessable"),
+    ("i / p / a", "Age group: infant or toddler / pre-pubescent / pubescent"),
+    ("f / m / g", "Gender: female / male / both"),
+    (
+        "v / s / c / $",
+        "Toggle: virtual or AI-generated / self-generated / child modelling / commercial",
+    ),
+    ("x", "Select or unselect the item; keys then apply to every selected item"),
+    ("Esc", "Clear the selection, close this help"),
+    ("r", "Reveal the item: greyscale, then colour (counted; hidden again when you move on)"),
+    ("e", "Show or hide the known (hash-matched) items"),
+    ("t", "Choose the site type of the page"),
+    ("u", "Undo the last change"),
+    ("Enter", "Finish the URL"),
+    ("?", "This help"),
+]
+
+
+def controls_context() -> dict[str, Any]:
+    """The vocabulary the classification controls need (page and fragments alike)."""
+    return {
+        "verdict_buttons": [
+            (Verdict.BASELINE, Verdict.BASELINE.label, "1"),
+            (Verdict.NATIONAL, Verdict.NATIONAL.label, "2"),
+            (Verdict.NOT_ILLEGAL, Verdict.NOT_ILLEGAL.label, "4"),
+            (Verdict.SECOND_OPINION, Verdict.SECOND_OPINION.label, "o"),
+            (Verdict.NOT_ASSESSABLE, Verdict.NOT_ASSESSABLE.label, "n"),
+        ],
+        "age_groups": AgeGroup.choices,
+        "genders": Gender.choices,
+        "flags_all": FLAGS,
+        "flag_labels": [
+            ("is_virtual", "Virtual / AI (v)"),
+            ("is_self_generated", "Self-generated (s)"),
+            ("is_child_modelling", "Child modelling (c)"),
+            ("is_commercial", "Commercial ($)"),
+        ],
+    }
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _undo_key(reported_url: ReportedUrl) -> str:
+    return f"undo:{reported_url.code}"
+
+
+def _fragments(
+    request: HttpRequest,
+    reported_url: ReportedUrl,
+    *,
+    cards: list[Card] | None = None,
+    message: str = "",
+    error: bool = False,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    context = {
+        "reported_url": reported_url,
+        "cards": cards or [],
+        "message": message,
+        "error": error,
+        "undo_depth": len(request.session.get(_undo_key(reported_url), [])),
+        "oob": True,
+        "can_work": True,
+        **controls_context(),
+        **wellbeing_context(request),
+        **(extra or {}),
+    }
+    return render(request, "assessment/_changes.html", context, status=status)
+
+
+def _page_evidence_template() -> str | None:
+    try:
+        get_template(PAGE_EVIDENCE_TEMPLATE)
+    except TemplateDoesNotExist:
+        return None
+    return PAGE_EVIDENCE_TEMPLATE
+
+
+@staff_required
+def review(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    reported_url = get_reported_url_for_user(user, code, write=True)
+    waiting = reported_url.state in QUEUE_STATES
+    claim = live_claim(reported_url)
+    if waiting and (claim is None or claim.analyst_id == user.pk):
+        try:
+            claim = do_claim_url(reported_url, user)
+        except ClaimError:
+            claim = live_claim(reported_url)
+    cards = cards_for(reported_url)
+    new_cards = [card for card in cards if not card.known]
+    known_cards = [card for card in cards if card.known]
+    reports = reported_url.reports.order_by("created_at")
+    return render(
+        request,
+        "assessment/review.html",
+        {
+            "reported_url": reported_url,
+            "claim": claim,
+            "can_work": waiting and claim is not None and claim.analyst_id == user.pk,
+            "can_release": claim is not None
+            and (claim.analyst_id == user.pk or is_senior(user, reported_url.hotline)),
+            "new_cards": new_cards,
+            "known_cards": known_cards,
+            "total": len(cards),
+            "draft": ReviewDraft.objects.filter(reported_url=reported_url).first(),
+            "assessment": UrlAssessment.objects.filter(reported_url=reported_url).first(),
+            "priority": UrlPriority.objects.filter(reported_url=reported_url).first(),
+            "reports": reports,
+            "evidence_template": _page_evidence_template(),
+            "final_verdicts": [(v, label) for v, label in Verdict.choices if v in FINAL_VERDICTS],
+            "site_types": SiteType.choices,
+            **controls_context(),
+            "keys": KEYS,
+            "undo_depth": len(request.session.get(_undo_key(reported_url), [])),
+            **wellbeing_context(request),
+        },
+    )
+
+
+def _working(request: HttpRequest, code: str) -> tuple[User, ReportedUrl, HttpResponse | None]:
+    """The URL, if the user may act on it now (they hold, or can take, its claim)."""
+    user = _user(request)
+    reported_url = get_reported_url_for_user(user, code, write=True)
+    if reported_url.state not in QUEUE_STATES:
+        return (
+            user,
+            reported_url,
+            _fragments(
+                request,
+                reported_url,
+                message="This URL is already assessed.",
+                error=True,
+                status=409,
+            ),
+        )
+    try:
+        do_claim_url(reported_url, user)
+    except ClaimError as exc:
+        return (
+            user,
+            reported_url,
+            _fragments(request, reported_url, message=f"Read only: {exc}.", error=True, status=409),
+        )
+    return user, reported_url, None
+
+
+@require_POST
+@staff_required
+def classify(request: HttpRequest, code: str) -> HttpResponse:
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    wanted = [c for c in request.POST.get("items", "").split(",") if c]
+    items = [item for item in page_media(reported_url) if item.code in wanted]
+    if not items or len(items) != len(set(wanted)):
+        return _fragments(request, reported_url, message="No such item.", error=True, status=400)
+    try:
+        changes = parse_changes(request.POST)
+        entry = do_classify_items(reported_url, user, items, changes)
+    except AssessmentError as exc:
+        return _fragments(request, reported_url, message=str(exc), error=True, status=400)
+    stack = request.session.get(_undo_key(reported_url), [])
+    stack.append(entry)
+    request.session[_undo_key(reported_url)] = stack[-UNDO_DEPTH:]
+    described = ", ".join(f"{k.replace('_', ' ')}={v}" for k, v in changes.items())
+    return _fragments(
+        request,
+        reported_url,
+        cards=cards_for(reported_url, items),
+        message=f"Saved for {len(items)} item(s): {described}.",
+    )
+
+
+@require_POST
+@staff_required
+def undo(request: HttpRequest, code: str) -> HttpResponse:
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    stack = request.session.get(_undo_key(reported_url), [])
+    if not stack:
+        return _fragments(request, reported_url, message="Nothing to undo.", error=True, status=400)
+    entry = stack.pop()
+    request.session[_undo_key(reported_url)] = stack
+    restored = do_undo(reported_url, user, entry)
+    items = [item for item in page_media(reported_url) if item.pk in set(restored)]
+    skipped = len(entry) - len(restored)
+    message = f"Undone for {len(restored)} item(s)."
+    if skipped:
+        message += f" {skipped} changed since by someone else and were left as they are."
+    return _fragments(request, reported_url, cards=cards_for(reported_url, items), message=message)
+
+
+@require_POST
+@staff_required
+def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
+    """Reveal one item one step further: greyscale first, then colour; counted and audited."""
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    item = next((i for i in page_media(reported_url) if i.code == media_code), None)
+    if item is None:
+        return _fragments(request, reported_url, message="No such item.", error=True, status=404)
+    step = request.POST.get("step", RevealStep.GREY)
+    if step not in {RevealStep.GREY, RevealStep.COLOUR}:
+        return _fragments(request, reported_url, message="Unknown step.", error=True, status=400)
+    if step == RevealStep.COLOUR and item.code not in request.session.get(SESSION_REVEALED, []):
+        return _fragments(
+            request, reported_url, message="Reveal in greyscale first.", error=True, status=400
+        )
+    try:
+        do_count_reveal(user, request.session, item.code, step=step)
+    except CapReached as exc:
+        return _fragments(
+            request,
+            reported_url,
+            message=f"{exc}. A senior analyst can lift it for today.",
+            error=True,
+            status=409,
+        )
+    do_record_media_view(user, item, step=step, purpose="revealed")
+    return _fragments(
+        request,
+        reported_url,
+        message=f"Item revealed ({step}). It is hidden again when you move on.",
+        extra={
+            "revealed": {
+                "item": item,
+                "src": reveal_link(user, item, RevealStep(step)),
+                "step": step,
+            }
+        },
+    )
+
+
+@require_POST
+@staff_required
+def site_type(request: HttpRequest, code: str) -> HttpResponse:
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    try:
+        draft = do_set_site_type(
+            reported_url,
+            user,
+            request.POST.get("site_type", ""),
+            domain_dedicated=request.POST.get("domain_dedicated") == "1",
+        )
+    except AssessmentError as exc:
+        return _fragments(request, reported_url, message=str(exc), error=True, status=400)
+    return _fragments(request, reported_url, message=f"Site type: {draft.get_site_type_display()}.")
+
+
+@require_POST
+@staff_required
+def finish(request: HttpRequest, code: str) -> HttpResponse:
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    try:
+        assessment = do_finish_review(
+            reported_url,
+            user,
+            page_verdict=request.POST.get("page_verdict") or None,
+            memo=request.POST.get("memo", "")[:2000],
+        )
+    except AssessmentError as exc:
+        return _fragments(request, reported_url, message=str(exc), error=True, status=400)
+    request.session.pop(_undo_key(reported_url), None)
+    target = reverse("reports:queue")
+    response = HttpResponse(f"Finished: {assessment.get_verdict_display()}")
+    if request.headers.get("HX-Request"):
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@require_POST
+@staff_required
+def claim(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    reported_url = get_reported_url_for_user(user, code, write=True)
+    try:
+        do_claim_url(reported_url, user)
+    except ClaimError:
+        pass  # the review screen says who holds it
+    return redirect("assessment:review", code=reported_url.code)
+
+
+@require_POST
+@staff_required
+def release(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    reported_url = get_reported_url_for_user(user, code, write=True)
+    try:
+        do_release_claim(reported_url, user, reason=request.POST.get("reason", "")[:200])
+    except ClaimError:
+        return HttpResponse("Only a senior analyst can release someone else's claim.", status=403)
+    return redirect("reports:queue")

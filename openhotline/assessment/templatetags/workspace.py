@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def attr_value(obj: Any, name: str) -> Any:
+    """``obj.<name>`` for a field name held in a variable (the classification flags)."""
+    return getattr(obj, name, None)
