@@ -61,7 +61,8 @@ class MediaItem(models.Model):
     hash_error = models.CharField(max_length=500, blank=True)
     width = models.IntegerField(null=True, blank=True)
     height = models.IntegerField(null=True, blank=True)
-    format = models.CharField(max_length=20, blank=True)
+    # PyAV names containers by their aliases, e.g. "mov,mp4,m4a,3gp,3g2,mj2".
+    format = models.CharField(max_length=100, blank=True)
     frames = models.IntegerField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     codec = models.CharField(max_length=40, blank=True)

@@ -7,6 +7,5 @@ from openhotline.evidence import views
 app_name = "evidence"
 urlpatterns = [
     path("<str:code>/thumb.jpg", views.thumbnail, name="thumbnail"),
-    path("<str:code>/reveal", views.reveal, name="reveal"),
     path("<str:code>/view.jpg", views.revealed, name="revealed"),
 ]

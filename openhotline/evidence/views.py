@@ -3,17 +3,18 @@
 A thumbnail is blurred and greyscale (a video's is a strip of blurred
 frames). The analyst's wellbeing settings may ask for a stronger or lighter
 blur (``?blur=light|normal|strong``) or blurred colour (``?tint=colour``),
-never for less than a blur. Seeing more is a deliberate POST per item
-(audited), which returns a short-lived signed link for that user and that
-item only.
+never for less than a blur. Seeing more is a deliberate, audited step per
+item in the workspace (``assessment.review_views.reveal``, which also counts
+it against the analyst's daily cap); it hands out a short-lived signed link
+from ``reveal_link``, valid for that user and that item only.
 """
 
 from __future__ import annotations
 
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
@@ -72,21 +73,6 @@ def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
     greyscale = request.GET.get("tint") != "colour"
     do_record_media_view(user, item, step=RevealStep.BLURRED, purpose="view")
     return _image_response(_render(item, RevealStep.BLURRED, blur=blur, greyscale=greyscale))
-
-
-@require_POST
-@staff_required
-def reveal(request: HttpRequest, code: str) -> JsonResponse:
-    user = request.user
-    assert isinstance(user, User)
-    item = get_media_for_user(user, code)
-    try:
-        step = RevealStep(request.POST.get("step", RevealStep.GREY))
-    except ValueError:
-        return JsonResponse({"error": "step must be grey or colour"}, status=400)
-    do_record_media_view(user, item, step=step, purpose="revealed")
-    url = reveal_link(user, item, step)
-    return JsonResponse({"url": url, "step": str(step), "expires_in": REVEAL_SECONDS})
 
 
 @require_GET

@@ -12,6 +12,8 @@ from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
 from openhotline.evidence.actions import do_store_blob
 from openhotline.evidence.models import MediaItem, UrlMedia
+from openhotline.evidence.thumbs import RevealStep
+from openhotline.evidence.views import reveal_link
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource
 from tests.evidence.conftest import sharp_image
@@ -68,15 +70,15 @@ def test_every_thumbnail_view_is_audited(
     assert events.count() == 2 and events.first().actor == analyst  # type: ignore[union-attr]
 
 
-def test_reveal_is_a_deliberate_audited_step(
+def test_a_signed_reveal_link_shows_the_sharp_picture_and_is_audited(
     analyst: User, item: MediaItem, as_user: Callable[[User], Client]
 ) -> None:
     client = as_user(analyst)
-    answer = client.post(f"/app/media/{item.code}/reveal", {"step": "colour"}).json()
-    assert AuditEvent.objects.filter(action="media.revealed", object_id=item.code).count() == 1
-    sharp = client.get(answer["url"])
+    sharp = client.get(reveal_link(analyst, item, RevealStep.COLOUR))
     assert sharp.status_code == 200
     assert Image.open(io.BytesIO(sharp.content)).mode == "RGB"
+    viewed = AuditEvent.objects.filter(action="media.viewed", object_id=item.code)
+    assert [e.detail["step"] for e in viewed] == ["colour"]
     blurred = client.get(f"/app/media/{item.code}/thumb.jpg").content
     assert high_frequency_energy(sharp.content) > 20 * high_frequency_energy(blurred)
 
@@ -84,15 +86,18 @@ def test_reveal_is_a_deliberate_audited_step(
 def test_a_reveal_link_works_only_for_the_user_it_was_made_for(
     analyst: User, admin: User, item: MediaItem, as_user: Callable[[User], Client]
 ) -> None:
-    answer = as_user(analyst).post(f"/app/media/{item.code}/reveal", {"step": "grey"}).json()
-    assert as_user(admin).get(answer["url"]).status_code == 404
+    link = reveal_link(analyst, item, RevealStep.GREY)
+    assert as_user(admin).get(link).status_code == 404
     assert as_user(analyst).get(f"/app/media/{item.code}/view.jpg?t=forged").status_code == 404
 
 
-def test_reveal_needs_a_post(
+def test_there_is_no_reveal_outside_the_workspace(
     analyst: User, item: MediaItem, as_user: Callable[[User], Client]
 ) -> None:
-    assert as_user(analyst).get(f"/app/media/{item.code}/reveal").status_code == 405
+    # Revealing is counted against the analyst's daily cap in the workspace;
+    # the evidence app offers no second, uncounted way.
+    response = as_user(analyst).post(f"/app/media/{item.code}/reveal", {"step": "colour"})
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["outsider", "police", "isp_operator"])
@@ -104,7 +109,8 @@ def test_other_organisations_cannot_see_the_media(
 ) -> None:
     client = as_user(request.getfixturevalue(persona))
     assert client.get(f"/app/media/{item.code}/thumb.jpg").status_code == 404
-    assert client.post(f"/app/media/{item.code}/reveal", {"step": "colour"}).status_code == 404
+    user = request.getfixturevalue(persona)
+    assert client.get(reveal_link(user, item, RevealStep.COLOUR)).status_code == 404
     assert not AuditEvent.objects.filter(object_id=item.code).exists()
 
 
