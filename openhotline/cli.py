@@ -19,10 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     args[0] = "openhotline"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openhotline.settings")
     if len(args) > 1 and args[1] == "demo":
-        # The demo is a local playground: logins without a second factor, and
-        # the crawler may fetch the demo website that it serves on loopback.
+        # The demo is a local playground: logins without a second factor, the
+        # crawler may fetch the demo website that it serves on loopback, and
+        # nothing is looked up on the internet (no RDAP).
         os.environ.setdefault("OPENHOTLINE_REQUIRE_2FA", "false")
         os.environ.setdefault("OPENHOTLINE_FETCH_ALLOW", "127.0.0.1")
+        os.environ.setdefault("OPENHOTLINE_RDAP_CLIENT", "")
     try:
         import django
         from django.core.management import execute_from_command_line

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "openhotline.assessment",
     "openhotline.intake",
     "openhotline.blocking",
+    "openhotline.crawler",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +335,87 @@ CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
     "schedule": 3600.0,
 }
 
+# --- Crawler: safe fetching, hosting trace, rendering (docs/crawler.md) -------------
+from openhotline.crawler import config as _crawler_config  # noqa: E402 - parses the values below
+
+# Addresses the crawler may fetch although they are internal (loopback, private…):
+# comma-separated addresses or networks. Empty: only public addresses.
+OPENHOTLINE_FETCH_ALLOW = _crawler_config.fetch_allow(
+    "OPENHOTLINE_FETCH_ALLOW", env_str("OPENHOTLINE_FETCH_ALLOW")
+)
+OPENHOTLINE_CRAWL_PAGE_MAX_BYTES = env_int(
+    "OPENHOTLINE_CRAWL_PAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+OPENHOTLINE_CRAWL_MEDIA_MAX_BYTES = env_int(
+    "OPENHOTLINE_CRAWL_MEDIA_MAX_BYTES", 50 * 1024 * 1024, minimum=1024
+)
+# Decoded size of a gzip/brotli body: a compression bomb stops here.
+OPENHOTLINE_CRAWL_DECODED_MAX_BYTES = env_int(
+    "OPENHOTLINE_CRAWL_DECODED_MAX_BYTES", 60 * 1024 * 1024, minimum=1024
+)
+OPENHOTLINE_CRAWL_CONNECT_TIMEOUT = env_float("OPENHOTLINE_CRAWL_CONNECT_TIMEOUT", 10.0)
+# Total seconds per request (a slow-drip server is cut off here).
+OPENHOTLINE_CRAWL_DEADLINE = env_float("OPENHOTLINE_CRAWL_DEADLINE", 60.0)
+OPENHOTLINE_CRAWL_MAX_REDIRECTS = env_int("OPENHOTLINE_CRAWL_MAX_REDIRECTS", 10, minimum=0)
+OPENHOTLINE_CRAWL_MAX_MEDIA_PER_PAGE = env_int(
+    "OPENHOTLINE_CRAWL_MAX_MEDIA_PER_PAGE", 1000, minimum=1
+)
+OPENHOTLINE_CRAWL_MAX_MEDIA_TOTAL = env_int("OPENHOTLINE_CRAWL_MAX_MEDIA_TOTAL", 5000, minimum=1)
+OPENHOTLINE_CRAWL_IFRAME_DEPTH = env_int("OPENHOTLINE_CRAWL_IFRAME_DEPTH", 2, minimum=0)
+OPENHOTLINE_CRAWL_VIEWER_DEPTH = env_int("OPENHOTLINE_CRAWL_VIEWER_DEPTH", 1, minimum=0)
+OPENHOTLINE_CRAWL_THREADS = env_int("OPENHOTLINE_CRAWL_THREADS", 16, minimum=1)
+OPENHOTLINE_CRAWL_USER_AGENT = env_str(
+    "OPENHOTLINE_CRAWL_USER_AGENT",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/124.0 Safari/537.36 openhotline",
+)
+# http://, socks5://, socks5h:// or socks4://; e.g. Tor: socks5h://127.0.0.1:9050.
+# Without one, .onion URLs are refused.
+OPENHOTLINE_CRAWL_PROXY = _crawler_config.proxy_url(
+    "OPENHOTLINE_CRAWL_PROXY", env_str("OPENHOTLINE_CRAWL_PROXY")
+)
+# Let the proxy resolve names (needed for Tor: local lookups would leak).
+OPENHOTLINE_CRAWL_PROXY_RESOLVES_NAMES = env_bool(
+    "OPENHOTLINE_CRAWL_PROXY_RESOLVES_NAMES",
+    (OPENHOTLINE_CRAWL_PROXY or "").startswith("socks5h:"),
+)
+OPENHOTLINE_CRAWL_VERIFY_TLS = env_bool("OPENHOTLINE_CRAWL_VERIFY_TLS", True)
+# Headless Chromium: off, when-no-media (the static pass found none) or always.
+OPENHOTLINE_CRAWL_RENDER = _crawler_config.render_mode(
+    "OPENHOTLINE_CRAWL_RENDER", env_str("OPENHOTLINE_CRAWL_RENDER", "when-no-media")
+)
+OPENHOTLINE_CHROMIUM_PATH = env_str("OPENHOTLINE_CHROMIUM_PATH", "/usr/bin/chromium")
+OPENHOTLINE_CRAWL_RENDER_TIMEOUT = env_float("OPENHOTLINE_CRAWL_RENDER_TIMEOUT", 60.0)
+# Crawls of one host at once, across all workers.
+OPENHOTLINE_CRAWL_PER_HOST = env_int("OPENHOTLINE_CRAWL_PER_HOST", 2, minimum=1)
+# Tries of a page that fails for a passing reason (timeout, refused connection, 503).
+OPENHOTLINE_CRAWL_ATTEMPTS = env_int("OPENHOTLINE_CRAWL_ATTEMPTS", 4, minimum=1)
+OPENHOTLINE_CRAWL_RETRY_SECONDS = env_int("OPENHOTLINE_CRAWL_RETRY_SECONDS", 60, minimum=0)
+# How often a crawl waits for a busy host before it gives up (about 10 s a wait).
+OPENHOTLINE_CRAWL_HOST_WAITS = env_int("OPENHOTLINE_CRAWL_HOST_WAITS", 720, minimum=0)
+# DNS for fetches and the hosting trace: "9.9.9.9, [2620:fe::fe]:53"; empty = the system's.
+OPENHOTLINE_DNS_SERVERS = _crawler_config.dns_servers(
+    "OPENHOTLINE_DNS_SERVERS", env_str("OPENHOTLINE_DNS_SERVERS")
+)
+OPENHOTLINE_DNS_TIMEOUT = env_float("OPENHOTLINE_DNS_TIMEOUT", 5.0)
+# Optional MaxMind/DB-IP databases instead of the shipped GeoLite2-based data.
+OPENHOTLINE_GEOIP_MMDB = env_str("OPENHOTLINE_GEOIP_MMDB")
+OPENHOTLINE_GEOIP_ASN_MMDB = env_str("OPENHOTLINE_GEOIP_ASN_MMDB")
+# Extra or newer CDN range files (openhotline/crawler/data/cdn/README.md).
+OPENHOTLINE_CDN_RANGES_DIR = env_str("OPENHOTLINE_CDN_RANGES_DIR")
+# RDAP: the IANA bootstrap directory, the client class (empty: no RDAP) and cache life.
+OPENHOTLINE_RDAP_BOOTSTRAP_URL = env_str(
+    "OPENHOTLINE_RDAP_BOOTSTRAP_URL", "https://data.iana.org/rdap/"
+)
+OPENHOTLINE_RDAP_CLIENT = env_str("OPENHOTLINE_RDAP_CLIENT", "openhotline.crawler.rdap.RdapClient")
+OPENHOTLINE_RDAP_CACHE_HOURS = env_int("OPENHOTLINE_RDAP_CACHE_HOURS", 24 * 7, minimum=1)
+for _name, _file in (
+    ("OPENHOTLINE_GEOIP_MMDB", OPENHOTLINE_GEOIP_MMDB),
+    ("OPENHOTLINE_GEOIP_ASN_MMDB", OPENHOTLINE_GEOIP_ASN_MMDB),
+):
+    if _file and not Path(_file).is_file():
+        raise ImproperlyConfigured(f"{_name}: no such file {_file}")
+
 # --- Assessment workspace: queue, claims, priority (docs/analyst-guide.md) ------
 # Minutes after which an untouched claim on a reported URL lapses (each hotline's
 # admin can change it in the workspace settings).
@@ -345,4 +427,8 @@ CELERY_BEAT_SCHEDULE["assessment-recompute-priorities"] = {
 CELERY_BEAT_SCHEDULE["assessment-expire-claims"] = {
     "task": "openhotline.assessment.tasks.expire_claims",
     "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
+    "task": "openhotline.crawler.tasks.purge_rdap_cache",
+    "schedule": 86400.0,
 }

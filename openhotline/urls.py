@@ -12,6 +12,7 @@ urlpatterns = [
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),
     path("app/", include("openhotline.assessment.urls")),
+    path("app/crawler/", include("openhotline.crawler.urls")),
     path("report/", include("openhotline.intake.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -471,14 +471,16 @@ def _translate(exc: Exception | None, url: str) -> FetchError:
     if isinstance(exc, FetchError):
         return exc
     message = str(getattr(exc, "reason", None) or exc)
+    # Before the timeouts: urllib3 makes NewConnectionError (e.g. a refused
+    # connection) a subclass of ConnectTimeoutError.
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProxyError):
+        return FetchConnectError(f"cannot connect: {message}", url)
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError | socket.timeout):
         return FetchTimeout(f"timed out: {message}", url)
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return FetchTimeout(f"read timed out: {message}", url)
     if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError):
         return FetchConnectError(f"TLS error: {message}", url)
-    if isinstance(exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProxyError):
-        return FetchConnectError(f"cannot connect: {message}", url)
     return FetchProtocolError(f"{type(exc).__name__}: {message}", url)
 
 

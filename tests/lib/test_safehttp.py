@@ -578,3 +578,12 @@ def test_plain_http_goes_through_an_http_proxy_to_the_checked_address(
         assert len(asked) == 1
     finally:
         proxy.close()
+
+
+def test_a_refused_connection_is_a_connect_error_not_a_timeout() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Nothing listens on the port any more: the connection is refused at once.
+    with pytest.raises(FetchConnectError, match="cannot connect"):
+        fetch(f"http://127.0.0.1:{port}/", policy())
