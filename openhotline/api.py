@@ -42,3 +42,4 @@ api = NinjaAPI(
 
 # Routers of the apps (each app adds one line here).
 api.add_router("/", "openhotline.intake.api.router")
+api.add_router("/lea/", "openhotline.network.api.router")

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "openhotline.intake",
     "openhotline.blocking",
     "openhotline.crawler",
+    "openhotline.network",
+    "openhotline.takedown",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "openhotline.accounts.context_processors.navigation",
             ]
         },
     }
@@ -431,4 +434,71 @@ CELERY_BEAT_SCHEDULE["assessment-expire-claims"] = {
 CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
     "task": "openhotline.crawler.tasks.purge_rdap_cache",
     "schedule": 86400.0,
+}
+
+# --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
+# Hours a notice to a hoster waits after the police referral, for a hotline whose
+# directory entry sets none (each entry has its own, editable by the hotline's admin).
+OPENHOTLINE_POLICE_FIRST_HOURS = env_int("OPENHOTLINE_POLICE_FIRST_HOURS", 0, minimum=0)
+# Items per download package (the rest comes in the next one) and how long it can be fetched.
+OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS = env_int("OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS", 500, minimum=1)
+OPENHOTLINE_LEA_PACKAGE_HOURS = env_int("OPENHOTLINE_LEA_PACKAGE_HOURS", 72, minimum=1)
+# Items per page of GET /api/v1/lea/items.
+OPENHOTLINE_LEA_API_PAGE = env_int("OPENHOTLINE_LEA_API_PAGE", 1000, minimum=1)
+CELERY_BEAT_SCHEDULE["network-sweep"] = {
+    "task": "openhotline.network.tasks.sweep",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["network-purge-packages"] = {
+    "task": "openhotline.network.tasks.purge_packages",
+    "schedule": 3600.0,
+}
+
+# --- Takedown: notices by SMTP, re-checks until removed (docs/network-and-takedown.md) ---
+# Outgoing mail (notices, escalations, forwards to external hotlines) through Django's
+# SMTP backend. Security: starttls, ssl (implicit TLS, usually port 465) or none.
+OPENHOTLINE_MAIL_BACKEND = env_str(
+    "OPENHOTLINE_MAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+OPENHOTLINE_SMTP_HOST = env_str("OPENHOTLINE_SMTP_HOST", "localhost")
+OPENHOTLINE_SMTP_PORT = env_int("OPENHOTLINE_SMTP_PORT", 587, minimum=1)
+OPENHOTLINE_SMTP_SECURITY = env_str("OPENHOTLINE_SMTP_SECURITY", "starttls").lower()
+if OPENHOTLINE_SMTP_SECURITY not in {"starttls", "ssl", "none"}:
+    raise ImproperlyConfigured(
+        "OPENHOTLINE_SMTP_SECURITY: expected starttls, ssl or none, "
+        f"got {OPENHOTLINE_SMTP_SECURITY!r}"
+    )
+OPENHOTLINE_SMTP_USER = env_str("OPENHOTLINE_SMTP_USER")
+OPENHOTLINE_SMTP_PASSWORD = (
+    env_secret("OPENHOTLINE_SMTP_PASSWORD", data_dir=DATA_DIR, generate=False)
+    if OPENHOTLINE_SMTP_USER
+    else ""
+)
+OPENHOTLINE_SMTP_TIMEOUT = env_int("OPENHOTLINE_SMTP_TIMEOUT", 30, minimum=1)
+OPENHOTLINE_MAIL_FROM = env_str("OPENHOTLINE_MAIL_FROM", "hotline@localhost")
+EMAIL_HOST = OPENHOTLINE_SMTP_HOST
+EMAIL_PORT = OPENHOTLINE_SMTP_PORT
+EMAIL_HOST_USER = OPENHOTLINE_SMTP_USER
+EMAIL_HOST_PASSWORD = OPENHOTLINE_SMTP_PASSWORD
+EMAIL_USE_TLS = OPENHOTLINE_SMTP_SECURITY == "starttls"
+EMAIL_USE_SSL = OPENHOTLINE_SMTP_SECURITY == "ssl"
+EMAIL_TIMEOUT = OPENHOTLINE_SMTP_TIMEOUT
+DEFAULT_FROM_EMAIL = OPENHOTLINE_MAIL_FROM
+# Notices are collected and sent per contact every this many minutes; a notice still
+# unanswered is sent again after RESEND hours, and escalated after ESCALATE days.
+OPENHOTLINE_NOTICE_BATCH_MINUTES = env_int("OPENHOTLINE_NOTICE_BATCH_MINUTES", 60, minimum=1)
+OPENHOTLINE_NOTICE_RESEND_HOURS = env_int("OPENHOTLINE_NOTICE_RESEND_HOURS", 24, minimum=1)
+OPENHOTLINE_NOTICE_ESCALATE_DAYS = env_int("OPENHOTLINE_NOTICE_ESCALATE_DAYS", 7, minimum=1)
+# Re-checks: every open illegal URL every RECHECK hours; once it looks gone, confirming
+# checks CONFIRM minutes apart until REMOVAL_CHECKS in a row agree.
+OPENHOTLINE_RECHECK_HOURS = env_int("OPENHOTLINE_RECHECK_HOURS", 6, minimum=1)
+OPENHOTLINE_RECHECK_CONFIRM_MINUTES = env_int("OPENHOTLINE_RECHECK_CONFIRM_MINUTES", 60, minimum=0)
+OPENHOTLINE_REMOVAL_CHECKS = env_int("OPENHOTLINE_REMOVAL_CHECKS", 3, minimum=1)
+CELERY_BEAT_SCHEDULE["takedown-send-notices"] = {
+    "task": "openhotline.takedown.tasks.send_notices",
+    "schedule": OPENHOTLINE_NOTICE_BATCH_MINUTES * 60.0,
+}
+CELERY_BEAT_SCHEDULE["takedown-recheck-due"] = {
+    "task": "openhotline.takedown.tasks.recheck_due",
+    "schedule": 300.0,
 }

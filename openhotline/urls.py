@@ -19,4 +19,6 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("", include("openhotline.blocking.urls")),
+    path("", include("openhotline.network.urls")),
+    path("", include("openhotline.takedown.urls")),
 ]

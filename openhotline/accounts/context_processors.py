@@ -1,0 +1,19 @@
+"""What the navigation shows: links to the parts a user's roles reach."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from openhotline.accounts.models import ANALYST_ROLES, Role, User
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        return {}
+    roles = set(user.memberships.values_list("role", flat=True))
+    return {
+        "nav_hotline": bool(roles & ANALYST_ROLES),
+        "nav_lea": bool(roles & {Role.POLICE_OFFICER, Role.INTERPOL_OFFICER}),
+        "nav_stats": bool(roles & (ANALYST_ROLES | {Role.AUDITOR})),
+    }

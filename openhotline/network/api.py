@@ -1,0 +1,205 @@
+"""The law-enforcement API: ``GET /api/v1/lea/items?since=…`` and friends.
+
+For automated ingestion by police and INTERPOL systems, with an API key of a
+law-enforcement or INTERPOL organisation (other keys get 404, as in the
+portal). The items are those of the portal, as VICS-like JSON records, in
+the order they last changed; ``next_since`` is the ``since`` of the next
+call. Withdrawn items (a hotline changed its classification) come too, with
+``in_force: false``. Every call is audited; so is every media download.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from openhotline.accounts.models import ApiKey
+from openhotline.assessment.vocabulary import vics_category
+from openhotline.audit.log import record
+from openhotline.evidence.models import UrlMedia
+from openhotline.evidence.store import get_store
+from openhotline.network.lea_access import LeaSeat, get_media, referrals_for, seat_for_key
+from openhotline.network.lea_access import items_for as visible_items
+from openhotline.network.models import LeaItem
+
+router = Router(tags=["law enforcement"])
+
+
+class MessageOut(Schema):
+    detail: str
+
+
+class LeaItemOut(Schema):
+    code: str = Field(..., description="this hotline's classification of the item")
+    media_code: str
+    hotline: str
+    verdict: str = Field(..., description="baseline or national")
+    vics_category: int | None = Field(..., description="Project VIC category (US profile)")
+    virtual: bool
+    in_force: bool = Field(..., description="false: the hotline withdrew the classification")
+    md5: str
+    sha1: str
+    sha256: str
+    pdq: str = Field("", description="64 hex characters, or empty")
+    mime: str
+    size: int
+    hosting_country: str
+    source_urls: list[str]
+    classified_at: datetime
+    updated_at: datetime
+    media_url: str
+
+
+class LeaItemsOut(Schema):
+    items: list[LeaItemOut]
+    next_since: datetime | None = Field(
+        ..., description="pass as ?since= to get what changed after this page"
+    )
+    has_more: bool
+
+
+class ReferralOut(Schema):
+    code: str
+    channel: str
+    country: str
+    hotline: str
+    url: str
+    url_state: str
+    referred_at: datetime
+    removed_at: datetime | None
+
+
+def _seat(request: HttpRequest) -> tuple[ApiKey, LeaSeat]:
+    key = request.auth  # type: ignore[attr-defined]
+    assert isinstance(key, ApiKey)
+    try:
+        return key, seat_for_key(key)
+    except Http404:
+        raise HttpError(404, "Not found") from None
+
+
+def _page(rows: list[LeaItem], limit: int) -> tuple[list[LeaItem], bool]:
+    """Cut after ``limit`` rows, but never between two rows of the same moment."""
+    if len(rows) <= limit:
+        return rows, False
+    cut = limit
+    while cut < len(rows) and rows[cut].updated_at == rows[cut - 1].updated_at:
+        cut += 1
+    return rows[:cut], cut < len(rows)
+
+
+@router.get(
+    "/items",
+    response={200: LeaItemsOut, 404: MessageOut},
+    summary="Illegal items that changed after `since`",
+)
+def lea_items(request: HttpRequest, since: datetime | None = None) -> LeaItemsOut:
+    key, seat = _seat(request)
+    limit = settings.OPENHOTLINE_LEA_API_PAGE
+    query = visible_items(seat, withdrawn=True)
+    if since is not None:
+        query = query.filter(updated_at__gt=since)
+    query = query.select_related("media_item", "hotline", "classification")
+    # One page plus the rows that share the last row's moment (bounded at twice the page).
+    rows, has_more = _page(list(query.order_by("updated_at", "pk")[: 2 * limit + 1]), limit)
+    sources: dict[tuple[int, int], list[str]] = defaultdict(list)
+    links = UrlMedia.objects.filter(media_item_id__in=[r.media_item_id for r in rows])
+    for media_id, hotline_id, source in links.values_list(
+        "media_item_id", "reported_url__hotline_id", "source_url"
+    ).order_by("pk"):
+        if source not in sources[(media_id, hotline_id)]:
+            sources[(media_id, hotline_id)].append(source)
+    items = [
+        LeaItemOut(
+            code=row.code,
+            media_code=row.media_item.code,
+            hotline=row.hotline.name,
+            verdict=row.verdict,
+            vics_category=vics_category(row.verdict, virtual=row.is_virtual),
+            virtual=row.is_virtual,
+            in_force=row.in_force,
+            md5=row.media_item.md5.upper(),
+            sha1=row.media_item.sha1.upper(),
+            sha256=row.media_item.sha256,
+            pdq=row.media_item.pdq,
+            mime=row.media_item.mime,
+            size=row.media_item.size,
+            hosting_country=row.hosting_country,
+            source_urls=sources[(row.media_item_id, row.hotline_id)],
+            classified_at=row.classification.created_at,
+            updated_at=row.updated_at,
+            media_url=f"/api/v1/lea/items/{row.media_item.code}/media",
+        )
+        for row in rows
+    ]
+    record(
+        "lea.api_items",
+        organisation=seat.organisation,
+        object_type="accounts.apikey",
+        object_id=key.prefix,
+        detail={"since": since.isoformat() if since else None, "items": len(items)},
+    )
+    return LeaItemsOut(
+        items=items, next_since=rows[-1].updated_at if rows else since, has_more=has_more
+    )
+
+
+@router.get(
+    "/items/{code}/media",
+    response={200: None, 404: MessageOut},
+    summary="The media file of an item (audited)",
+)
+def lea_item_media(request: HttpRequest, code: str) -> HttpResponse:
+    key, seat = _seat(request)
+    try:
+        item = get_media(seat, code)
+    except Http404:
+        raise HttpError(404, "Not found") from None
+    record(
+        "media.downloaded",
+        organisation=seat.organisation,
+        obj=item,
+        detail={"api_key": key.prefix, "via": "lea api"},
+    )
+    response = HttpResponse(get_store().get(item.blob.name), content_type=item.mime or "")
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@router.get(
+    "/referrals",
+    response={200: list[ReferralOut], 404: MessageOut},
+    summary="Referrals to this organisation after `since`",
+)
+def lea_referrals(request: HttpRequest, since: datetime | None = None) -> list[ReferralOut]:
+    key, seat = _seat(request)
+    query = referrals_for(seat)
+    if since is not None:
+        query = query.filter(created_at__gt=since)
+    rows = list(query.order_by("created_at", "pk")[: settings.OPENHOTLINE_LEA_API_PAGE])
+    record(
+        "lea.api_referrals",
+        organisation=seat.organisation,
+        object_type="accounts.apikey",
+        object_id=key.prefix,
+        detail={"since": since.isoformat() if since else None, "referrals": len(rows)},
+    )
+    return [
+        ReferralOut(
+            code=r.code,
+            channel=r.channel,
+            country=r.country,
+            hotline=r.hotline.name,
+            url=r.reported_url.url,
+            url_state=r.reported_url.state,
+            referred_at=r.created_at,
+            removed_at=r.reported_url.removed_at,
+        )
+        for r in rows
+    ]

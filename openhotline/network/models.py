@@ -1,0 +1,274 @@
+"""The network of hotlines: the directory, routes, police referrals, forwards, LEA packages.
+
+After an analyst says "illegal", a reported URL gets a ``Route`` chosen by its
+hosting country (``routing.py``). A route may refer it to the police
+(``PoliceReferral``), forward it to the member hotline of the hosting country
+(``Forward``), or leave it to notice-and-takedown (the ``takedown`` app). The
+law-enforcement portal shows ``LeaItem`` rows (illegal items in force at any
+hotline) and hands them out in encrypted ``Package`` files, each item once per
+organisation (``Delivery``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from openhotline.lib.codes import random_code
+
+
+def new_network_code() -> str:
+    return random_code(12, group=6)
+
+
+class MemberHotline(models.Model):
+    """The member hotline of one country: a tenant here, or reached by e-mail."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_network_code)
+    country = models.CharField(max_length=2, unique=True)
+    name = models.CharField(max_length=200)
+    # Set when the member is a hotline of this installation.
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="network_memberships",
+    )
+    contact_email = models.EmailField(blank=True)
+    # Police first: notices to hosters in this country wait this long after the referral.
+    police_first_hours = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["country"]
+
+    def __str__(self) -> str:
+        return f"{self.country}: {self.name}"
+
+    def is_tenant(self) -> bool:
+        return self.organisation_id is not None
+
+
+class RouteKind(models.TextChoices):
+    NATIONAL = "national", "Hosted in our country: police referral, then notice"
+    FORWARD_TENANT = "forward_tenant", "Forwarded to a member hotline on this installation"
+    FORWARD_EXTERNAL = "forward_external", "Sent to an external member hotline"
+    NO_MEMBER = "no_member", "No member hotline there: police and INTERPOL"
+    CDN = "cdn", "Behind a CDN: notice to the CDN, origin traced again"
+    UNKNOWN = "unknown", "Hosting country unknown: traced again"
+
+
+# Routes that wait for a better hosting trace and are decided again when one comes.
+PROVISIONAL_ROUTES = frozenset({RouteKind.CDN, RouteKind.UNKNOWN})
+
+
+class Route(models.Model):
+    """Where an illegal reported URL went, decided by its hosting country."""
+
+    reported_url = models.OneToOneField("reports.ReportedUrl", models.CASCADE, related_name="route")
+    kind = models.CharField(max_length=20, choices=RouteKind.choices)
+    country = models.CharField(max_length=2, blank=True)
+    cdn = models.CharField(max_length=100, blank=True)
+    member = models.ForeignKey(
+        MemberHotline, models.PROTECT, null=True, blank=True, related_name="routes"
+    )
+    # Police first: no notice to the hoster before this moment.
+    notice_not_before = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["kind", "country"])]
+
+    def __str__(self) -> str:
+        return f"{self.reported_url_id}: {self.kind}"
+
+    def is_provisional(self) -> bool:
+        return self.kind in PROVISIONAL_ROUTES
+
+
+class ReferralChannel(models.TextChoices):
+    NATIONAL = "national", "National police"
+    INTERPOL = "interpol", "INTERPOL (no member hotline in the country)"
+
+
+class PoliceReferral(models.Model):
+    """A reported URL handed to the police of its hosting country, or to INTERPOL."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_network_code)
+    reported_url = models.ForeignKey(
+        "reports.ReportedUrl", models.CASCADE, related_name="police_referrals"
+    )
+    hotline = models.ForeignKey("accounts.Organisation", models.PROTECT, related_name="+")
+    country = models.CharField(max_length=2, blank=True, db_index=True)
+    channel = models.CharField(max_length=20, choices=ReferralChannel.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["reported_url", "channel"], name="one_referral_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.channel} {self.country})"
+
+
+class ForwardKind(models.TextChoices):
+    TENANT = "tenant", "To a hotline on this installation"
+    EXTERNAL = "external", "By e-mail to an external hotline"
+
+
+class ForwardState(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent by e-mail"
+    FAILED = "failed", "Sending failed; tried again"
+
+
+class Forward(models.Model):
+    """A reported URL passed to the member hotline of its hosting country."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_network_code)
+    sender_url = models.ForeignKey(
+        "reports.ReportedUrl", models.CASCADE, related_name="forwards_out"
+    )
+    # The receiving hotline's own reported URL (tenants only).
+    receiver_url = models.ForeignKey(
+        "reports.ReportedUrl",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forwards_in",
+    )
+    member = models.ForeignKey(MemberHotline, models.PROTECT, related_name="forwards")
+    kind = models.CharField(max_length=20, choices=ForwardKind.choices)
+    state = models.CharField(max_length=20, choices=ForwardState.choices)
+    recipient = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["sender_url", "member"], name="one_forward_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.member.name}"
+
+
+class MediaOverlap(models.Model):
+    """Another hotline's reported URL shows some of the same media (deconfliction by content)."""
+
+    reported_url = models.ForeignKey(
+        "reports.ReportedUrl", models.CASCADE, related_name="media_overlaps"
+    )
+    other_url = models.ForeignKey("reports.ReportedUrl", models.CASCADE, related_name="+")
+    media_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["reported_url", "other_url"], name="unique_overlap")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reported_url_id} ~ {self.other_url_id} ({self.media_count})"
+
+
+class LeaItem(models.Model):
+    """A media item classified baseline or nationally illegal by one hotline.
+
+    Kept in step with the classification in force: withdrawn (``in_force``
+    false) when a hotline changes its mind, so API clients see that too.
+    """
+
+    code = models.CharField(max_length=20, unique=True, default=new_network_code)
+    hotline = models.ForeignKey("accounts.Organisation", models.CASCADE, related_name="+")
+    media_item = models.ForeignKey("evidence.MediaItem", models.CASCADE, related_name="lea_items")
+    classification = models.ForeignKey(
+        "assessment.Classification", models.CASCADE, related_name="+"
+    )
+    verdict = models.CharField(max_length=20)
+    is_virtual = models.BooleanField(default=False)
+    hosting_country = models.CharField(max_length=2, blank=True)
+    in_force = models.BooleanField(default=True)
+    first_in_force_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering: ClassVar = ["-first_in_force_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["hotline", "media_item"], name="one_lea_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.verdict})"
+
+
+class Package(models.Model):
+    """An encrypted download for one law-enforcement organisation; the password is not kept."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_network_code)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", models.CASCADE, related_name="lea_packages"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    item_count = models.PositiveIntegerField(default=0)
+    # The ZIP in the encrypted store, until it expires.
+    blob_name = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        return self.purged_at is None and bool(self.blob_name) and self.expires_at > moment
+
+
+class Delivery(models.Model):
+    """A media item handed to an organisation, so that it is not handed out again."""
+
+    organisation = models.ForeignKey("accounts.Organisation", models.CASCADE, related_name="+")
+    media_item = models.ForeignKey("evidence.MediaItem", models.CASCADE, related_name="+")
+    package = models.ForeignKey(
+        Package, models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    delivered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "media_item"], name="one_delivery_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_item_id} → {self.organisation_id}"

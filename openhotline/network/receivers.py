@@ -1,0 +1,111 @@
+"""What the network app does when other apps report something.
+
+- An analyst finished a URL as illegal (``url_assessed``): route it.
+- A classification took effect (``item_classification_in_force``): show the
+  item to law enforcement, or withdraw it.
+- A hotline was created: list it in the directory for its country, if that
+  country has no member yet.
+- A media item was found on a URL (``UrlMedia`` saved): link the URL to
+  other hotlines' URLs showing the same item (deconfliction by content).
+
+Receivers never raise: the change that triggered them is committed already.
+Routing that fails here is picked up by the hourly ``route_unrouted`` sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from openhotline.accounts.models import Organisation, OrgKind
+from openhotline.assessment.models import ItemStatus, UrlAssessment
+from openhotline.assessment.signals import item_classification_in_force, url_assessed
+from openhotline.evidence.models import UrlMedia
+from openhotline.network.lea_items import do_sync_lea_item
+from openhotline.network.models import MediaOverlap, MemberHotline
+from openhotline.network.routing import route_quietly
+from openhotline.reports.actions import add_timeline
+from openhotline.reports.models import ReportedUrl
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(url_assessed, dispatch_uid="network.route_on_assessment")
+def _on_url_assessed(
+    sender: Any, reported_url: ReportedUrl, assessment: UrlAssessment, **kwargs: Any
+) -> None:
+    if assessment.is_illegal():
+        route_quietly(reported_url)
+
+
+@receiver(item_classification_in_force, dispatch_uid="network.lea_item_on_classification")
+def _on_item_in_force(sender: Any, status: ItemStatus, **kwargs: Any) -> None:
+    try:
+        do_sync_lea_item(status)
+    except Exception:
+        logger.exception("updating the LEA item of status %s failed", status.pk)
+
+
+@receiver(post_save, sender=Organisation, dispatch_uid="network.directory_on_new_hotline")
+def _on_organisation(sender: Any, instance: Organisation, created: bool, **kwargs: Any) -> None:
+    if not created or instance.kind != OrgKind.HOTLINE:
+        return
+    MemberHotline.objects.get_or_create(
+        country=str(instance.country),
+        defaults={
+            "name": instance.name,
+            "organisation": instance,
+            "contact_email": instance.contact_email,
+        },
+    )
+
+
+@receiver(post_save, sender=UrlMedia, dispatch_uid="network.overlap_on_url_media")
+def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
+    try:
+        note_overlaps(instance)
+    except Exception:
+        logger.exception("deconfliction of media link %s failed", instance.pk)
+
+
+def note_overlaps(link: UrlMedia) -> None:
+    """Link the URL both ways to other hotlines' URLs that show this media item.
+
+    1. Find the other hotlines' URLs (other addresses) linked to the same item.
+    2. Per pair, count the shared items and keep the count up to date.
+    3. Each side's timeline names only the other hotline, once per pair.
+    """
+    mine = ReportedUrl.objects.select_related("hotline").get(pk=link.reported_url_id)
+    others = list(
+        ReportedUrl.objects.filter(media_links__media_item_id=link.media_item_id)
+        .exclude(hotline_id=mine.hotline_id)
+        # The same URL elsewhere is linked as such already (intake's deconfliction).
+        .exclude(normalized_url=mine.normalized_url)
+        .select_related("hotline")
+        .distinct()
+    )
+    for other in others:
+        shared = (
+            UrlMedia.objects.filter(reported_url=mine)
+            .filter(media_item__url_links__reported_url=other)
+            .aggregate(n=Count("media_item", distinct=True))["n"]
+        )
+        for this, that in ((mine, other), (other, mine)):
+            overlap, made = MediaOverlap.objects.get_or_create(
+                reported_url=this, other_url=that, defaults={"media_count": shared}
+            )
+            if not made and overlap.media_count != shared:
+                MediaOverlap.objects.filter(pk=overlap.pk).update(media_count=shared)
+            if made:
+                add_timeline(
+                    f"Same media also at {that.hotline.name}",
+                    kind="network.media_overlap",
+                    reported_url=this,
+                    detail={"hotline": that.hotline.name},
+                )

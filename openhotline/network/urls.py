@@ -1,0 +1,42 @@
+"""Staff pages under ``/app/network/`` and the law-enforcement portal under ``/lea/``."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from openhotline.network import lea_media_views, lea_views, views
+
+lea_patterns = (
+    [
+        path("", lea_views.home, name="home"),
+        path("referrals/", lea_views.referrals, name="referrals"),
+        path("referrals/<str:code>/", lea_views.referral_detail, name="referral"),
+        path("items/", lea_views.items, name="items"),
+        path("packages/", lea_views.packages, name="packages"),
+        path("packages/new/", lea_views.package_new, name="package_new"),
+        path(
+            "packages/<str:code>/package.zip",
+            lea_views.package_download,
+            name="package_download",
+        ),
+        path("media/<str:code>/thumb.jpg", lea_media_views.thumbnail, name="thumbnail"),
+        path("media/<str:code>/reveal", lea_media_views.reveal, name="reveal"),
+        path("media/<str:code>/view.jpg", lea_media_views.revealed, name="revealed"),
+    ],
+    "lea",
+)
+
+network_patterns = (
+    [
+        path("", views.directory, name="directory"),
+        path("members/<str:code>/", views.member_edit, name="member"),
+        path("urls/<str:code>/", views.url_network, name="url"),
+        path("urls/<str:code>/route/", views.route_again, name="route"),
+    ],
+    "network",
+)
+
+urlpatterns = [
+    path("app/network/", include(network_patterns)),
+    path("lea/", include(lea_patterns)),
+]

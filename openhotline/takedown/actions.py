@@ -1,0 +1,181 @@
+"""State changes of takedown cases, each with its timeline and audit entries.
+
+Sending is in ``notices.py``, re-checks and removal in ``removal.py``; both
+end in the ``do_*`` functions here or there, in one transaction each.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from openhotline.accounts.models import User
+from openhotline.audit.log import record
+from openhotline.reports.actions import add_timeline
+from openhotline.reports.models import ReportedUrl
+from openhotline.takedown.contacts import contact_for_facts
+from openhotline.takedown.hosting import HostingFacts, fresh_facts
+from openhotline.takedown.models import CaseState, TakedownCase
+
+FINISHED_STATES = (CaseState.REMOVED, CaseState.CLOSED)
+
+
+class TakedownError(ValueError):
+    """A takedown step that is not allowed, with the reason."""
+
+
+def _first_check(now: datetime) -> datetime:
+    return now + timedelta(hours=settings.OPENHOTLINE_RECHECK_HOURS)
+
+
+def _target(case: TakedownCase, facts: HostingFacts | None) -> None:
+    """Point a case at the contact the trace names, or send it back to an analyst."""
+    contact = contact_for_facts(case.hotline, facts) if facts is not None else None
+    if contact != case.contact:
+        # A new contact has not heard from us: its first notice is due now, not a reminder.
+        case.contact_notified_at = None
+        case.last_notice_at = None
+        case.escalated_at = None
+    case.contact = contact
+    case.hoster_key = facts.hoster_key() if facts is not None else ""
+    case.registrar_name = (facts.registrar if facts is not None else "")[:255]
+    case.registrar_email = (facts.registrar_abuse if facts is not None else "")[:254]
+    if contact is None:
+        case.state = CaseState.ATTENTION
+        case.attention_reason = "The hosting trace found no abuse contact: add one and resolve."
+    elif case.state not in (CaseState.NOTIFIED, CaseState.ESCALATED):
+        case.state = CaseState.WAITING
+        case.attention_reason = ""
+
+
+def do_open_case(
+    reported_url: ReportedUrl,
+    *,
+    notify: bool,
+    not_before: datetime | None = None,
+    facts: HostingFacts | None = None,
+    reason: str = "",
+) -> TakedownCase:
+    """Follow an illegal URL until removal; with ``notify``, notices go to its hoster.
+
+    Opening again (a route decided anew once a CDN's origin is known) updates
+    the case; a removed or closed case stays as it is.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        case, created = TakedownCase.objects.select_for_update().get_or_create(
+            reported_url=reported_url,
+            defaults={
+                "hotline": reported_url.hotline,
+                "state": CaseState.MONITORING,
+                "next_check_at": _first_check(now),
+            },
+        )
+        if case.state in FINISHED_STATES:
+            return case
+        case.notify = notify
+        case.not_before = not_before
+        if notify:
+            _target(case, facts)
+        else:
+            case.state = CaseState.MONITORING
+            case.contact = None
+        case.save()
+        who = f" to {case.contact}" if notify and case.contact is not None else ""
+        hold = f", not before {not_before:%Y-%m-%d %H:%M} UTC" if not_before else ""
+        message = f"Takedown: notice{who}{hold}" if notify else "Takedown: re-checked until removed"
+        add_timeline(
+            f"{message}{f' ({reason})' if reason else ''}",
+            kind="takedown.opened" if created else "takedown.updated",
+            reported_url=reported_url,
+            detail={"case": case.code, "state": case.state, "notify": notify},
+        )
+        record(
+            "takedown.case_opened" if created else "takedown.case_updated",
+            organisation=reported_url.hotline,
+            obj=case,
+            detail={"url": reported_url.code, "notify": notify, "state": case.state},
+        )
+    return case
+
+
+def do_flag_attention(case: TakedownCase, reason: str) -> None:
+    """Stop notices and hand the case back to an analyst (e.g. the hoster changed)."""
+    with transaction.atomic():
+        case.state = CaseState.ATTENTION
+        case.attention_reason = reason[:500]
+        case.save(update_fields=["state", "attention_reason", "updated_at"])
+        add_timeline(
+            f"Takedown back to an analyst: {reason}",
+            kind="takedown.attention",
+            reported_url=case.reported_url,
+            detail={"case": case.code},
+        )
+        record(
+            "takedown.case_attention",
+            organisation=case.hotline,
+            obj=case,
+            detail={"reason": reason},
+        )
+
+
+def do_resolve_attention(case: TakedownCase, *, actor: User) -> TakedownCase:
+    """An analyst accepts the hosting as traced now; notices resume to its contact."""
+    if case.state != CaseState.ATTENTION:
+        raise TakedownError("this case is not waiting for an analyst")
+    facts = fresh_facts(case.reported_url)
+    if not facts.hoster_key() and not facts.hoster:
+        raise TakedownError("the hosting trace finds no hoster now; try again later")
+    with transaction.atomic():
+        previous = case.contact
+        _target(case, facts)
+        case.save()
+        add_timeline(
+            f"Takedown resumed: notices to {case.contact}",
+            kind="takedown.resolved",
+            reported_url=case.reported_url,
+            actor=actor,
+            detail={"case": case.code},
+        )
+        record(
+            "takedown.case_resolved",
+            actor=actor,
+            organisation=case.hotline,
+            obj=case,
+            detail={
+                "from": previous.code if previous is not None else "",
+                "to": case.contact.code if case.contact is not None else "",
+                "state": case.state,
+            },
+        )
+    return case
+
+
+def do_close_case(case: TakedownCase, *, actor: User | None, reason: str) -> None:
+    """Stop following a URL (no notices, no re-checks), with the reason (an analyst's, or
+    routing's when the URL went to another hotline)."""
+    if case.state in FINISHED_STATES:
+        raise TakedownError("this case is already finished")
+    if not reason.strip():
+        raise TakedownError("give a reason for closing the case")
+    with transaction.atomic():
+        case.state = CaseState.CLOSED
+        case.attention_reason = reason[:500]
+        case.save(update_fields=["state", "attention_reason", "updated_at"])
+        add_timeline(
+            f"Takedown closed: {reason}",
+            kind="takedown.closed",
+            reported_url=case.reported_url,
+            actor=actor,
+            detail={"case": case.code},
+        )
+        record(
+            "takedown.case_closed",
+            actor=actor,
+            organisation=case.hotline,
+            obj=case,
+            detail={"reason": reason},
+        )

@@ -1,0 +1,141 @@
+"""Staff pages of takedown cases: the list by state, a case, its notices; resolve, close."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.decorators import staff_required
+from openhotline.accounts.models import User
+from openhotline.takedown.access import (
+    get_case_for_user,
+    get_notice_for_user,
+    get_takedown_hotline,
+    is_admin,
+)
+from openhotline.takedown.actions import TakedownError, do_close_case, do_resolve_attention
+from openhotline.takedown.forms import CloseForm
+from openhotline.takedown.models import CaseState, TakedownCase
+
+PAGE_SIZE = 50
+TABS = [
+    CaseState.ATTENTION,
+    CaseState.WAITING,
+    CaseState.NOTIFIED,
+    CaseState.ESCALATED,
+    CaseState.MONITORING,
+    CaseState.REMOVED,
+    CaseState.CLOSED,
+]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@staff_required
+def index(request: HttpRequest) -> HttpResponse:
+    hotlines = list(hotlines_for_user(_user(request)))
+    if len(hotlines) == 1:
+        return redirect("takedown:cases", slug=hotlines[0].slug)
+    return render(request, "takedown/index.html", {"hotlines": hotlines})
+
+
+@staff_required
+def cases(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _user(request)
+    hotline = get_takedown_hotline(user, slug)
+    tab = request.GET.get("tab", CaseState.ATTENTION)
+    if tab not in CaseState.values:
+        tab = CaseState.ATTENTION
+    counts = {
+        row["state"]: row["n"]
+        for row in TakedownCase.objects.filter(hotline=hotline)
+        .order_by()
+        .values("state")
+        .annotate(n=Count("pk"))
+    }
+    rows = (
+        TakedownCase.objects.filter(hotline=hotline, state=tab)
+        .select_related("reported_url", "contact")
+        .order_by("-updated_at", "-pk")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    tabs = [(state, CaseState(state).label, counts.get(state, 0)) for state in TABS]
+    return render(
+        request,
+        "takedown/cases.html",
+        {
+            "hotline": hotline,
+            "tab": tab,
+            "tabs": tabs,
+            "page": page,
+            "is_admin": is_admin(user, hotline),
+        },
+    )
+
+
+@staff_required
+def case_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for_user(user, code)
+    return render(
+        request,
+        "takedown/case.html",
+        {
+            "case": case,
+            "hotline": case.hotline,
+            "checks": case.checks.all()[:50],
+            "lines": case.notice_lines.select_related("notice").order_by("-notice__created_at"),
+            "relocations": case.relocations.select_related("new_url__hotline"),
+            "close_form": CloseForm(),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def resolve(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for_user(user, code, write=True)
+    try:
+        do_resolve_attention(case, actor=user)
+    except TakedownError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Notices resume to {case.contact}.")
+    return redirect("takedown:case", code=case.code)
+
+
+@require_POST
+@staff_required
+def close(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for_user(user, code, write=True)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for closing the case.")
+        return redirect("takedown:case", code=case.code)
+    try:
+        do_close_case(case, actor=user, reason=form.cleaned_data["reason"])
+    except TakedownError as exc:
+        messages.error(request, str(exc))
+    return redirect("takedown:case", code=case.code)
+
+
+@staff_required
+def notice_detail(request: HttpRequest, code: str) -> HttpResponse:
+    notice = get_notice_for_user(_user(request), code)
+    lines = notice.lines.select_related("case")
+    return render(
+        request,
+        "takedown/notice.html",
+        {"notice": notice, "lines": lines, "hotline": notice.hotline},
+    )

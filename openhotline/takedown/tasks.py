@@ -1,0 +1,86 @@
+"""Background work of takedown: sending notices in batches, re-checking until removed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from openhotline.reports.models import UrlState
+from openhotline.takedown.hosting import fresh_facts
+from openhotline.takedown.models import CHECKED_STATES, CheckOutcome, TakedownCase
+from openhotline.takedown.notices import send_due_notices
+from openhotline.takedown.removal import do_record_check, observe
+
+logger = logging.getLogger(__name__)
+
+OPEN_ILLEGAL = (UrlState.ILLEGAL, UrlState.NOTICE_SENT)
+
+
+@shared_task(acks_late=True, name="openhotline.takedown.tasks.send_notices")
+def send_notices() -> dict[str, int]:
+    """Send what is due, grouped per contact (beat, every OPENHOTLINE_NOTICE_BATCH_MINUTES)."""
+    run = send_due_notices()
+    return {
+        "sent": len(run.sent),
+        "failed": len(run.failed),
+        "attention": len(run.attention),
+        "waiting_for_approval": run.waiting_for_approval,
+    }
+
+
+@shared_task(acks_late=True, name="openhotline.takedown.tasks.recheck_due")
+def recheck_due() -> int:
+    """Queue a re-check of every open illegal URL whose time has come (beat).
+
+    The next check time moves forward as the task is queued, so a slow
+    queue does not get the same URL twice from the next sweep.
+    """
+    now = timezone.now()
+    due = TakedownCase.objects.filter(
+        state__in=CHECKED_STATES, next_check_at__lte=now, reported_url__state__in=OPEN_ILLEGAL
+    ).values_list("pk", flat=True)
+    ids = list(due[:1000])
+    lease = now + timedelta(minutes=max(settings.OPENHOTLINE_RECHECK_CONFIRM_MINUTES, 10))
+    TakedownCase.objects.filter(pk__in=ids).update(next_check_at=lease)
+    for pk in ids:
+        recheck_case.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, name="openhotline.takedown.tasks.recheck_case", queue="crawl")
+def recheck_case(case_id: int) -> str:
+    """Re-crawl one case's URL and record what it showed.
+
+    1. Crawl (nothing stored) and compare the media served with the hashes
+       of the media classified illegal there.
+    2. Record the check; the last of the confirming checks records removal.
+    3. While the route waits for a better trace (behind a CDN, or hosting
+       unknown), trace again and route anew when the trace says more.
+    """
+    case = TakedownCase.objects.select_related("reported_url__hotline").filter(pk=case_id).first()
+    if case is None or not case.is_checked() or case.reported_url.state not in OPEN_ILLEGAL:
+        return "nothing to do"
+    seen = observe(case.reported_url)
+    case = do_record_check(case, seen)
+    if seen.outcome == CheckOutcome.ONLINE and case.is_checked():
+        _trace_again(case, seen.address)
+    return str(seen.outcome)
+
+
+def _trace_again(case: TakedownCase, address: str | None) -> None:
+    from openhotline.network.models import Route
+    from openhotline.network.routing import route_quietly
+
+    route = Route.objects.filter(reported_url=case.reported_url).first()
+    if route is None or not route.is_provisional():
+        return
+    facts = fresh_facts(case.reported_url, connected_address=address)
+    if facts.is_located() and (facts.cdn != route.cdn or facts.country != route.country):
+        if facts.country and case.reported_url.hosting_country != facts.country:
+            case.reported_url.hosting_country = facts.country
+            case.reported_url.save(update_fields=["hosting_country", "updated_at"])
+        route_quietly(case.reported_url, facts=facts)
