@@ -435,6 +435,10 @@ CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
     "task": "openhotline.crawler.tasks.purge_rdap_cache",
     "schedule": 86400.0,
 }
+CELERY_BEAT_SCHEDULE["crawler-queue-forgotten"] = {
+    "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
+    "schedule": 600.0,
+}
 
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
 # Hours a notice to a hoster waits after the police referral, for a hotline whose

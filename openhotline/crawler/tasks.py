@@ -138,3 +138,22 @@ def _crawl(
 def purge_rdap_cache() -> int:
     """Drop expired RDAP answers (run daily by beat)."""
     return DbRdapCache.purge_expired()
+
+
+@shared_task(name="openhotline.crawler.tasks.queue_forgotten_crawls")
+def queue_forgotten_crawls(older_than_minutes: int = 15, limit: int = 1000) -> int:
+    """Queue the crawl of new URLs that never got one (e.g. the broker was down).
+
+    Intake queues a crawl after each report commits; if that send failed the
+    URL stays "new" with no crawl run. Running this twice queues nothing
+    twice: the crawl task itself does nothing for a URL that has a run.
+    """
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    forgotten = list(
+        ReportedUrl.objects.filter(
+            state=UrlState.NEW, created_at__lt=cutoff, crawl_runs__isnull=True
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for reported_url_id in forgotten:
+        crawl_reported_url.delay(reported_url_id)
+    return len(forgotten)

@@ -20,7 +20,8 @@ from openhotline.crawler import hostslots
 from openhotline.crawler.models import CrawledPage, CrawlRun, CrawlState, DomainRule, HostingRecord
 from openhotline.evidence.models import MediaItem, UrlMedia
 from openhotline.evidence.store import get_store
-from openhotline.reports.models import UrlState
+from openhotline.reports.actions import do_file_report
+from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
 from tests.crawler.conftest import GALLERY, file_url, gallery, media, page, png, run, run_task
 from tests.support.dnsserver import DnsServer, Records
 from tests.support.loopback import LoopbackServer, reply
@@ -363,3 +364,23 @@ def test_an_onion_url_without_a_proxy_is_refused_clearly_and_never_looked_up(
     assert "is a Tor .onion address and no proxy is configured" in crawl.fatal_error
     assert dns.queries == []  # a lookup would tell the resolver what is being investigated
     assert "onion service" in " ".join(HostingRecord.objects.get(crawl=crawl).detail["notes"])
+
+
+def test_a_new_url_whose_crawl_was_never_queued_is_queued_later(
+    hotline_a: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openhotline.crawler import tasks
+
+    report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://lost.test/"])
+    lost = report.urls.get()
+    ReportedUrl.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    fresh = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://new.test/"])
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.crawl_reported_url, "delay", queued.append)
+    assert tasks.queue_forgotten_crawls() == 1
+    assert queued == [lost.pk]
+    assert fresh.urls.get().pk not in queued
