@@ -42,4 +42,5 @@ api = NinjaAPI(
 
 # Routers of the apps (each app adds one line here).
 api.add_router("/", "openhotline.intake.api.router")
+api.add_router("/", "openhotline.matching.api.router")
 api.add_router("/lea/", "openhotline.network.api.router")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "openhotline.intake",
     "openhotline.blocking",
     "openhotline.crawler",
+    "openhotline.matching",
     "openhotline.network",
     "openhotline.takedown",
 ]
@@ -438,6 +439,22 @@ CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
 CELERY_BEAT_SCHEDULE["crawler-queue-forgotten"] = {
     "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
     "schedule": 600.0,
+}
+
+# --- Matching: hash sets, PDQ/vPDQ index, hashing API (docs/matching.md) -------------
+# The PDQ indexes (images and video frames), shared by every process of this machine.
+OPENHOTLINE_MATCHING_INDEX_DIR = Path(
+    env_str("OPENHOTLINE_MATCHING_INDEX_DIR", str(DATA_DIR / "index"))
+)
+# Largest file POST /api/v1/hash and /match accept (kept in memory, never on disk).
+OPENHOTLINE_MATCHING_MAX_UPLOAD = env_int(
+    "OPENHOTLINE_MATCHING_MAX_UPLOAD", 50 * 1024 * 1024, minimum=1024
+)
+# A video matches a hash-set video when this share of the frames of each is in the other.
+OPENHOTLINE_VPDQ_MATCH_PERCENT = env_float("OPENHOTLINE_VPDQ_MATCH_PERCENT", 80.0)
+CELERY_BEAT_SCHEDULE["matching-sync-index"] = {
+    "task": "openhotline.matching.tasks.sync_index",
+    "schedule": 300.0,
 }
 
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
