@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def get(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 (loopback)
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -28,10 +28,13 @@ def get(url: str) -> tuple[int, bytes]:
 def test_serve_answers_and_ctrl_c_stops_web_server_and_worker(tmp_path: Path) -> None:
     port = free_port()
     env = openhotline_env(tmp_path / "data")
+    # Output to a file, not a pipe nobody reads: a full pipe would block the
+    # web server in the middle of writing its access log.
+    log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "openhotline", "serve", "--addr", f"127.0.0.1:{port}"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -53,6 +56,7 @@ def test_serve_answers_and_ctrl_c_stops_web_server_and_worker(tmp_path: Path) ->
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 def test_demo_sets_up_organisations_users_and_reports(tmp_path: Path) -> None:
