@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "openhotline.matching",
     "openhotline.network",
     "openhotline.takedown",
+    "openhotline.stats",
 ]
 
 MIDDLEWARE = [
@@ -522,4 +523,20 @@ CELERY_BEAT_SCHEDULE["takedown-send-notices"] = {
 CELERY_BEAT_SCHEDULE["takedown-recheck-due"] = {
     "task": "openhotline.takedown.tasks.recheck_due",
     "schedule": 300.0,
+}
+
+# --- Statistics: dashboards and the transparency report (docs/statistics.md) ----------
+# The public report shows counts from 1 to below this as "< N" (and hides what would reveal one).
+OPENHOTLINE_TRANSPARENCY_MIN_COUNT = env_int("OPENHOTLINE_TRANSPARENCY_MIN_COUNT", 10, minimum=1)
+# Seconds the public report's figures are kept before they are computed again (0: never).
+OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
+    "OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS", 600, minimum=0
+)
+# A hoster is ranked by its median time to removal once it has this many removals.
+OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
+# The facts the figures read are kept in step as events happen; a nightly rebuild
+# repairs anything a bulk update went around.
+CELERY_BEAT_SCHEDULE["stats-rebuild-facts"] = {
+    "task": "openhotline.stats.tasks.rebuild_facts",
+    "schedule": 86400.0,
 }

@@ -1,0 +1,88 @@
+"""Whose figures a user may see, and the dashboard filters turned into a ``Scope``.
+
+Members of a hotline (analyst, senior analyst, admin) see their own
+hotlines' figures; auditors see the whole network. Anyone else, and a
+hotline that is not the user's, gets 404: not found and not yours look the
+same.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.http import Http404, QueryDict
+from django.utils import timezone
+from django_countries import countries
+
+from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.models import Organisation, OrgKind, Role, User
+from openhotline.stats.scope import Scope
+
+
+def is_auditor(user: User) -> bool:
+    return user.is_authenticated and user.memberships.filter(role=Role.AUDITOR).exists()
+
+
+def visible_hotlines(user: User) -> tuple[list[Organisation], bool]:
+    """The hotlines whose figures ``user`` may see, and whether that is the whole network."""
+    if is_auditor(user):
+        return list(Organisation.objects.filter(kind=OrgKind.HOTLINE).order_by("name")), True
+    return list(hotlines_for_user(user).order_by("name")), False
+
+
+class FilterForm(forms.Form):
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    hotline = forms.ChoiceField(required=False, label="Hotline")
+    country = forms.ChoiceField(required=False, label="Hosting country")
+
+    def __init__(self, *args: Any, hotlines: list[Organisation], network: bool, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        everyone = "All hotlines (network)" if network else "All my hotlines"
+        hotline, country = self.fields["hotline"], self.fields["country"]
+        assert isinstance(hotline, forms.ChoiceField) and isinstance(country, forms.ChoiceField)
+        hotline.choices = [("", everyone)] + [(h.slug, h.name) for h in hotlines]
+        country.choices = [("", "All countries"), *((c, str(n)) for c, n in countries)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError("The period ends before it starts.")
+        return data
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def scope_for(user: User, params: QueryDict) -> tuple[Scope | None, FilterForm]:
+    """The scope the filters ask for; ``None`` with the form's errors when they are invalid.
+
+    Raises ``Http404`` for a user with no hotline to see and for a hotline
+    that is not the user's.
+    """
+    hotlines, network = visible_hotlines(user)
+    if not hotlines and not network:
+        raise Http404("No statistics for you")
+    slug = params.get("hotline", "")
+    if slug and slug not in {h.slug for h in hotlines}:
+        raise Http404("No such hotline")
+    form = FilterForm(params, hotlines=hotlines, network=network)
+    if not form.is_valid():
+        return None, form
+    data = form.cleaned_data
+    if data["hotline"]:
+        ids: tuple[int, ...] | None = tuple(h.pk for h in hotlines if h.slug == data["hotline"])
+    elif network:
+        ids = None
+    else:
+        ids = tuple(h.pk for h in hotlines)
+    start = _midnight(data["start"]) if data["start"] else None
+    end = _midnight(data["end"] + timedelta(days=1)) if data["end"] else None
+    return Scope(ids, start, end, data["country"] or ""), form

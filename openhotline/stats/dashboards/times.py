@@ -1,0 +1,65 @@
+"""How long each step took, counted from the moment a URL was first reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openhotline.stats.charts import bar_chart
+from openhotline.stats.percentiles import WITHIN_DAYS, summarize
+from openhotline.stats.scope import Scope
+from openhotline.stats.tables import COUNT, DURATION, SHARE, Column, Table
+
+STAGES = (
+    ("assessed_s", "Report to assessment"),
+    ("referral_s", "Report to police referral"),
+    ("notice_s", "Report to first notice"),
+    ("removal_s", "Report to removal"),
+)
+
+
+def times(scope: Scope) -> list[Table]:
+    summaries = summarize(scope, [name for name, _ in STAGES])
+    rows: list[dict[str, Any]] = []
+    for name, label in STAGES:
+        s = summaries[name]
+        row: dict[str, Any] = {"stage": label, "urls": s.count, "median": s.median, "p90": s.p90}
+        row.update({f"within_{d}": s.share_within(d) for d in WITHIN_DAYS})
+        rows.append(row)
+    removal = summaries["removal_s"]
+    chart = bar_chart(
+        "Share of removed URLs removed within 1, 3 and 7 days of the report",
+        [
+            (
+                f"within {d} day{'s' if d > 1 else ''}",
+                round(100 * (removal.share_within(d) or 0), 1),
+            )
+            for d in WITHIN_DAYS
+        ],
+        unit=" %",
+    )
+    columns = [
+        Column("stage", "From the report to"),
+        Column("urls", "URLs", COUNT),
+        Column("median", "Median", DURATION),
+        Column("p90", "90th percentile", DURATION),
+        *[
+            Column(f"within_{d}", f"Within {d} day{'s' if d > 1 else ''}", SHARE)
+            for d in WITHIN_DAYS
+        ],
+    ]
+    return [
+        Table(
+            "times",
+            "Times from the report",
+            columns,
+            rows,
+            chart=chart,
+            note=(
+                "Each time counts from the first report of the URL, for URLs first reported in "
+                "the period that reached the step; shares are of those URLs."
+            ),
+        )
+    ]
+
+
+BUILDERS = ((("times",), times),)

@@ -1,0 +1,168 @@
+"""Everything the statistics read from the network and takedown apps, in one place.
+
+Those apps are younger than the rest; when their models change, this module
+is the only one to follow. What is used:
+
+- ``network.PoliceReferral``: ``reported_url``, ``created_at`` (the first
+  referral of a URL is its time to police referral).
+- ``network.MemberHotline``: ``country``, ``active`` (a country has a member
+  hotline; hotlines of this installation count as members too).
+- ``takedown.TakedownCase``: ``reported_url`` (one-to-one, ``related_name
+  "takedown"``), ``first_notice_at``, ``contact``.
+- ``takedown.Notice``: ``hotline``, ``contact``, ``kind``, ``state``,
+  ``sent_at``; ``takedown.NoticeLine``: ``notice``, ``case``.
+- ``takedown.AbuseContact``: ``name``, ``country``, ``merged_into``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from openhotline.accounts.models import Organisation, OrgKind
+from openhotline.network.models import MemberHotline, PoliceReferral
+from openhotline.stats.scope import Scope
+from openhotline.stats.timefuncs import EpochSeconds, seconds_between
+from openhotline.takedown.models import AbuseContact, Notice, NoticeKind, NoticeState, TakedownCase
+
+# Fields of a takedown case that a fact reads.
+CASE_FIELDS = {"first_notice_at", "contact", "reported_url"}
+
+
+def url_annotations() -> dict[str, Any]:
+    """The fact columns taken from these apps, as expressions over ``ReportedUrl``."""
+    first_referral = Subquery(
+        PoliceReferral.objects.filter(reported_url=OuterRef("pk"))
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    return {
+        "f_referral_s": EpochSeconds(first_referral) - EpochSeconds("created_at"),
+        "f_notice_s": seconds_between("takedown__first_notice_at", "created_at"),
+        "f_removal_after_notice_s": seconds_between("removed_at", "takedown__first_notice_at"),
+        "f_contact_pk": F("takedown__contact_id"),
+    }
+
+
+def member_countries() -> set[str]:
+    """Countries with a member hotline: the directory's active entries and our tenants."""
+    countries = set(MemberHotline.objects.filter(active=True).values_list("country", flat=True))
+    countries |= {
+        str(code)
+        for code in Organisation.objects.filter(kind=OrgKind.HOTLINE).values_list(
+            "country", flat=True
+        )
+    }
+    return {c.upper() for c in countries if c}
+
+
+@dataclass(frozen=True)
+class Contact:
+    pk: int
+    name: str
+    country: str
+
+
+def contacts(ids: Iterable[int]) -> dict[int, Contact]:
+    return {
+        row["pk"]: Contact(row["pk"], row["name"], row["country"])
+        for row in AbuseContact.objects.filter(pk__in=set(ids)).values("pk", "name", "country")
+    }
+
+
+def contact_roots() -> dict[int, int]:
+    """Merged contacts and the contact each now resolves to (chains followed).
+
+    A merge moves the cases with a bulk update that no receiver sees, so a
+    fact may still name the old contact until the nightly rebuild; callers
+    count such facts under the contact the old one was merged into.
+    """
+    parent = dict(
+        AbuseContact.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id")
+    )
+    roots: dict[int, int] = {}
+    for start in parent:
+        node, seen = start, {start}
+        while node in parent and parent[node] not in seen:
+            node = parent[node]
+            seen.add(node)
+        roots[start] = node
+    return roots
+
+
+def notices_per_contact(scope: Scope) -> list[dict[str, Any]]:
+    """Notices and escalations sent in the period, and the URLs they named, per contact.
+
+    The period is the day the notice was sent; the country filter is the
+    contact's country (the hoster's).
+    """
+    notices = Notice.objects.filter(state=NoticeState.SENT)
+    if scope.hotline_ids is not None:
+        notices = notices.filter(hotline_id__in=scope.hotline_ids)
+    if scope.start is not None:
+        notices = notices.filter(sent_at__gte=scope.start)
+    if scope.end is not None:
+        notices = notices.filter(sent_at__lt=scope.end)
+    if scope.country:
+        notices = notices.filter(contact__country=scope.country)
+    return list(
+        notices.values("contact_id")
+        .annotate(
+            notices=Count("pk", filter=Q(kind=NoticeKind.NOTICE), distinct=True),
+            escalations=Count("pk", filter=Q(kind=NoticeKind.ESCALATION), distinct=True),
+            urls=Count("lines__case_id", distinct=True),
+        )
+        .order_by()
+    )
+
+
+def urls_noticed(scope: Scope, contact_ids: list[int]) -> int:
+    """Distinct URLs named in notices to any of ``contact_ids`` (merged contacts)."""
+    lines = Notice.objects.filter(state=NoticeState.SENT, contact_id__in=contact_ids)
+    if scope.hotline_ids is not None:
+        lines = lines.filter(hotline_id__in=scope.hotline_ids)
+    if scope.start is not None:
+        lines = lines.filter(sent_at__gte=scope.start)
+    if scope.end is not None:
+        lines = lines.filter(sent_at__lt=scope.end)
+    return lines.aggregate(n=Count("lines__case_id", distinct=True))["n"] or 0
+
+
+# --- Keeping facts in step -------------------------------------------------------
+
+
+def _refresh(url_id: int) -> None:
+    from openhotline.stats.rebuild import refresh_url_facts
+
+    refresh_url_facts([url_id])
+
+
+@receiver(post_save, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral")
+def _on_referral(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
+    _refresh(instance.reported_url_id)
+
+
+@receiver(post_delete, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral_delete")
+def _on_referral_delete(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
+    # After commit: the URL itself may be going in the same deletion.
+    url_id = instance.reported_url_id
+    transaction.on_commit(lambda: _refresh(url_id))
+
+
+@receiver(post_save, sender=TakedownCase, dispatch_uid="stats.fact_on_case")
+def _on_case(sender: Any, instance: TakedownCase, created: bool, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    if created or fields is None or CASE_FIELDS & set(fields):
+        _refresh(instance.reported_url_id)
+
+
+@receiver(post_delete, sender=TakedownCase, dispatch_uid="stats.fact_on_case_delete")
+def _on_case_delete(sender: Any, instance: TakedownCase, **kwargs: Any) -> None:
+    url_id = instance.reported_url_id
+    transaction.on_commit(lambda: _refresh(url_id))
