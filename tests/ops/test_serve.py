@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support.services import free_port, openhotline_env, wait_for_port
+from tests.support.services import free_port, kill_group, openhotline_env, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -53,9 +53,9 @@ def test_serve_answers_and_ctrl_c_stops_web_server_and_worker(tmp_path: Path) ->
         gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, f"left running: {[p.pid for p in alive]}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        # The whole process group: a failed test must not leave the web
+        # server and the worker running (they hold database connections).
+        kill_group(proc)
         log.close()
 
 
