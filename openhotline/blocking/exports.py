@@ -126,6 +126,17 @@ def _header(info: ListInfo, comment: str, options: ExportOptions) -> str:
     return "".join(f"{comment} {line}\n" for line in lines)
 
 
+def _write_chunked(out: TextIO, pieces: Iterable[str]) -> None:
+    """Write ``pieces`` joined in batches of ``_CHUNK``: few large writes, bounded memory."""
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= _CHUNK:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+
+
 def write_rpz(
     out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
 ) -> None:
@@ -142,13 +153,13 @@ def write_rpz(
         f"@\tSOA\tlocalhost. hostmaster.{o.zone}. ({info.serial} 3600 600 604800 {o.ttl})\n"
         "\tNS\tlocalhost.\n"
     )
-    chunk: list[str] = []
-    for host, domain in fold_hosts(rows):
-        chunk.append(f"{host}{tail}*.{host}{tail}" if domain else f"{host}{tail}")
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    _write_chunked(
+        out,
+        (
+            f"{host}{tail}*.{host}{tail}" if domain else f"{host}{tail}"
+            for host, domain in fold_hosts(rows)
+        ),
+    )
 
 
 def write_hosts(
@@ -159,13 +170,10 @@ def write_hosts(
     addresses = addresses or ["0.0.0.0"]  # noqa: S104 - the conventional "nowhere" address
     out.write(_header(info, "#", o))
     out.write("# hosts files have no wildcards: names below a domain are not covered.\n")
-    chunk: list[str] = []
-    for host, _domain in fold_hosts(rows):
-        chunk.extend(f"{address} {host}\n" for address in addresses)
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    _write_chunked(
+        out,
+        (f"{address} {host}\n" for host, _domain in fold_hosts(rows) for address in addresses),
+    )
 
 
 def write_unbound(
@@ -180,21 +188,19 @@ def write_unbound(
     """
     out.write(_header(info, "#", o))
     records = o.records()
-    chunk: list[str] = []
-    for host, domain in fold_hosts(rows):
-        if o.action == "nxdomain":
-            chunk.append(f'local-zone: "{host}." always_nxdomain\n')
-        elif o.action == "cname":
-            chunk.append(
-                f'local-zone: "{host}." redirect\nlocal-data: "{host}. CNAME {o.stop_host}."\n'
-            )
-        else:
-            chunk.append(f'local-zone: "{host}." {"redirect" if domain else "transparent"}\n')
-            chunk.extend(f'local-data: "{host}. {rtype} {data}"\n' for rtype, data in records)
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+
+    def lines() -> Iterator[str]:
+        for host, domain in fold_hosts(rows):
+            if o.action == "nxdomain":
+                yield f'local-zone: "{host}." always_nxdomain\n'
+            elif o.action == "cname":
+                yield f'local-zone: "{host}." redirect\n'
+                yield f'local-data: "{host}. CNAME {o.stop_host}."\n'
+            else:
+                yield f'local-zone: "{host}." {"redirect" if domain else "transparent"}\n'
+                yield from (f'local-data: "{host}. {rtype} {data}"\n' for rtype, data in records)
+
+    _write_chunked(out, lines())
 
 
 def write_dnsmasq(
@@ -204,16 +210,15 @@ def write_dnsmasq(
     out.write(_header(info, "#", o))
     out.write("# dnsmasq's address= covers every name below each name, URL entries included.\n")
     addresses = [a for _t, a in o.records()] if o.action != "nxdomain" else []
-    chunk: list[str] = []
-    for host, _domain in fold_hosts(rows):
-        if addresses:
-            chunk.extend(f"address=/{host}/{address}\n" for address in addresses)
-        else:
-            chunk.append(f"address=/{host}/\n")
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    targets = addresses or [""]
+    _write_chunked(
+        out,
+        (
+            f"address=/{host}/{address}\n"
+            for host, _domain in fold_hosts(rows)
+            for address in targets
+        ),
+    )
 
 
 def write_csv(
@@ -221,13 +226,9 @@ def write_csv(
 ) -> None:
     """Every entry, URLs included: ``kind,value,host,code``."""
     out.write("kind,value,host,code\n")
-    chunk: list[str] = []
-    for kind, host, value, code in rows:
-        chunk.append(f"{kind},{csv_field(value)},{host},{code}\n")
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    _write_chunked(
+        out, (f"{kind},{csv_field(value)},{host},{code}\n" for kind, host, value, code in rows)
+    )
 
 
 def write_json(
@@ -243,16 +244,11 @@ def write_json(
         **info.extra,
     }
     out.write(json.dumps(head)[:-1] + ', "entries": [')
-    first = True
-    chunk: list[str] = []
-    for kind, host, value, code in rows:
-        item = json.dumps({"kind": kind, "value": value, "host": host, "code": code})
-        chunk.append(item if first else "," + item)
-        first = False
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    items = (
+        json.dumps({"kind": kind, "value": value, "host": host, "code": code})
+        for kind, host, value, code in rows
+    )
+    _write_chunked(out, (item if i == 0 else "," + item for i, item in enumerate(items)))
     out.write("]}\n")
 
 
