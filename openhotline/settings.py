@@ -264,6 +264,9 @@ OPENHOTLINE_INTAKE_CLIENT_IP_HEADER = env_str("OPENHOTLINE_INTAKE_CLIENT_IP_HEAD
 OPENHOTLINE_INTAKE_MAX_BODY = env_int("OPENHOTLINE_INTAKE_MAX_BODY", 256 * 1024, minimum=1024)
 OPENHOTLINE_INTAKE_MAX_URLS = env_int("OPENHOTLINE_INTAKE_MAX_URLS", 50, minimum=1)
 OPENHOTLINE_INTAKE_MAX_URL_LENGTH = env_int("OPENHOTLINE_INTAKE_MAX_URL_LENGTH", 2048, minimum=64)
+# Query parameters dropped from every reported URL besides utm_*, fbclid, gclid, mc_eid
+# and the like (openhotline/lib/urlnorm.py), comma-separated; "name*" drops a prefix.
+OPENHOTLINE_TRACKING_PARAMS = env_list("OPENHOTLINE_TRACKING_PARAMS", [])
 OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS = env_int(
     "OPENHOTLINE_REPORTER_EMAIL_RETENTION_DAYS", 90, minimum=1
 )

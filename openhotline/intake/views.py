@@ -27,7 +27,7 @@ from openhotline.intake import throttle
 from openhotline.intake.actions import TooManyReports, do_submit_public_report
 from openhotline.intake.destination import default_hotline, hotline_by_slug, hotlines
 from openhotline.intake.forms import ReportForm, StatusForm
-from openhotline.reports.models import Report, ReportState
+from openhotline.reports.models import Report, ReportState, UrlState
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +192,41 @@ def _render_form(
 
 
 # What a reporter may know of progress: never the classification or the content.
-PUBLIC_STATES = {
-    ReportState.RECEIVED: "received",
-    ReportState.ASSESSING: "assessing",
-    ReportState.CLOSED: "closed",
-}
+# A reported URL in one of these states still waits for its assessment.
+WAITING_URL_STATES = frozenset(
+    {
+        UrlState.NEW,
+        UrlState.CRAWLING,
+        UrlState.CRAWL_FAILED,
+        UrlState.AWAITING_ASSESSMENT,
+    }
+)
+
+
+def public_state(report: Report) -> str:
+    """What the reporter may know: "received", "assessing" or "closed", never the verdict.
+
+    Derived from the report's URLs in one query:
+    1. No URL (a description alone): the report's own state.
+    2. Every URL assessed (whatever the outcome, so an illegal and a legal page
+       close alike): closed.
+    3. Some URL assessed, opened by an analyst, or being assessed: assessing.
+    4. Otherwise: received.
+    """
+    # "claim" is the analyst's lock on a URL (assessment app): someone has it open.
+    urls = [
+        (state, claim is not None) for state, claim in report.urls.values_list("state", "claim")
+    ]
+    if report.state == ReportState.CLOSED:
+        return "closed"
+    if not urls:
+        return "assessing" if report.state == ReportState.ASSESSING else "received"
+    done = [state not in WAITING_URL_STATES and state != UrlState.ASSESSING for state, _ in urls]
+    if all(done):
+        return "closed"
+    if any(done) or any(claimed or state == UrlState.ASSESSING for state, claimed in urls):
+        return "assessing"
+    return "received"
 
 
 @public_form
@@ -212,7 +242,7 @@ def report_status(request: HttpRequest) -> HttpResponse:
         if report is None:
             form.add_error("code", _("No report has this receipt code. Check it and try again."))
         else:
-            state = PUBLIC_STATES.get(ReportState(report.state), "received")
+            state = public_state(report)
     form.describe_for_assistive_technology()
     status = 400 if form.errors else 200
     return render(request, "intake/status.html", {"form": form, "state": state}, status=status)

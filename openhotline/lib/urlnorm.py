@@ -5,7 +5,11 @@ default ports, fragments, escaped tildes). Deconfliction and the blocklist compa
 URLs as strings, so every URL entering the hotline goes through `normalize_url` first.
 
 The rules follow what browsers do (the WHATWG URL standard) wherever that standard
-and RFC 3986 agree, so the canonical URL is also the one a crawler fetches.
+and RFC 3986 agree, so the canonical URL is also the one a crawler fetches. One rule
+goes further: query parameters that only track where a visitor came from
+(`utm_source`, `fbclid`, ...) are dropped, so `/gallery/0?utm_source=x` is the same
+reported URL as `/gallery/0`. The installation adds names with the setting
+`OPENHOTLINE_TRACKING_PARAMS`.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import idna
+from django.conf import settings
 from publicsuffixlist import PublicSuffixList
 
 DEFAULT_MAX_LENGTH = 2048
@@ -33,6 +39,9 @@ _PATH_ENCODE_RE = re.compile(r'[^\x21-\x7e]|["<>`{}]')
 _QUERY_ENCODE_RE = re.compile(r"[^\x21-\x7e]|[\"<>']")
 _FORBIDDEN_HOST_RE = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|]")
 _ASCII_LABEL_RE = re.compile(r"[a-z0-9_-]+")
+# Query parameters that say where a visitor came from, never which page it is. A
+# trailing "*" matches every name with that prefix. Compared without case.
+TRACKING_PARAMS = ("utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_eid", "mc_cid", "igshid")
 
 
 class UrlError(ValueError):
@@ -58,9 +67,14 @@ class NormalizedUrl:
     had_userinfo: bool
 
 
-def normalize_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
+def normalize_url(
+    raw: str,
+    *,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    tracking_params: Iterable[str] | None = None,
+) -> str:
     """Return the canonical form of `raw`, or raise `UrlError`."""
-    return parse_url(raw, max_length=max_length).url
+    return parse_url(raw, max_length=max_length, tracking_params=tracking_params).url
 
 
 def host_of(raw: str) -> str:
@@ -81,7 +95,12 @@ def registrable_host(raw: str) -> str:
     return _suffix_list().privatesuffix(parsed.host) or parsed.host
 
 
-def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUrl:
+def parse_url(
+    raw: str,
+    *,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    tracking_params: Iterable[str] | None = None,
+) -> NormalizedUrl:
     """Normalise a URL.
 
     1. Strip surrounding whitespace; refuse control characters and over-long input.
@@ -91,6 +110,8 @@ def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUr
        names through UTS 46 and IDNA to punycode.
     5. Percent-encode what browsers encode, decode unreserved escapes, upper-case
        the rest, resolve dot segments; keep the query in its order; drop the fragment.
+    6. Drop tracking parameters (`tracking_params`, by default `TRACKING_PARAMS`
+       and the setting `OPENHOTLINE_TRACKING_PARAMS`) from the query.
     """
     text = raw.strip(" \t\r\n\f")
     if not text:
@@ -114,7 +135,12 @@ def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUr
     remainder = remainder.split("#", 1)[0]
     path, _, query = remainder.partition("?")
     path = _remove_dot_segments(_escape(path.replace("\\", "/"), _PATH_ENCODE_RE) or "/")
-    query = _escape(query, _QUERY_ENCODE_RE)
+    query = _drop_tracking(
+        _escape(query, _QUERY_ENCODE_RE),
+        _tracking_matcher(
+            tuple(tracking_params) if tracking_params is not None else configured_tracking_params()
+        ),
+    )
 
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
@@ -125,6 +151,34 @@ def parse_url(raw: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> NormalizedUr
             f"The URL is longer than {max_length} characters once normalised.", code="too_long"
         )
     return NormalizedUrl(url=url, scheme=scheme, host=host, port=port, had_userinfo=had_userinfo)
+
+
+def configured_tracking_params() -> tuple[str, ...]:
+    """`TRACKING_PARAMS` and the installation's own (`OPENHOTLINE_TRACKING_PARAMS`)."""
+    extra: Iterable[str] = ()
+    if settings.configured:
+        extra = getattr(settings, "OPENHOTLINE_TRACKING_PARAMS", ())
+    return TRACKING_PARAMS + tuple(extra)
+
+
+@functools.lru_cache(maxsize=8)
+def _tracking_matcher(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the parameter names to drop ("utm_*" matches a prefix)."""
+    parts = [
+        re.escape(name[:-1].lower()) + ".*" if name.endswith("*") else re.escape(name.lower())
+        for name in (n.strip() for n in names)
+        if name and name != "*"
+    ]
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _drop_tracking(query: str, matcher: re.Pattern[str] | None) -> str:
+    if not query or matcher is None:
+        return query
+    kept = [
+        pair for pair in query.split("&") if not matcher.fullmatch(pair.split("=", 1)[0].lower())
+    ]
+    return "&".join(kept)
 
 
 def _split_scheme(text: str) -> tuple[str, str]:

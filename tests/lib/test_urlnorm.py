@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from openhotline.lib.urlnorm import (
@@ -194,3 +196,38 @@ def test_each_refusal_says_what_kind_it_is(raw: str, code: str) -> None:
     with pytest.raises(UrlError) as caught:
         normalize_url(raw)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("reported", "canonical"),
+    [
+        ("http://gallery.test/gallery/0?utm_source=x", "http://gallery.test/gallery/0"),
+        ("http://gallery.test/g?utm_source=a&utm_medium=b&utm_x_y=c", "http://gallery.test/g"),
+        ("http://gallery.test/g?id=7&fbclid=AbC&page=2", "http://gallery.test/g?id=7&page=2"),
+        ("http://gallery.test/g?gclid=1&mc_eid=2&id=3", "http://gallery.test/g?id=3"),
+        ("http://gallery.test/g?UTM_Source=x&id=3#top", "http://gallery.test/g?id=3"),
+        # Only whole names: a parameter that merely contains one is the page's own.
+        (
+            "http://gallery.test/g?my_utm_source=1&fbclid_x=2",
+            "http://gallery.test/g?my_utm_source=1&fbclid_x=2",
+        ),
+        ("http://gallery.test/g?a=1&a=2", "http://gallery.test/g?a=1&a=2"),
+    ],
+)
+def test_tracking_parameters_are_dropped(reported: str, canonical: str) -> None:
+    assert normalize_url(reported) == canonical
+
+
+def test_the_installation_adds_tracking_parameters(settings: Any) -> None:
+    settings.OPENHOTLINE_TRACKING_PARAMS = ["ref", "share_*"]
+    assert (
+        normalize_url("http://g.test/a?ref=tw&share_id=1&id=2&utm_id=3") == "http://g.test/a?id=2"
+    )
+    settings.OPENHOTLINE_TRACKING_PARAMS = []
+    assert normalize_url("http://g.test/a?ref=tw") == "http://g.test/a?ref=tw"
+
+
+def test_a_caller_can_choose_the_tracking_parameters() -> None:
+    assert normalize_url("http://g.test/a?x=1&utm_id=3", tracking_params=["x"]) == (
+        "http://g.test/a?utm_id=3"
+    )
