@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from openhotline.accounts.access import hotlines_for_user
 from openhotline.accounts.models import Organisation, User
+from openhotline.assessment.queue_search import Search, search_q
 from openhotline.reports.models import ReportedUrl, ReportLink, ReportSource, UrlState
 
 # The states of a URL still waiting for an analyst's assessment.
@@ -47,6 +48,7 @@ class QueueFilters:
     material: str = ""
     age: str = ""
     assignee: str = ""
+    q: str = ""  # the search box (queue_search.py)
 
     @classmethod
     def from_query(cls, query: Any) -> QueueFilters:
@@ -60,6 +62,7 @@ class QueueFilters:
             material=query.get("material", "") if query.get("material") in MATERIALS else "",
             age=query.get("age", "") if query.get("age") in AGES else "",
             assignee=query.get("assignee", "")[:150],
+            q=query.get("q", "").strip()[:2048],
         )
 
     def query(self, **extra: str) -> str:
@@ -68,7 +71,8 @@ class QueueFilters:
         return urlencode({k: v for k, v in values.items() if v})
 
     def pairs(self) -> list[tuple[str, str]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+        """The filters "take the next URL" keeps: not the search, which reaches finished URLs."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if f.name != "q"]
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,28 @@ def live_claim_q(hotlines: list[QueueHotline], now: datetime) -> Q:
 
 
 def queue_urls(
-    user: User, filters: QueueFilters, hotlines: list[QueueHotline], now: datetime | None = None
+    user: User,
+    filters: QueueFilters,
+    hotlines: list[QueueHotline],
+    now: datetime | None = None,
+    *,
+    search: Search | None = None,
 ) -> QuerySet[ReportedUrl]:
+    """The URLs of the user's hotlines the filters keep, best first.
+
+    Without a search (or a state filter) only URLs waiting for assessment; a
+    search looks through every state, since one often looks for a URL that is
+    already assessed.
+    """
     moment = now or timezone.now()
-    urls = ReportedUrl.objects.filter(hotline__in=[h.hotline for h in hotlines])
-    urls = (
-        urls.filter(state=filters.state) if filters.state else urls.filter(state__in=QUEUE_STATES)
-    )
+    hotline_ids = [h.hotline.pk for h in hotlines]
+    urls = ReportedUrl.objects.filter(hotline_id__in=hotline_ids)
+    if filters.state:
+        urls = urls.filter(state=filters.state)
+    elif search is None:
+        urls = urls.filter(state__in=QUEUE_STATES)
+    if search is not None:
+        urls = urls.filter(search_q(search, hotline_ids))
     if filters.source:
         urls = urls.filter(
             Exists(

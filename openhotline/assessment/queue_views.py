@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +25,7 @@ from openhotline.assessment.queue import (
     queue_hotlines,
     queue_urls,
 )
+from openhotline.assessment.queue_search import SearchError, parse_search
 from openhotline.assessment.wellbeing_views import wellbeing_context
 from openhotline.reports.models import ReportSource, UrlState
 
@@ -40,7 +43,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     hotlines = queue_hotlines(user)
     filters = QueueFilters.from_query(request.GET)
-    urls = queue_urls(user, filters, hotlines, now)
+    search_error = ""
+    try:
+        search = parse_search(filters.q)
+    except SearchError as exc:
+        search, search_error = None, str(exc)
+    urls = queue_urls(user, filters, hotlines, now, search=search)
+    if search_error:
+        urls = urls.none()
     cursor = parse_cursor(request.GET.get("after", ""))
     rows, next_cursor = page_after(urls, cursor)
     total, more = bounded_count(urls)
@@ -74,8 +84,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "analysts": list(analysts),
             "now": now,
             "show_hotline": len(hotlines) > 1,
+            "search": search,
+            "search_error": search_error,
             **wellbeing_context(request),
         },
+        status=400 if search_error else 200,
     )
 
 
@@ -86,7 +99,8 @@ def take_next(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     now = timezone.now()
     hotlines = queue_hotlines(user)
-    filters = QueueFilters.from_query(request.POST)
+    # The search is not a filter here: it reaches URLs that are no longer waiting.
+    filters = dataclasses.replace(QueueFilters.from_query(request.POST), q="")
     candidates = queue_urls(user, filters, hotlines, now).exclude(live_claim_q(hotlines, now))
     for reported_url in candidates.select_related("hotline")[:5]:
         try:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
 from openhotline.intake.models import DeconflictionLink
+from openhotline.lib.onerow import find_or_create
 from openhotline.lib.urlnorm import host_of, normalize_url
 from openhotline.reports.models import (
     OPEN_URL_STATES,
@@ -101,22 +102,16 @@ def do_file_report(
         add_timeline("Report received", kind="report.received", report=report, actor=submitted_by)
         created: list[int] = []
         linked_elsewhere = 0
+        # Sorted: two reports naming the same URLs take their row locks in the
+        # same order, so they cannot deadlock on each other's new rows.
+        found: dict[str, tuple[ReportedUrl, bool]] = {}
+        for url in sorted(normalized):
+            found[url] = _find_or_create_url(hotline, url, since, report)
+        # The report lists its URLs in the order the reporter gave them.
         for url in normalized:
-            reported_url = (
-                _current_urls(url, since)
-                .select_for_update()
-                .filter(hotline=hotline)
-                .order_by("-created_at")
-                .first()
-            )
-            if reported_url is None:
-                reported_url = ReportedUrl.objects.create(
-                    hotline=hotline, url=url, normalized_url=url, host=host_of(url)
-                )
+            reported_url, made = found[url]
+            if made:
                 created.append(reported_url.pk)
-                add_timeline(
-                    "URL reported", kind="url.created", reported_url=reported_url, report=report
-                )
                 linked_elsewhere += _link_other_hotlines(reported_url, since)
             else:
                 add_timeline(
@@ -150,6 +145,35 @@ def do_file_report(
         for reported_url_id in created:
             queue_crawl(reported_url_id)
     return report
+
+
+def _find_or_create_url(
+    hotline: Organisation, url: str, since: datetime, report: Report
+) -> tuple[ReportedUrl, bool]:
+    """This hotline's current reported URL for ``url``, or a new one.
+
+    Two reports of a new URL at once both find nothing (a lock on a missing
+    row locks nothing); the unique constraint ``one_open_url_per_hotline``
+    refuses the second insert and the loser links to the winner's row.
+    """
+
+    def find() -> ReportedUrl | None:
+        return (
+            _current_urls(url, since)
+            .select_for_update()
+            .filter(hotline=hotline)
+            .order_by("-created_at")
+            .first()
+        )
+
+    def create() -> ReportedUrl:
+        reported_url = ReportedUrl.objects.create(
+            hotline=hotline, url=url, normalized_url=url, host=host_of(url)
+        )
+        add_timeline("URL reported", kind="url.created", reported_url=reported_url, report=report)
+        return reported_url
+
+    return find_or_create(find, create)
 
 
 def _current_urls(normalized_url: str, since: datetime) -> Any:

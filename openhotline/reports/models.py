@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from openhotline.lib.codes import random_code
@@ -127,6 +128,16 @@ class ReportedUrl(models.Model):
     class Meta:
         ordering: ClassVar = ["-priority", "created_at"]
         indexes: ClassVar = [models.Index(fields=["hotline", "state", "-priority"])]
+        constraints: ClassVar = [
+            # One open reported URL per hotline and address: concurrent reports of
+            # it link to that one (see docs/concurrency.md). A closed one may be
+            # followed by a new one when the URL is reported again later.
+            models.UniqueConstraint(
+                fields=["hotline", "normalized_url"],
+                condition=Q(state__in=sorted(OPEN_URL_STATES)),
+                name="one_open_url_per_hotline",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.url

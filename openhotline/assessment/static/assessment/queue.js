@@ -1,4 +1,4 @@
-/* The queue, keyboard first: j/k move between URLs, Enter opens, n takes the next, ? helps. */
+/* The queue, keyboard first: j/k move between URLs, Enter opens, n takes the next, / searches, ? helps. */
 (function () {
   "use strict";
   var table = document.getElementById("queue");
@@ -27,5 +27,6 @@
     else if (ev.key === "k") { show(index - 1); ev.preventDefault(); }
     else if (ev.key === "n") { document.getElementById("take-next").click(); ev.preventDefault(); }
     else if (ev.key === "?") { help.showModal(); ev.preventDefault(); }
+    else if (ev.key === "/") { document.getElementById("q").focus(); ev.preventDefault(); }
   });
 }());
