@@ -543,3 +543,21 @@ CELERY_BEAT_SCHEDULE["stats-rebuild-facts"] = {
     "task": "openhotline.stats.tasks.rebuild_facts",
     "schedule": 86400.0,
 }
+
+# --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
+# HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key
+# is derived from. Losing either makes the log unverifiable: back them up.
+OPENHOTLINE_AUDIT_KEY = env_secret(
+    "OPENHOTLINE_AUDIT_KEY", data_dir=DATA_DIR, generate=not PRODUCTION
+)
+OPENHOTLINE_AUDIT_CHECKPOINT_KEY = env_secret(
+    "OPENHOTLINE_AUDIT_CHECKPOINT_KEY", data_dir=DATA_DIR, generate=not PRODUCTION
+)
+# Where checkpoints go: an append-only file (one signed JSON line each) and/or syslog
+# (a socket path such as /dev/log, or host:port over UDP). Neither: none are written.
+OPENHOTLINE_AUDIT_CHECKPOINT_FILE = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_FILE", "")
+OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG", "")
+CELERY_BEAT_SCHEDULE["audit-write-checkpoint"] = {
+    "task": "openhotline.audit.tasks.write_checkpoint",
+    "schedule": env_float("OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS", 600.0),
+}

@@ -1,14 +1,24 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed hash chain of audit events.
 
-Each event stores the SHA-256 of its own canonical form, which includes the
-hash of the event before it. Changing, inserting or deleting any event
-breaks every hash after it, and ``openhotline audit verify`` finds the first
-broken link.
+Each event stores the HMAC-SHA256, under the audit key, of its own canonical
+form: every field, the actor and organisation as ids and as names, the id of
+the key, and the hash of the event before it. Changing, inserting or
+deleting any event breaks every hash after it, and without the key nobody
+can compute them again. Signed checkpoints written outside the database
+(``openhotline.audit.checkpoints``) catch what a chain alone cannot: a
+tail cut off with the head moved back. ``openhotline audit verify`` finds
+the first problem; docs/audit.md explains the whole scheme.
+
+Events written before the chain was keyed (``key_id`` empty) keep their
+plain SHA-256 hashes; the keyed "audit.chain_keyed" event that migration
+0003 appended after them records their count and last hash, so they are
+covered by the key from then on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any, ClassVar
 
@@ -17,18 +27,22 @@ from django.db import models
 from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
+# The event that closes the unkeyed events of an install from before keying.
+CHAIN_KEYED_ACTION = "audit.chain_keyed"
 
 
 class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # PROTECT: the ids are in the keyed hash, so the rows they name must stay
+    # (users and organisations are deactivated, never deleted).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     # Kept as text as well, so the chain stays verifiable after a user is deleted.
     actor_label = models.CharField(max_length=200, blank=True)
     organisation = models.ForeignKey(
-        "accounts.Organisation", models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Organisation", models.PROTECT, null=True, blank=True, related_name="+"
     )
     organisation_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=100, db_index=True)
@@ -37,6 +51,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which audit key made ``hash``; empty for events from before keying.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering: ClassVar = ["seq"]
@@ -54,7 +70,28 @@ class AuditEvent(models.Model):
         raise ValueError("audit events are append-only")
 
     def canonical(self) -> bytes:
-        """The bytes the hash covers: every field but the hash itself."""
+        """The bytes the keyed hash covers: every field but the hash itself."""
+        body: dict[str, Any] = {
+            "seq": self.seq,
+            "created_at": self.created_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor": self.actor_label,
+            "organisation_id": self.organisation_id,
+            "organisation": self.organisation_label,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+            "key_id": self.key_id,
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+    def compute_hash(self, secret: bytes) -> str:
+        return hmac.new(secret, self.canonical(), hashlib.sha256).hexdigest()
+
+    def legacy_canonical(self) -> bytes:
+        """The unkeyed form hashed before keying (no ids, no key id)."""
         body: dict[str, Any] = {
             "seq": self.seq,
             "created_at": self.created_at.isoformat(),
@@ -68,8 +105,8 @@ class AuditEvent(models.Model):
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+    def compute_legacy_hash(self) -> str:
+        return hashlib.sha256(self.legacy_canonical()).hexdigest()
 
 
 class AuditChainHead(models.Model):
