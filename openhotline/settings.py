@@ -7,6 +7,8 @@ Redis or RabbitMQ broker.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from openhotline.lib.envconfig import (
     env_secret,
     env_str,
 )
+from openhotline.lib.privatefiles import make_private_dir, make_sqlite_private, others_access
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -32,7 +35,17 @@ if OPENHOTLINE_ENV not in {"development", "production"}:
 PRODUCTION = OPENHOTLINE_ENV == "production"
 
 DATA_DIR = Path(env_str("OPENHOTLINE_DATA", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# --- Private data (docs/operations.md) -------------------------------------------
+# The data directory holds password hashes, TOTP seeds, session keys, secrets and
+# evidence: everything this process creates is for its own account only, whatever
+# the umask of the shell or service manager that started it.
+os.umask(0o077)
+make_private_dir(DATA_DIR)
+if PRODUCTION and others_access(DATA_DIR):
+    raise ImproperlyConfigured(
+        f"OPENHOTLINE_DATA: {DATA_DIR} can be read by group or others "
+        f"(mode {stat.S_IMODE(DATA_DIR.stat().st_mode):04o}); run chmod 700 {DATA_DIR}"
+    )
 
 SECRET_KEY = env_secret("OPENHOTLINE_SECRET_KEY", data_dir=DATA_DIR, generate=not PRODUCTION)
 DEBUG = env_bool("OPENHOTLINE_DEBUG", False)
@@ -134,6 +147,9 @@ def _database(url: str) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database(env_str("DATABASE_URL"))}
+_sqlite_name = str(DATABASES["default"]["NAME"])
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and _sqlite_name not in {"", ":memory:"}:
+    make_sqlite_private(Path(_sqlite_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,6 +194,8 @@ OTP_TOTP_ISSUER = env_str("OPENHOTLINE_OTP_ISSUER", "openhotline")
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
 _broker_scheme = CELERY_BROKER_URL.split(":", 1)[0].lower()
+if _broker_scheme == "sqla+sqlite":
+    make_sqlite_private(Path(CELERY_BROKER_URL.split(":///", 1)[1]))
 if _broker_scheme not in {"sqla+sqlite", "sqla+postgresql", "redis", "rediss", "amqp", "amqps"}:
     raise ImproperlyConfigured(
         f"CELERY_BROKER_URL: unsupported scheme {_broker_scheme!r} "
