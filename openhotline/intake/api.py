@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, Router
 from ninja.decorators import decorate_view
@@ -31,7 +32,7 @@ from openhotline.intake.partner import (
     do_submit_partner_report,
 )
 from openhotline.lib.urlnorm import UrlError, normalize_url
-from openhotline.reports.models import Report
+from openhotline.reports.models import Report, ReportLink
 
 router = Router(tags=["reports"])
 
@@ -100,13 +101,22 @@ def _idempotency(raw: str | None, endpoint: str, body: bytes) -> Idempotency | N
 
 
 def render_report(report: Report) -> dict[str, Any]:
-    urls = report.urls.order_by("reportlink__pk")
+    """The answer about a report. Per URL only whether it was new to the hotline: its
+    state there (e.g. ``notice_sent``) is the hotline's finding, which any partner
+    could otherwise learn by reporting the URL (no state oracle)."""
+    links = ReportLink.objects.filter(report=report).order_by("pk")
+    earlier = ReportLink.objects.filter(
+        reported_url=OuterRef("reported_url"), pk__lt=OuterRef("pk")
+    )
+    rows = links.annotate(seen_before=Exists(earlier)).values_list(
+        "reported_url__normalized_url", "seen_before"
+    )
     return {
         "code": report.code,
         "hotline": report.hotline.name,
         "state": report.state,
         "received_at": report.created_at.isoformat(),
-        "urls": [{"normalized_url": u.normalized_url, "state": u.state} for u in urls],
+        "urls": [{"normalized_url": url, "new": not seen} for url, seen in rows],
     }
 
 

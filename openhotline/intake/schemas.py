@@ -38,7 +38,11 @@ class ReportIn(Schema):
 
 class UrlOut(Schema):
     normalized_url: str
-    state: str = Field(..., description="the reported URL's state, e.g. new or assessing")
+    new: bool = Field(
+        ...,
+        description="true when the receiving hotline did not know the URL before this report "
+        "(its assessment is never shown)",
+    )
 
 
 class ReportOut(Schema):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from openhotline.accounts.actions import do_create_api_key
 from openhotline.accounts.models import Organisation
 from openhotline.intake.models import IdempotencyRecord, ReportedFileHash
-from openhotline.reports.models import Report, ReportedUrl, ReportSource
+from openhotline.reports.models import Report, ReportedUrl, ReportSource, UrlState
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def locs(response: Any) -> list[list[Any]]:
     return [error["loc"] for error in response.json()["detail"]]
 
 
-def test_a_partner_files_a_report_and_learns_each_urls_state(
+def test_a_partner_files_a_report_and_learns_which_urls_were_new(
     hotline_a: Organisation, partner_org: Organisation, partner_key: str
 ) -> None:
     response = post(
@@ -54,11 +54,39 @@ def test_a_partner_files_a_report_and_learns_each_urls_state(
     assert body["code"] == report.code and body["state"] == "received"
     assert body["hotline"] == hotline_a.name
     assert body["urls"] == [
-        {"normalized_url": "http://host.test/a", "state": "new"},
-        {"normalized_url": "https://host.test/b", "state": "new"},
+        {"normalized_url": "http://host.test/a", "new": True},
+        {"normalized_url": "https://host.test/b", "new": True},
     ]
     assert report.source == ReportSource.PARTNER and report.submitted_by_org == partner_org
     assert report.external_ref == "case-17" and report.incident_at is not None
+
+
+def test_a_partner_learns_only_whether_a_url_was_new_never_another_reporters_outcome(
+    hotline_a: Organisation, partner_key: str, other_partner_key: str
+) -> None:
+    """An outsider (another partner) reports a URL the hotline already found illegal:
+    the answer says "not new" and nothing about the hotline's state of it."""
+    post(partner_key, {"urls": ["http://known.test/page"]})
+    ReportedUrl.objects.update(state=UrlState.NOTICE_SENT)
+    response = post(other_partner_key, {"urls": ["http://known.test/page", "http://fresh.test/"]})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["urls"] == [
+        {"normalized_url": "http://known.test/page", "new": False},
+        {"normalized_url": "http://fresh.test/", "new": True},
+    ]
+    # Later too: the report's page answers the same, and no URL state shows anywhere.
+    again = Client().get(
+        f"/api/v1/reports/{body['code']}", HTTP_AUTHORIZATION=f"Bearer {other_partner_key}"
+    )
+    assert again.json()["urls"] == body["urls"]
+    for answer in (response, again):
+        assert b"notice_sent" not in answer.content and b"illegal" not in answer.content
+    # The first reporter's report still says its URL was new to the hotline.
+    first = Report.objects.order_by("created_at").first()
+    assert first is not None
+    own = Client().get(f"/api/v1/reports/{first.code}", HTTP_AUTHORIZATION=f"Bearer {partner_key}")
+    assert own.json()["urls"] == [{"normalized_url": "http://known.test/page", "new": True}]
 
 
 def test_the_same_idempotency_key_replays_the_first_answer(
