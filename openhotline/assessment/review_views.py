@@ -27,6 +27,7 @@ from openhotline.assessment.claims import (
     live_claim,
 )
 from openhotline.assessment.models import ReviewDraft, UrlAssessment, UrlPriority
+from openhotline.assessment.page_facts import hosting_status, reporter_notes
 from openhotline.assessment.queue import QUEUE_STATES
 from openhotline.assessment.review import (
     FLAGS,
@@ -60,21 +61,39 @@ PAGE_EVIDENCE_TEMPLATE = "crawler/_page_evidence.html"
 
 KEYS = [
     ("j / k", "Next / previous item"),
-    ("1 / 2 / 4", "Verdict: baseline / nationally illegal / not illegal (ICCAM codes)"),
-    ("o / n", "Needs a second opinion / not assessable"),
+    (
+        "1 / 2 / 4",
+        "Verdict: baseline / nationally illegal / not illegal (ICCAM codes); "
+        "then on to the next unclassified item",
+    ),
+    ("o / n", "Needs a second opinion / not assessable (also moves on)"),
     ("i / p / a", "Age group: infant or toddler / pre-pubescent / pubescent"),
     ("f / m / g", "Gender: female / male / both"),
     (
         "v / s / c / $",
         "Toggle: virtual or AI-generated / self-generated / child modelling / commercial",
     ),
+    (
+        "i … $ before a verdict",
+        "On an unclassified item: kept and saved together with its verdict",
+    ),
     ("x", "Select or unselect the item; keys then apply to every selected item"),
-    ("Esc", "Clear the selection, close this help"),
-    ("r", "Reveal the item: greyscale, then colour (counted; hidden again when you move on)"),
+    ("X", "Select all items shown"),
+    ("Esc", "Clear the selection, close this help or the enlarged view"),
+    (
+        "r",
+        "Reveal the item: greyscale, then colour (counted; hidden again when you move on). "
+        "With hold-to-reveal (wellbeing settings): shown only while you hold r down",
+    ),
+    ("z", "Enlarge the revealed item (audited); z or Esc closes"),
     ("e", "Show or hide the known (hash-matched) items"),
     ("t", "Choose the site type of the page"),
     ("u", "Undo the last change"),
-    ("Enter", "Finish the URL"),
+    (
+        "Enter",
+        "Finish the URL. A choice still missing (an item's verdict, the page's verdict, "
+        "the site type) gets the focus instead, and nothing is saved",
+    ),
     ("?", "This help"),
 ]
 
@@ -174,7 +193,8 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
             "draft": ReviewDraft.objects.filter(reported_url=reported_url).first(),
             "assessment": UrlAssessment.objects.filter(reported_url=reported_url).first(),
             "priority": UrlPriority.objects.filter(reported_url=reported_url).first(),
-            "reports": reports,
+            "reports": reporter_notes(reported_url),
+            "hosting": hosting_status(reported_url),
             "evidence_template": _page_evidence_template(),
             "final_verdicts": [(v, label) for v, label in Verdict.choices if v in FINAL_VERDICTS],
             "site_types": SiteType.choices,
@@ -294,6 +314,43 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
         message=f"Item revealed ({step}). It is hidden again when you move on.",
         extra={
             "revealed": {
+                "item": item,
+                "src": reveal_link(user, item, RevealStep(step)),
+                "step": step,
+            }
+        },
+    )
+
+
+@require_POST
+@staff_required
+def enlarge(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
+    """A larger view of an item the analyst revealed in this session; audited, not counted again.
+
+    Never a way around the reveal: an item not revealed first is refused, and
+    the picture is the one of the step asked for (greyscale or colour), which
+    the reveal already allowed.
+    """
+    user, reported_url, refused = _working(request, code)
+    if refused is not None:
+        return refused
+    item = next((i for i in page_media(reported_url) if i.code == media_code), None)
+    if item is None:
+        return _fragments(request, reported_url, message="No such item.", error=True, status=404)
+    step = request.POST.get("step", "")
+    if step not in {RevealStep.GREY, RevealStep.COLOUR}:
+        return _fragments(request, reported_url, message="Unknown step.", error=True, status=400)
+    if item.code not in request.session.get(SESSION_REVEALED, []):
+        return _fragments(
+            request, reported_url, message="Reveal the item first (r).", error=True, status=400
+        )
+    do_record_media_view(user, item, step=step, purpose="enlarged")
+    return _fragments(
+        request,
+        reported_url,
+        message="Enlarged. z or Esc closes it.",
+        extra={
+            "enlarged": {
                 "item": item,
                 "src": reveal_link(user, item, RevealStep(step)),
                 "step": step,

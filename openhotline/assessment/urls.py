@@ -19,6 +19,7 @@ urlpatterns = [
     path("review/<str:code>/classify", review_views.classify, name="classify"),
     path("review/<str:code>/undo", review_views.undo, name="undo"),
     path("review/<str:code>/reveal/<str:media_code>", review_views.reveal, name="reveal"),
+    path("review/<str:code>/enlarge/<str:media_code>", review_views.enlarge, name="enlarge"),
     path("review/<str:code>/site-type", review_views.site_type, name="site_type"),
     path("review/<str:code>/finish", review_views.finish, name="finish"),
     path("review/<str:code>/claim", review_views.claim, name="claim"),

@@ -108,19 +108,26 @@ def test_an_analyst_classifies_a_url_with_the_keyboard_only(
     page.wait_for_url(f"{base}/app/review/{target.code}/")
     page.wait_for_selector("article.item.current")
 
-    # Item 1: nationally illegal, pubescent, female, self-generated.
-    for key in ["2", "a", "f", "s"]:
-        press(page, key, "/classify")
+    # Item 1: pubescent, female, self-generated, then nationally illegal: the
+    # attributes wait for the verdict, go with it, and the focus moves on.
+    for key in ["a", "f", "s"]:
+        page.keyboard.press(key)
+    press(page, "2", "/classify")
+    page.wait_for_selector(f"#item-{second.code}.current")
     # Items 2 and 3 selected together: not illegal, once; undo; and again.
-    page.keyboard.press("j")
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
     press(page, "4", "/classify")
     press(page, "u", "/undo")
     assert ItemStatus.objects.filter(media_item__in=[second, third]).count() == 0
+    page.keyboard.press("x")
+    page.keyboard.press("k")
+    page.keyboard.press("x")
     press(page, "4", "/classify")
     page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.wait_for_selector(f"#item-{third.code}.current")
     # Reveal item 3: greyscale, then colour; moving on hides it again.
     press(page, "r", "/reveal/")
     assert "/view.jpg?t=" in page.get_attribute(f"#img-{third.code}", "src")
@@ -131,7 +138,8 @@ def test_an_analyst_classifies_a_url_with_the_keyboard_only(
     assert "/thumb.jpg" in page.get_attribute(f"#img-{third.code}", "src")
     # The page's site type, chosen with keys.
     page.keyboard.press("t")
-    press(page, "ArrowDown", "/site-type")
+    press(page, "ArrowDown", "/site-type")  # from "— choose —" to "Not determined"
+    press(page, "ArrowDown", "/site-type")  # and on to "Website"
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     assert page.is_visible("#help")
