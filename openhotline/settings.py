@@ -254,6 +254,12 @@ OPENHOTLINE_EVIDENCE_KEYRING_FILE = Path(
 )
 OPENHOTLINE_VIDEO_FPS = env_float("OPENHOTLINE_VIDEO_FPS", 1.0)
 OPENHOTLINE_VIDEO_MAX_SECONDS = env_float("OPENHOTLINE_VIDEO_MAX_SECONDS", 3600.0)
+# Image decoding (lib/imagedecode.py): the most pixels one decode may produce (JPEGs
+# count after reduced decoding), and the memory all decodes of a process share.
+OPENHOTLINE_IMAGE_MAX_PIXELS = env_int("OPENHOTLINE_IMAGE_MAX_PIXELS", 16_000_000, minimum=10_000)
+OPENHOTLINE_IMAGE_DECODE_MEMORY = env_int(
+    "OPENHOTLINE_IMAGE_DECODE_MEMORY", 128 * 1024 * 1024, minimum=1024 * 1024
+)
 if (
     PRODUCTION
     and not env_str("OPENHOTLINE_EVIDENCE_KEYRING")

@@ -23,8 +23,9 @@ from openhotline.crawler.actions import (
 from openhotline.crawler.forms import DomainRuleForm
 from openhotline.crawler.models import DomainRule
 from openhotline.crawler.templatetags.crawler_tags import progress_context
+from openhotline.evidence.previews import render_preview
 from openhotline.evidence.store import get_store
-from openhotline.evidence.thumbs import RevealStep, ThumbnailError, placeholder, render_thumbnail
+from openhotline.evidence.thumbs import RevealStep, placeholder
 from openhotline.reports.access import get_reported_url_for_user
 
 
@@ -61,10 +62,11 @@ def screenshot(request: HttpRequest, code: str) -> HttpResponse:
     run = get_crawl_for_user(user, code)
     body = placeholder()
     if run.screenshot is not None:
-        try:
-            body = render_thumbnail(get_store().get(run.screenshot.name), RevealStep.BLURRED)
-        except ThumbnailError:
-            pass
+        body = render_preview(
+            get_store().get(run.screenshot.name),
+            RevealStep.BLURRED,
+            label=f"screenshot of crawl {run.code}",
+        )
     record(
         "crawl.screenshot_viewed",
         actor=user,

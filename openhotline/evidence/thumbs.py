@@ -10,9 +10,14 @@ from __future__ import annotations
 import io
 from enum import StrEnum
 
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+from openhotline.lib.imagedecode import DecodeBusy, ImageRefused, open_image
 
 THUMB_SIZE = 320
+# Seconds a preview waits for decode memory held by other renders; past it the
+# analyst gets a "busy" placeholder rather than a request that hangs.
+RENDER_WAIT = 20.0
 
 
 class RevealStep(StrEnum):
@@ -23,6 +28,15 @@ class RevealStep(StrEnum):
 
 class ThumbnailError(ValueError):
     """The content is not an image we can render."""
+
+
+class ThumbnailRefused(ThumbnailError):
+    """The image would cost too much to decode (see lib/imagedecode.py); `reason` says why."""
+
+    def __init__(self, reason: str, *, busy: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.busy = busy
 
 
 # Blur strengths an analyst can choose: (downscale factor, Gaussian radius at THUMB_SIZE).
@@ -66,16 +80,21 @@ def render_thumbnail(
 ) -> bytes:
     """Return a JPEG thumbnail of ``data`` at the given reveal step.
 
-    1. Decode at reduced size where the format allows (JPEG draft mode), so a
-       12-megapixel photo costs little.
-    2. Fit into ``size``×``size``, honouring the EXIF orientation.
+    1. Open through `lib.imagedecode`: the size is judged from the header,
+       JPEGs decode at a reduced scale, and decode memory is reserved.
+    2. Shrink into ``size``×``size`` in the decoded mode, then honour the EXIF
+       orientation and convert to RGB on the small picture only.
     3. Apply the reveal step (``apply_step``).
+
+    Raises ``ThumbnailRefused`` for an image too costly to decode and
+    ``ThumbnailError`` for anything else that is not a renderable image.
     """
     try:
-        with Image.open(io.BytesIO(data)) as source:
-            source.draft("RGB", (size * 2, size * 2))
+        with open_image(data, fit=size * 2, wait=RENDER_WAIT) as source:
+            source.thumbnail((size, size))
             image: Image.Image = ImageOps.exif_transpose(source).convert("RGB")
-            image.thumbnail((size, size))
+    except ImageRefused as exc:
+        raise ThumbnailRefused(str(exc), busy=isinstance(exc, DecodeBusy)) from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ThumbnailError(f"not a renderable image: {exc}") from None
     return to_jpeg(apply_step(image, step, blur=blur, greyscale=greyscale))
@@ -88,7 +107,9 @@ def to_jpeg(image: Image.Image) -> bytes:
 
 
 def placeholder(text: str = "no preview", size: int = THUMB_SIZE) -> bytes:
+    """A grey square saying why there is no picture ("too large to preview", …)."""
     image = Image.new("L", (size, size), 200)
+    ImageDraw.Draw(image).text((size // 2, size // 2), text, fill=60, anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=60)
     return out.getvalue()

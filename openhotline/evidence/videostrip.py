@@ -15,10 +15,19 @@ from PIL import Image
 
 from openhotline.evidence.thumbs import (
     DEFAULT_BLUR,
+    RENDER_WAIT,
     RevealStep,
     ThumbnailError,
+    ThumbnailRefused,
     apply_step,
     to_jpeg,
+)
+from openhotline.lib.imagedecode import (
+    DecodeBusy,
+    ImageRefused,
+    check_frame,
+    decode_slot,
+    frame_cost,
 )
 
 FRAMES = 6
@@ -35,28 +44,42 @@ def sample_frames(data: bytes, count: int = FRAMES) -> list[Image.Image]:
     2. For each target time, seek to the key frame before it and decode
        forward to the first frame at or after the target.
     3. Fall back to the first frames when the container cannot seek.
+
+    Frames are checked against the decode limits of lib/imagedecode.py and
+    decoded inside its memory reservation, like images.
     """
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
                 raise ThumbnailError("no video stream")
             stream = container.streams.video[0]
-            base = stream.time_base
-            duration = (container.duration or 0) / 1_000_000
-            if base is None or duration <= 0:
-                return _first_frames(container, stream, count)
-            frames: list[Image.Image] = []
-            for index in range(count):
-                target = duration * (index + 0.5) / count
-                container.seek(int(target / base), stream=stream, backward=True)
-                for decoded, frame in enumerate(container.decode(stream)):
-                    at = float(frame.pts * base) if frame.pts is not None else target
-                    if at >= target or decoded >= MAX_DECODE_PER_FRAME:
-                        frames.append(_cell(frame))
-                        break
-            return frames or _first_frames(container, stream, count)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            check_frame(width, height)
+            with decode_slot(frame_cost(width, height), RENDER_WAIT):
+                return _sample(container, stream, count)
+    except ImageRefused as exc:
+        raise ThumbnailRefused(str(exc), busy=isinstance(exc, DecodeBusy)) from None
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise ThumbnailError(f"not a decodable video: {exc}") from None
+
+
+def _sample(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, count: int
+) -> list[Image.Image]:
+    base = stream.time_base
+    duration = (container.duration or 0) / 1_000_000
+    if base is None or duration <= 0:
+        return _first_frames(container, stream, count)
+    frames: list[Image.Image] = []
+    for index in range(count):
+        target = duration * (index + 0.5) / count
+        container.seek(int(target / base), stream=stream, backward=True)
+        for decoded, frame in enumerate(container.decode(stream)):
+            at = float(frame.pts * base) if frame.pts is not None else target
+            if at >= target or decoded >= MAX_DECODE_PER_FRAME:
+                frames.append(_cell(frame))
+                break
+    return frames or _first_frames(container, stream, count)
 
 
 def _first_frames(
@@ -72,9 +95,10 @@ def _first_frames(
 
 
 def _cell(frame: av.VideoFrame) -> Image.Image:
-    image = frame.to_image().convert("RGB")
-    image.thumbnail((CELL, CELL))
-    return image
+    # Scaled by FFmpeg straight into the cell, never converted at full size.
+    scale = min(1.0, CELL / max(frame.width, frame.height, 1))
+    width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+    return frame.reformat(width=width, height=height, format="rgb24").to_image()
 
 
 def render_strip(

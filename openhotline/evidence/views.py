@@ -21,16 +21,9 @@ from openhotline.accounts.models import User
 from openhotline.evidence.access import get_media_for_user
 from openhotline.evidence.actions import do_record_media_view
 from openhotline.evidence.models import MediaItem, MediaKind
+from openhotline.evidence.previews import render_preview
 from openhotline.evidence.store import get_store
-from openhotline.evidence.thumbs import (
-    BLUR_LEVELS,
-    DEFAULT_BLUR,
-    RevealStep,
-    ThumbnailError,
-    placeholder,
-    render_thumbnail,
-)
-from openhotline.evidence.videostrip import render_strip
+from openhotline.evidence.thumbs import BLUR_LEVELS, DEFAULT_BLUR, RevealStep
 
 REVEAL_SALT = "openhotline.evidence.reveal"
 REVEAL_SECONDS = 120
@@ -46,13 +39,14 @@ def _image_response(body: bytes) -> HttpResponse:
 def _render(
     item: MediaItem, step: RevealStep, *, blur: str = DEFAULT_BLUR, greyscale: bool = True
 ) -> bytes:
-    data = get_store().get(item.blob.name)
-    try:
-        if item.kind == MediaKind.VIDEO:
-            return render_strip(data, step, blur=blur, greyscale=greyscale)
-        return render_thumbnail(data, step, blur=blur, greyscale=greyscale)
-    except ThumbnailError:
-        return placeholder()
+    return render_preview(
+        get_store().get(item.blob.name),
+        step,
+        label=f"media {item.code}",
+        video=item.kind == MediaKind.VIDEO,
+        blur=blur,
+        greyscale=greyscale,
+    )
 
 
 def reveal_link(user: User, item: MediaItem, step: RevealStep) -> str:

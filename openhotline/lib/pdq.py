@@ -6,9 +6,9 @@ rotated or mirrored copies differ, so the 8 dihedral variants are kept too: a co
 was rotated by 90 degrees matches one of them.
 
 Hashing never raises for bad content: undecodable, truncated and oversized images (past
-Pillow's `Image.MAX_IMAGE_PIXELS`, which stays on) and formats outside IMAGE_FORMATS
-give an `ImageHashes` with `error` set and the cryptographic hashes filled, so a worker
-records them and goes on.
+the decode limits of `lib.imagedecode`, through which every image is opened) and
+formats outside `imagedecode.IMAGE_FORMATS` give an `ImageHashes` with `error` set and the
+cryptographic hashes filled, so a worker records them and goes on.
 
 PDQ reduces every image to 64x64 luma before its DCT, so decoding a 12-megapixel photo
 in full is wasted work. JPEGs are decoded at a reduced scale (libjpeg's DCT scaling via
@@ -34,15 +34,14 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from openhotline.lib.imagedecode import ImageRefused, declared_size, open_image
+
 READ_CHUNK = 1 << 20
 # Long side of the image PDQ is computed from; 1024 = 16 x 64, so PDQ's own box filters
 # get whole-pixel windows.
 WORKING_SIZE = 1024
 # Frames hashed in an animated image (GIF, APNG, WebP); the rest are counted only.
 MAX_FRAMES = 64
-# Raster formats of the web and of cameras. Others are refused: EPS would run
-# Ghostscript on hostile input, and rare decoders are where the bugs are.
-IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "BMP", "TIFF", "ICO")
 DIHEDRAL_NAMES = (
     "original",
     "rotate90",
@@ -156,7 +155,8 @@ def hash_image(source: Source, *, max_frames: int = MAX_FRAMES) -> ImageHashes:
     """Hash an image file (path) or image bytes. Never raises for bad content.
 
     1. Cryptographic hashes, streamed.
-    2. Open with Pillow; refuse more pixels than `Image.MAX_IMAGE_PIXELS`.
+    2. Open through `lib.imagedecode` (JPEGs at a reduced scale, luma only); refuse
+       what would cost too much to decode, before decoding.
     3. Dimensions, format and an EXIF summary.
     4. PDQ and its dihedral variants from the reduced luma image (see module docstring).
     5. For animated images, PDQ of up to `max_frames` frames.
@@ -164,10 +164,13 @@ def hash_image(source: Source, *, max_frames: int = MAX_FRAMES) -> ImageHashes:
     crypto = crypto_hashes(source)
     result = ImageHashes(crypto.md5, crypto.sha1, crypto.sha256, crypto.size)
     try:
-        fh: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-        with fh, Image.open(fh, formats=_formats()) as image:
+        with open_image(source, fit=WORKING_SIZE, draft_mode="L") as image:
             _describe(image, result)
             _hash_pixels(image, result, max_frames)
+    except ImageRefused as exc:
+        result.format, result.width, result.height = exc.format, exc.width, exc.height
+        result.mime = Image.MIME.get(exc.format or "")
+        result.error = f"ImageRefused: {exc}"[:500]
     except Exception as exc:  # any decoder failure is a property of the file
         result.error = f"{type(exc).__name__}: {exc}"[:500]
         result.pdq = result.pdq_quality = None
@@ -175,22 +178,11 @@ def hash_image(source: Source, *, max_frames: int = MAX_FRAMES) -> ImageHashes:
     return result
 
 
-def _formats() -> list[str]:
-    Image.init()
-    return [name for name in IMAGE_FORMATS if name in Image.OPEN]
-
-
 def _describe(image: Image.Image, result: ImageHashes) -> None:
     result.format = image.format
     result.mime = Image.MIME.get(image.format or "")
-    result.width, result.height = image.size
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and image.width * image.height > limit:
-        raise Image.DecompressionBombError(
-            f"{image.width}x{image.height} pixels is over the limit of {limit}"
-        )
-    if image.width < 1 or image.height < 1:
-        raise ValueError("image has no pixels")
+    # The size in the header, not the reduced size a JPEG draft decodes at.
+    result.width, result.height = declared_size(image)
     result.frame_count = int(getattr(image, "n_frames", 1))
     result.exif = exif_summary(image)
 
@@ -270,6 +262,9 @@ def working_luma(image: Image.Image) -> Image.Image:
     target = (max(1, round(width * scale)), max(1, round(height * scale)))
     if image.format == "JPEG" and getattr(image, "n_frames", 1) == 1:
         image.draft("L", target)
+    if image.mode.startswith("I") or image.mode == "F":
+        # 16/32-bit grey is scaled through a float array: shrink it first, not after.
+        image = image.resize(target, Image.Resampling.BOX)
     luma = _to_luma(image)
     if luma.size != target:
         factor = min(luma.width // target[0], luma.height // target[1])

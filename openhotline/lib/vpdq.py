@@ -14,21 +14,22 @@ Decoding is done by PyAV (which ships its own FFmpeg). Reported files are hostil
 - the input is handed to FFmpeg as an open file, and FFmpeg may open nothing else (a
   playlist could otherwise make it read local files or URLs);
 - only common video containers are demuxed;
-- frames over Pillow's pixel limit are refused, and hashing stops after `max_seconds`
-  of video or `max_frames` hashed frames (`truncated` is then set);
+- frames over the decode limits of `lib.imagedecode` are refused, and hashing stops
+  after `max_seconds` of video or `max_frames` hashed frames (`truncated` is then set);
 - errors are recorded in `error` with whatever was hashed before, never raised.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import av
 import numpy as np
-from PIL import Image
 
+from openhotline.lib.imagedecode import check_frame, decode_slot, frame_cost
 from openhotline.lib.pdq import crypto_hashes, pdq_of_array
 
 DEFAULT_FPS = 1.0
@@ -95,12 +96,18 @@ def hash_video(
     result = VideoHashes(crypto.md5, crypto.sha1, crypto.sha256, crypto.size)
     frames: list[VideoFrameHash] = []
     try:
-        with open(path, "rb") as fh, av.open(fh, mode="r", options=FFMPEG_OPTIONS) as container:
+        with (
+            open(path, "rb") as fh,
+            av.open(fh, mode="r", options=FFMPEG_OPTIONS) as container,
+            ExitStack() as slot,
+        ):
             if not container.streams.video:
                 raise ValueError("no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             _describe(container, stream, result)
+            # Frames are decoded within the process's image decode memory (lib/imagedecode).
+            slot.enter_context(decode_slot(frame_cost(result.width or 1, result.height or 1)))
             rate = result.frame_rate or 0.0
             step = max(1, int(rate / fps)) if fps and rate else 1
             for number, frame in enumerate(container.decode(stream)):
@@ -110,7 +117,7 @@ def hash_video(
                     break
                 if number % step:
                     continue
-                _check_pixels(frame.width, frame.height)
+                check_frame(frame.width, frame.height)
                 pdq, quality = pdq_of_array(frame.to_ndarray(format="rgb24"))
                 frames.append(VideoFrameHash(number, round(timestamp, 3), pdq, quality))
     except Exception as exc:  # any decoder failure is a property of the file
@@ -123,19 +130,13 @@ def _describe(container: Any, stream: Any, result: VideoHashes) -> None:
     result.format = container.format.name
     result.codec = stream.codec_context.name
     result.width, result.height = stream.codec_context.width, stream.codec_context.height
-    _check_pixels(result.width or 0, result.height or 0)
+    check_frame(result.width or 0, result.height or 0)
     rate = stream.average_rate or stream.guessed_rate
     result.frame_rate = float(rate) if rate else None
     if stream.duration is not None and stream.time_base is not None:
         result.duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         result.duration = container.duration / av.time_base
-
-
-def _check_pixels(width: int, height: int) -> None:
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and width * height > limit:
-        raise Image.DecompressionBombError(f"{width}x{height} frames are over {limit} pixels")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.evidence.actions import do_record_media_view
 from openhotline.evidence.models import MediaItem, MediaKind
+from openhotline.evidence.previews import render_preview
 from openhotline.evidence.store import get_store
-from openhotline.evidence.thumbs import RevealStep, ThumbnailError, placeholder, render_thumbnail
-from openhotline.evidence.videostrip import render_strip
+from openhotline.evidence.thumbs import RevealStep
 from openhotline.network.lea_access import get_media, seat_for_user
 
 REVEAL_SALT = "openhotline.network.lea-reveal"
@@ -32,14 +32,12 @@ def _officer(request: HttpRequest) -> User:
 
 
 def _image(item: MediaItem, step: RevealStep) -> HttpResponse:
-    data = get_store().get(item.blob.name)
-    try:
-        if item.kind == MediaKind.VIDEO:
-            body = render_strip(data, step)
-        else:
-            body = render_thumbnail(data, step)
-    except ThumbnailError:
-        body = placeholder()
+    body = render_preview(
+        get_store().get(item.blob.name),
+        step,
+        label=f"media {item.code} (police portal)",
+        video=item.kind == MediaKind.VIDEO,
+    )
     response = HttpResponse(body, content_type="image/jpeg")
     response["Cache-Control"] = "no-store, private"
     return response

@@ -12,6 +12,7 @@ from openhotline.lib.pdq import pdq_distance
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource
 from tests.conftest import TESTDATA
+from tests.support.imagebombs import png_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,14 @@ def test_a_video_is_hashed_frame_by_frame_in_memory() -> None:
     assert item.frames and item.frames == len(item.vpdq)
     assert item.duration_s and item.codec
     assert all(len(frame[0]) == 64 for frame in item.vpdq)
+
+
+def test_an_image_too_large_to_decode_is_recorded_with_its_size_and_why() -> None:
+    item, _ = do_store_media(png_bomb(12000, 12000), mime="image/png")
+
+    hash_media_item(item.pk)
+
+    item.refresh_from_db()
+    assert item.hash_state == HashState.UNDECODABLE and item.pdq == ""
+    assert (item.width, item.height, item.format) == (12000, 12000, "PNG")
+    assert "ImageRefused: 12000x12000 PNG would take" in item.hash_error

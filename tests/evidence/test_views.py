@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -10,13 +11,14 @@ from PIL import Image
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
-from openhotline.evidence.actions import do_store_blob
+from openhotline.evidence.actions import do_store_blob, do_store_media
 from openhotline.evidence.models import MediaItem, UrlMedia
 from openhotline.evidence.thumbs import RevealStep
 from openhotline.evidence.views import reveal_link
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource
 from tests.evidence.conftest import sharp_image
+from tests.support.imagebombs import png_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,25 @@ def test_other_organisations_cannot_see_the_media(
 def test_anonymous_visitors_are_sent_to_login(item: MediaItem) -> None:
     response = Client().get(f"/app/media/{item.code}/thumb.jpg")
     assert response.status_code == 302
+
+
+def test_a_decompression_bomb_gets_a_placeholder_and_a_log_line_not_a_500(
+    analyst: User,
+    hotline_a: Organisation,
+    as_user: Callable[[User], Client],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The probe's case: 12000×12000 in 420 KB, which the thumbnail used to decode (1.7 GB).
+    report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://bomb.test/"])
+    bomb, _ = do_store_media(
+        png_bomb(12000, 12000), mime="image/png", reported_url=report.urls.get()
+    )
+
+    with caplog.at_level(logging.WARNING, logger="openhotline.evidence.previews"):
+        response = as_user(analyst).get(f"/app/media/{bomb.code}/thumb.jpg")
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).size == (320, 320)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert f"media {bomb.code} refused" in line and "12000x12000 PNG" in line
+    assert AuditEvent.objects.filter(action="media.viewed", object_id=bomb.code).count() == 1

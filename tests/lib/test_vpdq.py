@@ -5,8 +5,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
+from openhotline.lib import imagedecode
 from openhotline.lib.pdq import pdq_distance
 from openhotline.lib.vpdq import VideoFrameHash, VideoHashes, hash_video, match_vpdq
 
@@ -115,12 +115,15 @@ def test_limits_stop_hashing_and_say_so() -> None:
     assert by_time.truncated
 
 
-def test_frames_over_the_pixel_limit_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+def test_frames_over_the_pixel_limit_are_refused() -> None:
+    before = (imagedecode.max_pixels(), imagedecode.decode_memory())
+    imagedecode.configure(max_pixels=100_000, memory=before[1])
+    try:
+        result = hash_video(TESTDATA / f"{SD_GREY}.mp4")
+    finally:
+        imagedecode.configure(max_pixels=before[0], memory=before[1])
 
-    result = hash_video(TESTDATA / f"{SD_GREY}.mp4")
-
-    assert result.error is not None and "DecompressionBomb" in result.error
+    assert result.error is not None and "ImageRefused" in result.error
     assert result.frames == ()
 
 
