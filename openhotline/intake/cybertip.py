@@ -7,12 +7,16 @@ reported with the path of the element it is in, e.g.
 ``/report/internetDetails[2]/webPageIncident/url[1]``.
 
 The XML is parsed with defusedxml and any DTD is refused: no external
-entities (XXE), no entity expansion (billion laughs).
+entities (XXE), no entity expansion (billion laughs). Any encoding Python
+knows is accepted (the document is transcoded to UTF-8 first, since expat
+reads few by itself); UTF-7 is refused, as it can hide markup from filters.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -61,6 +65,27 @@ INCIDENT_VARIANTS = {
 }
 INDUSTRY_CLASSIFICATIONS = frozenset({"A1", "A2", "B1", "B2"})
 MAX_ERRORS = 20
+# Encodings expat reads by itself; any other is transcoded to UTF-8 first.
+EXPAT_ENCODINGS = frozenset({"utf-8", "iso8859-1", "ascii"})
+# Text codecs Python has that are no character sets: UTF-7 can hide markup from
+# filters; the others turn escapes or host names into text.
+REFUSED_ENCODINGS = frozenset({"utf-7"})
+NOT_CHARSETS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "mbcs", "oem"}
+)
+# Byte order marks and the first bytes of "<?" in UTF-32/16 without a mark (XML 1.0 appendix F).
+_UNICODE_PREFIXES = [
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+]
+_DECLARED_ENCODING = re.compile(r"""^<\?xml[^>]*?\sencoding\s*=\s*(["'])([^"'>]*)\1""")
 
 
 @dataclass(frozen=True)
@@ -107,8 +132,61 @@ def parse_cybertip(data: bytes, *, max_urls: int, max_url_length: int) -> CyberT
     return tip
 
 
+def _as_parseable(data: bytes) -> bytes:
+    """The document in an encoding expat reads, or ``CyberTipError`` naming the encoding.
+
+    1. The byte order mark or the shape of ``<?`` gives the family (UTF-32,
+       UTF-16 or a byte encoding); the declaration gives the name.
+    2. Encodings expat knows pass unchanged. UTF-7 and names that are no
+       character set are refused; any other encoding Python knows is decoded
+       and the document handed on as UTF-8, its declaration saying so.
+    """
+    family = next((name for prefix, name in _UNICODE_PREFIXES if data.startswith(prefix)), "")
+    if family:
+        # The mark decides (XML 1.0 appendix F); the declaration only names it.
+        try:
+            text = data.decode(family).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            label = family.split("-")[0].upper() + "-" + family.split("-")[1]
+            raise _encoding_problem(f"not valid {label} at byte {exc.start}") from None
+        return _declared_as_utf8(text).encode("utf-8")
+    match = _DECLARED_ENCODING.match(data[:200].decode("latin-1"))
+    if match is None:
+        return data  # no declaration: UTF-8, which expat reads
+    declared = match.group(2).strip()
+    try:
+        codec = codecs.lookup(declared)
+    except LookupError:
+        raise _encoding_problem(f"unknown encoding {declared!r}") from None
+    name = codec.name.replace("_", "-")
+    if name in REFUSED_ENCODINGS:
+        raise _encoding_problem("UTF-7 is not accepted; send UTF-8")
+    if name in NOT_CHARSETS or not codec._is_text_encoding:
+        raise _encoding_problem(f"unknown encoding {declared!r}")
+    if name in EXPAT_ENCODINGS:
+        return data
+    try:
+        text = data.decode(codec.name)
+    except UnicodeDecodeError as exc:
+        raise _encoding_problem(f"not valid {declared} at byte {exc.start}") from None
+    return _declared_as_utf8(text.removeprefix("\ufeff")).encode("utf-8")
+
+
+def _declared_as_utf8(text: str) -> str:
+    match = _DECLARED_ENCODING.match(text)
+    if match is None:
+        return text
+    start, end = match.span(2)
+    return text[:start] + "UTF-8" + text[end:]
+
+
+def _encoding_problem(message: str) -> CyberTipError:
+    return CyberTipError([XmlProblem("/", message)])
+
+
 def _parse_xml(data: bytes) -> Element:
     """Parse with defusedxml, tracking the open elements so an error can name its place."""
+    data = _as_parseable(data)
     stack: list[str] = []
     root: Element | None = None
     try:
@@ -130,6 +208,8 @@ def _parse_xml(data: bytes) -> Element:
         raise CyberTipError(
             [XmlProblem(_path(stack), f"malformed XML ({message}) at line {line}, column {column}")]
         ) from None
+    except (ValueError, LookupError) as exc:  # expat's own encoding handler gave up
+        raise _encoding_problem(f"cannot read this encoding ({exc})") from None
     if root is None:
         raise CyberTipError([XmlProblem("/", "the document is empty")])
     for element in root.iter():

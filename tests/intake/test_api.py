@@ -270,3 +270,28 @@ def test_the_openapi_schema_documents_both_endpoints(db: Any) -> None:
     for operation in (json_op, xml_op):
         assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]]
     assert "urls" in schema["components"]["schemas"]["ReportIn"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "status", "message"),
+    [
+        ("UTF-7", 422, "UTF-7 is not accepted"),
+        ("Shift_JIS", 201, ""),
+        ("GBK", 201, ""),
+        ("Big5", 201, ""),
+        ("UTF-32", 201, ""),
+        ("x-unknown-charset", 422, "unknown encoding 'x-unknown-charset'"),
+    ],
+)
+def test_a_declared_xml_encoding_is_decoded_or_refused_by_name(
+    hotline_a: Organisation, partner_key: str, encoding: str, status: int, message: str
+) -> None:
+    text = SAMPLE.read_text("utf-8").replace('encoding="UTF-8"', f'encoding="{encoding}"')
+    data = text.encode("utf-8" if status == 422 else encoding)
+    response = post(partner_key, data, path="/api/v1/reports/cybertipline")
+    assert response.status_code == status, response.content
+    if message:
+        assert message in response.json()["detail"][0]["msg"]
+        assert not Report.objects.exists()
+    else:
+        assert Report.objects.get().urls.count() == 3

@@ -191,3 +191,66 @@ def test_hostile_xml_is_refused_before_any_entity_is_expanded(hostile: str) -> N
     [(path, message)] = problems(hostile)
     assert message == "DTDs and entity declarations are not accepted"
     assert path == "/"
+
+
+def encoded(encoding: str, info: str, *, declared: str | None = None, bom: bool = False) -> bytes:
+    """The sample report with ``info`` as its additional information, in ``encoding``."""
+    text = SAMPLE.read_text("utf-8").replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="{declared or encoding}"?>',
+    )
+    text = text.replace("Account suspended by the platform.", info)
+    data = text.encode(encoding)
+    return ("\ufeff".encode(encoding) if bom else b"") + data
+
+
+@pytest.mark.parametrize(
+    ("encoding", "info", "bom"),
+    [
+        ("Shift_JIS", "アカウント停止", False),
+        ("GBK", "账户已被暂停", False),
+        ("Big5", "帳戶已被停用", False),
+        ("UTF-32", "Kontoen er lukket ø", False),  # Python's UTF-32 writes its own BOM
+        ("UTF-32-BE", "Kontoen er lukket ø", False),
+        ("UTF-16-LE", "Kontoen er lukket ø", True),
+        ("windows-1252", "Kontoen er lukket ø €", False),
+        ("ISO-8859-15", "Kontoen er lukket € Š", False),
+        ("KOI8-R", "Аккаунт заблокирован", False),
+    ],
+)
+def test_any_encoding_python_knows_is_decoded(encoding: str, info: str, bom: bool) -> None:
+    tip = parse(encoded(encoding, info, bom=bom))
+    assert tip.additional_info == info
+    assert tip.urls[0] == "http://images.example.test/gallery/42"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (encoded("utf-8", "x", declared="UTF-7"), "UTF-7 is not accepted"),
+        (encoded("utf-8", "x", declared="utf7"), "UTF-7 is not accepted"),
+        (encoded("utf-8", "x", declared="x-nonsense"), "unknown encoding 'x-nonsense'"),
+        # A name Python knows that is no text encoding (a decompressor).
+        (encoded("utf-8", "x", declared="zlib"), "unknown encoding 'zlib'"),
+        (encoded("utf-8", "x", declared="unicode_escape"), "unknown encoding 'unicode_escape'"),
+        # Declared UTF-32 but sent as UTF-8.
+        (encoded("utf-8", "x", declared="UTF-32"), "not valid UTF-32"),
+        # Shift_JIS declared, bytes that are not Shift_JIS.
+        (
+            encoded("utf-8", "BAD", declared="Shift_JIS").replace(b"BAD", b"\x81\x7f\xa0"),
+            "not valid Shift_JIS",
+        ),
+    ],
+    ids=["utf-7", "utf7-alias", "unknown", "zlib", "unicode-escape", "utf-32-lie", "sjis-bad"],
+)
+def test_an_encoding_that_cannot_be_decoded_is_refused_by_name(data: bytes, message: str) -> None:
+    [(path, found)] = problems(data)
+    assert path == "/" and message in found, found
+
+
+def test_a_nul_character_in_xml_is_refused() -> None:
+    for nul in ("&#0;", "&#x0;", "\x00"):
+        [(_path, message)] = problems(
+            report(SUMMARY, REPORTER, f"<additionalInfo>a{nul}b</additionalInfo>")
+        )
+        assert "malformed XML" in message
