@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "openhotline.urls"
@@ -190,6 +194,31 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Staff log in with a TOTP code unless this is turned off (the demo turns it off).
 OPENHOTLINE_REQUIRE_2FA = env_bool("OPENHOTLINE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = env_str("OPENHOTLINE_OTP_ISSUER", "openhotline")
+
+# --- Logins: throttling (django-axes) and the client address (docs/operations.md) ---
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins (a wrong password or a wrong code) lock the account, from any
+# address, and the address, for any account, for the cool-off time.
+AXES_FAILURE_LIMIT = env_int("OPENHOTLINE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPENHOTLINE_LOGIN_LOCK_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Guessing on during a lock does not prolong it: nobody can lock a user out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_ENABLE_ADMIN = False
+AXES_CLIENT_IP_CALLABLE = "openhotline.lib.clientaddress.client_address"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# Behind a reverse proxy: the header it puts the client's address in (X-Forwarded-For);
+# empty means REMOTE_ADDR, the only value a client cannot forge without a proxy.
+OPENHOTLINE_CLIENT_IP_HEADER = env_str("OPENHOTLINE_CLIENT_IP_HEADER")
+# django-otp's own back-off doubles with every wrong code and never ends while
+# someone who knows the password keeps guessing: the account lock above bounds
+# code guesses instead, and ends after its cool-off.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
@@ -464,9 +493,15 @@ CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
     "task": "openhotline.crawler.tasks.purge_rdap_cache",
     "schedule": 86400.0,
 }
+# The sweep that queues again crawls whose task was lost (broker restarted, worker
+# killed): how often it runs, and how long a new URL or a queued crawl sits untouched
+# before it counts as lost (longer than the longest retry delay).
+OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = env_int(
+    "OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS", 900, minimum=1
+)
 CELERY_BEAT_SCHEDULE["crawler-queue-forgotten"] = {
     "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
-    "schedule": 600.0,
+    "schedule": env_float("OPENHOTLINE_CRAWL_SWEEP_SECONDS", 600.0),
 }
 
 # --- Matching: hash sets, PDQ/vPDQ index, hashing API (docs/matching.md) -------------
@@ -535,7 +570,10 @@ EMAIL_TIMEOUT = OPENHOTLINE_SMTP_TIMEOUT
 DEFAULT_FROM_EMAIL = OPENHOTLINE_MAIL_FROM
 # Notices are collected and sent per contact every this many minutes; a notice still
 # unanswered is sent again after RESEND hours, and escalated after ESCALATE days.
-OPENHOTLINE_NOTICE_BATCH_MINUTES = env_int("OPENHOTLINE_NOTICE_BATCH_MINUTES", 60, minimum=1)
+# (A fraction is allowed: 0.5 is every 30 s.)
+OPENHOTLINE_NOTICE_BATCH_MINUTES = env_float("OPENHOTLINE_NOTICE_BATCH_MINUTES", 60.0)
+if OPENHOTLINE_NOTICE_BATCH_MINUTES <= 0:
+    raise ImproperlyConfigured("OPENHOTLINE_NOTICE_BATCH_MINUTES: must be more than 0")
 OPENHOTLINE_NOTICE_RESEND_HOURS = env_int("OPENHOTLINE_NOTICE_RESEND_HOURS", 24, minimum=1)
 OPENHOTLINE_NOTICE_ESCALATE_DAYS = env_int("OPENHOTLINE_NOTICE_ESCALATE_DAYS", 7, minimum=1)
 # Re-checks: every open illegal URL every RECHECK hours; once it looks gone, confirming

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -10,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from openhotline.accounts.models import (
     ROLES_BY_KIND,
     ApiKey,
+    EnrolmentLink,
     Membership,
     Organisation,
     User,
@@ -137,10 +140,64 @@ def do_revoke_api_key(key: ApiKey, *, actor: User | None = None) -> None:
         )
 
 
-def do_confirm_totp_device(user: User, device: TOTPDevice) -> None:
+def _home_organisation(user: User) -> Organisation | None:
+    membership = user.memberships.select_related("organisation").order_by("pk").first()
+    return membership.organisation if membership is not None else None
+
+
+def do_issue_enrolment_link(
+    user: User, *, actor: User | None = None, hours: int = 72
+) -> tuple[EnrolmentLink, str]:
+    """Issue a one-time enrolment link and return it with its token (never stored).
+
+    Earlier links of the user that are still open stop working: only the
+    newest one counts.
+    """
+    if hours < 1:
+        raise AccountError("an enrolment link must stay valid for at least an hour")
+    token, token_hash = EnrolmentLink.generate()
+    now = timezone.now()
     with transaction.atomic():
+        EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+            expires_at=now
+        )
+        link = EnrolmentLink.objects.create(
+            user=user,
+            token_hash=token_hash,
+            created_by=actor,
+            expires_at=now + timedelta(hours=hours),
+        )
+        record(
+            "user.enrolment_link_issued",
+            actor=actor,
+            organisation=_home_organisation(user),
+            obj=user,
+            detail={"link": link.pk, "expires_at": link.expires_at.isoformat()},
+        )
+    return link, token
+
+
+def do_enrol_with_link(link: EnrolmentLink, device: TOTPDevice) -> None:
+    """Use the link once: confirm ``device`` as the user's only authenticator.
+
+    The conditional UPDATE claims the link: of two requests that race with
+    the same link, exactly one changes a row; the other gets AccountError.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = EnrolmentLink.objects.filter(
+            pk=link.pk, user=device.user, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not claimed:
+            raise AccountError("this enrolment link has been used or has expired")
         # One confirmed device at a time: enrolling again replaces the old one.
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record("user.totp_enrolled", actor=user, obj=user)
+        record(
+            "user.totp_enrolled",
+            actor=device.user,
+            organisation=_home_organisation(device.user),
+            obj=device.user,
+            detail={"link": link.pk},
+        )

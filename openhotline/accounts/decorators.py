@@ -7,9 +7,9 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 
 from openhotline.accounts.models import User
 
@@ -22,7 +22,9 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             return redirect_to_login(request.get_full_path())
         assert isinstance(user, User)
         if settings.OPENHOTLINE_REQUIRE_2FA and not user.is_second_factor_verified():
-            return redirect("accounts:totp_setup")
+            # A session from before 2FA was required: log in again, with a code.
+            logout(request)
+            return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
     return wrapper

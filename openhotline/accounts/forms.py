@@ -5,21 +5,37 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
-from django_otp import match_token
 from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.models import User
 
 
+class CodeInput(forms.TextInput):
+    """A code field that starts empty again after a failed login (a used code is stale)."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 class LoginForm(forms.Form):
+    """Username, password and code in one step, with one answer for every failure.
+
+    A wrong password, a wrong or missing code and an account that has no
+    authenticator yet all get the same page: the answer says nothing about
+    whether the password was right or the account has a second factor. Every
+    failure counts towards the django-axes lock of the account and address.
+    """
+
     username = forms.CharField(label=_("Username"), max_length=150)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
     code = forms.CharField(
         label=_("Authenticator code"),
         required=False,
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
     def __init__(self, request: Any, *args: Any, **kwargs: Any) -> None:
@@ -32,19 +48,41 @@ class LoginForm(forms.Form):
         data = super().clean() or {}
         username, password = data.get("username"), data.get("password")
         if not username or not password:
-            return data
+            raise forms.ValidationError(REFUSED)
         user = authenticate(self.request, username=username, password=password)
         if user is None or not user.is_active:
-            raise forms.ValidationError(_("Wrong username or password."))
+            raise forms.ValidationError(REFUSED)
         assert isinstance(user, User)
-        self.user = user
-        if settings.OPENHOTLINE_REQUIRE_2FA and user.has_confirmed_totp():
+        if settings.OPENHOTLINE_REQUIRE_2FA:
             code = (data.get("code") or "").strip()
-            device = match_token(user, code) if code else None
+            device = match_login_code(user, code)
             if device is None:
-                self.add_error("code", _("Enter the current code from your authenticator app."))
+                # authenticate() saw the right password; to django-axes this is a
+                # failure like any other, so code guesses are throttled too.
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": username}, request=self.request
+                )
+                raise forms.ValidationError(REFUSED)
             self.device = device
+        self.user = user
         return data
+
+
+REFUSED = _("Wrong username, password or code.")
+
+
+def match_login_code(user: User, code: str) -> Device | None:
+    """The user's confirmed authenticator that accepts ``code``, if any.
+
+    An account without a confirmed authenticator gets None: its first one is
+    enrolled through a link from an admin, never at the login.
+    """
+    if not code.isdigit():
+        return None
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_token(code):
+            return device
+    return None
 
 
 class TotpConfirmForm(forms.Form):
@@ -53,3 +91,25 @@ class TotpConfirmForm(forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class EnrolPasswordForm(forms.Form):
+    """The password of the account an enrolment link was issued for."""
+
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+
+    def __init__(self, request: Any, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if (
+            not password
+            or authenticate(self.request, username=self.user.get_username(), password=password)
+            is None
+        ):
+            raise forms.ValidationError(_("Wrong password."))
+        return data

@@ -156,3 +156,37 @@ class ApiKey(models.Model):
 
     def can_write(self) -> bool:
         return self.scope == ApiKeyScope.READ_WRITE
+
+
+def hash_enrolment_token(token: str) -> str:
+    # 256 random bits, like API keys: a fast hash is enough.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link, issued by an admin, that enrols a user's authenticator.
+
+    Whoever first knows a password must not be the one who sets up its second
+    factor: the first authenticator (and any replacement) comes only through
+    such a link. Only the token's hash is stored; the link is single use and
+    expires.
+    """
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"enrolment link for {self.user}"
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """Return ``(token, token_hash)``; the token is shown once, in the link."""
+        token = secrets.token_urlsafe(32)
+        return token, hash_enrolment_token(token)
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -8,5 +8,5 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
-    path("2fa/setup/", views.totp_setup, name="totp_setup"),
+    path("enrol/<str:token>/", views.enrol, name="enrol"),
 ]

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.actions import do_confirm_totp_device
-from openhotline.accounts.forms import LoginForm, TotpConfirmForm
-from openhotline.accounts.models import User
+from openhotline.accounts.actions import AccountError, do_enrol_with_link
+from openhotline.accounts.forms import EnrolPasswordForm, LoginForm, TotpConfirmForm
+from openhotline.accounts.models import EnrolmentLink, hash_enrolment_token
 from openhotline.audit.log import record
 
 
@@ -41,29 +41,50 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-def totp_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: show a QR code, confirm with one code.
+ENROL_SESSION_KEY = "accounts_enrol_link"
 
-    Only a user who is logged in but not yet verified gets here; the device
-    becomes usable once a code from it has been checked.
+
+def enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """Enrol an authenticator through a one-time link from an admin.
+
+    1. The link names the account; its password proves the person (a leaked
+       link alone enrols nothing). Wrong passwords count towards the lock.
+    2. A QR code of a fresh, unconfirmed device; one code from it confirms the
+       device, uses up the link and logs the person in.
     """
-    user = request.user
-    if not isinstance(user, User):
-        return redirect("accounts:login")
-    if user.is_second_factor_verified():
-        return redirect(settings.LOGIN_REDIRECT_URL)
-    if user.has_confirmed_totp():
-        # Already enrolled: the code belongs on the login form.
-        logout(request)
-        return redirect("accounts:login")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    link = (
+        EnrolmentLink.objects.filter(token_hash=hash_enrolment_token(token))
+        .select_related("user")
+        .first()
+    )
+    if link is None or not link.is_usable() or not link.user.is_active:
+        return render(request, "accounts/enrol_invalid.html", status=404)
+    user = link.user
+    if request.session.get(ENROL_SESSION_KEY) != link.pk:
+        password_form = EnrolPasswordForm(request, user, request.POST or None)
+        if request.method == "POST" and password_form.is_valid():
+            request.session[ENROL_SESSION_KEY] = link.pk
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+            return redirect(request.path)
+        return render(
+            request, "accounts/enrol_password.html", {"form": password_form, "username": user}
+        )
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        del request.session[ENROL_SESSION_KEY]
+        return redirect(request.path)
     form = TotpConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
-            do_confirm_totp_device(user, device)
+            try:
+                do_enrol_with_link(link, device)
+            except AccountError:
+                return render(request, "accounts/enrol_invalid.html", status=404)
+            del request.session[ENROL_SESSION_KEY]
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
+            record("user.login", actor=user, detail={"second_factor": True, "enrolment": True})
             return redirect(settings.LOGIN_REDIRECT_URL)
         form.add_error("code", "That code does not match. Check the time on your phone.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from openhotline.crawler import hostslots
@@ -92,10 +92,15 @@ def crawl_reported_url(self: Task, reported_url_id: int, crawl_code: str | None 
             reason = f"{host} stayed busy with other crawls; not crawled"
             do_finish_crawl(run, reported_url, fatal=reason, errors=[])
             return reason
-        CrawlRun.objects.filter(pk=run.pk).update(host_waits=F("host_waits") + 1)
+        # updated_at too: a run waiting its turn is alive, not lost (see the sweep).
+        CrawlRun.objects.filter(pk=run.pk).update(
+            host_waits=F("host_waits") + 1, updated_at=timezone.now()
+        )
         # Spread the waiters out, so they do not all come back at once.
         raise self.retry(countdown=random.uniform(5, 15))  # noqa: S311 - jitter, not a secret
     try:
+        if not _claim(run):
+            return "taken by another delivery"
         do_start_crawl(run, reported_url)
         final = run.attempts >= settings.OPENHOTLINE_CRAWL_ATTEMPTS
         outcome = _crawl(run, reported_url, rule, final, lease)
@@ -107,6 +112,21 @@ def crawl_reported_url(self: Task, reported_url_id: int, crawl_code: str | None 
     finally:
         hostslots.release(lease)
     return "failed" if outcome.fatal else "done"
+
+
+def _claim(run: CrawlRun) -> bool:
+    """Take the run for this delivery, unless another delivery changed it since we read it.
+
+    A crawl can be delivered twice at once (the sweep re-queues a run whose
+    message it thinks lost while the original is still on its way); the
+    conditional update lets exactly one of them start it.
+    """
+    return (
+        CrawlRun.objects.filter(
+            pk=run.pk, state=run.state, attempts=run.attempts, updated_at=run.updated_at
+        ).update(updated_at=timezone.now())
+        == 1
+    )
 
 
 def _crawl(
@@ -141,19 +161,40 @@ def purge_rdap_cache() -> int:
 
 
 @shared_task(name="openhotline.crawler.tasks.queue_forgotten_crawls")
-def queue_forgotten_crawls(older_than_minutes: int = 15, limit: int = 1000) -> int:
-    """Queue the crawl of new URLs that never got one (e.g. the broker was down).
+def queue_forgotten_crawls(limit: int = 1000) -> int:
+    """Queue again the crawls whose task was lost (broker down or restarted, worker killed).
 
-    Intake queues a crawl after each report commits; if that send failed the
-    URL stays "new" with no crawl run. Running this twice queues nothing
-    twice: the crawl task itself does nothing for a URL that has a run.
+    Beat runs it every ``OPENHOTLINE_CRAWL_SWEEP_SECONDS``. Lost are:
+
+    1. new URLs that never got a crawl run: intake's send failed, or the
+       message was lost before any worker took it;
+    2. queued runs untouched for ``OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS``:
+       their retry (after a passing failure or a busy host) was lost;
+    3. running runs not heard of for ``STALE_SECONDS``: their worker died
+       and the broker no longer holds the message.
+
+    A crawl still on its way may be queued a second time: the task does
+    nothing for a finished run, and ``_claim`` lets one delivery start it.
     """
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    forgotten = list(
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS)
+    never = list(
         ReportedUrl.objects.filter(
             state=UrlState.NEW, created_at__lt=cutoff, crawl_runs__isnull=True
         ).values_list("pk", flat=True)[:limit]
     )
-    for reported_url_id in forgotten:
+    stalled = list(
+        CrawlRun.objects.filter(
+            Q(state=CrawlState.QUEUED, updated_at__lt=cutoff)
+            | Q(state=CrawlState.RUNNING, updated_at__lt=now - timedelta(seconds=STALE_SECONDS))
+        ).values_list("reported_url_id", "code", "pk")[:limit]
+    )
+    # Touch what is queued again, so the next sweep leaves it a full interval.
+    CrawlRun.objects.filter(pk__in=[pk for _, _, pk in stalled], state=CrawlState.QUEUED).update(
+        updated_at=now
+    )
+    for reported_url_id in never:
         crawl_reported_url.delay(reported_url_id)
-    return len(forgotten)
+    for reported_url_id, code, _ in stalled:
+        crawl_reported_url.delay(reported_url_id, code)
+    return len(never) + len(stalled)

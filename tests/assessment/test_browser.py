@@ -17,8 +17,8 @@ import pytest
 from django_otp.oath import TOTP
 from pytest_django.live_server_helper import LiveServer
 
-from openhotline.accounts.actions import do_create_user
-from openhotline.accounts.models import Organisation, Role
+from openhotline.accounts.actions import do_create_user, do_issue_enrolment_link
+from openhotline.accounts.models import Organisation, Role, User
 from openhotline.assessment.models import ItemStatus, UrlAssessment
 from openhotline.assessment.priority import compute_scores
 from openhotline.reports.models import ReportedUrl, UrlState
@@ -68,11 +68,12 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def log_in_with_totp(page: Any, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", "kim")
+    # The authenticator is enrolled through a one-time link from an admin.
+    _, token = do_issue_enrolment_link(User.objects.get(username="kim"))
+    page.goto(f"{base}/accounts/enrol/{token}/")
     page.fill("input[name=password]", "correct horse 42")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/accounts/2fa/setup/")
+    page.wait_for_selector("#totp-secret")
     secret = page.inner_text("#totp-secret").strip()
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("input[name=code]", f"{TOTP(key).token():06d}")

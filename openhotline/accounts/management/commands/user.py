@@ -4,12 +4,19 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
+from django.urls import reverse
 
-from openhotline.accounts.actions import AccountError, do_add_membership, do_create_user
+from openhotline.accounts.actions import (
+    AccountError,
+    do_add_membership,
+    do_create_user,
+    do_issue_enrolment_link,
+)
 from openhotline.accounts.models import Organisation, Role, User
 
 
@@ -23,7 +30,8 @@ def find_organisation(name: str) -> Organisation:
 class Command(BaseCommand):
     help = (
         "Provision users: `user add USERNAME --org NAME --role ROLE [--password-file F]`, "
-        "`user grant USERNAME --org NAME --role ROLE`, `user list`."
+        "`user grant USERNAME --org NAME --role ROLE`, `user enrol-link USERNAME [--hours N]`, "
+        "`user list`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,10 +48,16 @@ class Command(BaseCommand):
         grant.add_argument("username")
         grant.add_argument("--org", required=True)
         grant.add_argument("--role", required=True, choices=[r.value for r in Role])
+        link = sub.add_parser(
+            "enrol-link",
+            help="issue a one-time link that sets up (or replaces) the user's authenticator app",
+        )
+        link.add_argument("username")
+        link.add_argument("--hours", type=int, default=72, help="how long the link works")
         sub.add_parser("list", help="list users and their roles")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"handle_{options['subcommand']}")(options)
+        getattr(self, f"handle_{options['subcommand'].replace('-', '_')}")(options)
 
     def handle_list(self, options: dict[str, Any]) -> None:
         for user in User.objects.prefetch_related("memberships__organisation").order_by("username"):
@@ -84,3 +98,17 @@ class Command(BaseCommand):
         except AccountError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{user.username} is now {options['role']} of {org.name}")
+
+    def handle_enrol_link(self, options: dict[str, Any]) -> None:
+        user = User.objects.filter(username=options["username"]).first()
+        if user is None:
+            raise CommandError(f"no user named {options['username']!r}")
+        try:
+            link, token = do_issue_enrolment_link(user, hours=options["hours"])
+        except AccountError as exc:
+            raise CommandError(str(exc)) from None
+        url = settings.OPENHOTLINE_BASE_URL.rstrip("/") + reverse("accounts:enrol", args=[token])
+        self.stdout.write(
+            f"enrolment link for {user.username}, valid until "
+            f"{link.expires_at:%Y-%m-%d %H:%M} UTC, once (shown once): {url}"
+        )
