@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from openhotline.audit.log import record
+from openhotline.crawler import hostslots
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import UrlState
 from openhotline.takedown.actions import do_flag_attention
@@ -48,6 +49,10 @@ from openhotline.takedown.wording import (
 logger = logging.getLogger(__name__)
 
 OPEN_ILLEGAL = (UrlState.ILLEGAL, UrlState.NOTICE_SENT)
+# One notice run at a time across every process: a one-slot lease in the crawler's
+# host-slot table (shared, expiring if its process dies, renewed after each mail).
+RUN_LOCK = "openhotline:takedown-notice-run"
+RUN_LEASE_SECONDS = 600
 
 
 @dataclass
@@ -56,6 +61,7 @@ class NoticeRun:
     failed: list[str] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
     waiting_for_approval: int = 0
+    busy: bool = False  # another run was sending: this one sent nothing
 
 
 def _base(now: datetime) -> QuerySet[TakedownCase]:
@@ -108,6 +114,11 @@ def _still_same_hoster(case: TakedownCase, facts: HostingFacts, run: NoticeRun) 
 def send_due_notices(now: datetime | None = None) -> NoticeRun:
     """Send every notice and escalation that is due, grouped per contact.
 
+    Runs do not overlap: two at once (beat's and ``takedown send``, or a
+    run longer than the batch interval) would both read the same cases as
+    due and mail them twice. A second run finds the lease held and returns
+    with ``busy`` set; what is due is sent by the run holding it.
+
     1. Take the cases due a notice and those due an escalation.
     2. Trace each URL's hosting again; a changed hoster goes back to an
        analyst, an unknown one waits.
@@ -115,7 +126,16 @@ def send_due_notices(now: datetime | None = None) -> NoticeRun:
     4. Group the escalations by the hoster's upstream contact, or else the
        registrar's, and send one mail each.
     """
-    now = now or timezone.now()
+    lease = hostslots.acquire(RUN_LOCK, 1, RUN_LEASE_SECONDS)
+    if lease is None:
+        return NoticeRun(busy=True)
+    try:
+        return _send_due(now or timezone.now(), lease)
+    finally:
+        hostslots.release(lease)
+
+
+def _send_due(now: datetime, lease: hostslots.Lease) -> NoticeRun:
     run = NoticeRun()
     due = list(notice_due(now))
     escalate = list(escalation_due(now))
@@ -139,6 +159,8 @@ def send_due_notices(now: datetime | None = None) -> NoticeRun:
         contacts[contact.pk] = contact
         groups[contact.pk].append(case)
     for pk, cases in groups.items():
+        if not hostslots.renew(lease, RUN_LEASE_SECONDS):
+            return run  # the lease ran out and another run may have started: stop here
         _send_group(contacts[pk], cases, NoticeKind.NOTICE, facts, now, run)
     escalations: dict[int, list[TakedownCase]] = defaultdict(list)
     for case in escalate:
@@ -151,6 +173,8 @@ def send_due_notices(now: datetime | None = None) -> NoticeRun:
         contacts[upstream.pk] = upstream
         escalations[upstream.pk].append(case)
     for pk, cases in escalations.items():
+        if not hostslots.renew(lease, RUN_LEASE_SECONDS):
+            return run
         _send_group(contacts[pk], cases, NoticeKind.ESCALATION, facts, now, run)
     return run
 

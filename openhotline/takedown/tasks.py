@@ -29,6 +29,7 @@ def send_notices() -> dict[str, int]:
         "failed": len(run.failed),
         "attention": len(run.attention),
         "waiting_for_approval": run.waiting_for_approval,
+        "busy": int(run.busy),
     }
 
 

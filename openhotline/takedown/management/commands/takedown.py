@@ -27,6 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "send":
             run = send_due_notices()
+            if run.busy:
+                self.stdout.write("another notice run is sending now; it sends what is due")
+                return
             self.stdout.write(
                 f"sent {len(run.sent)}, failed {len(run.failed)}, back to an analyst "
                 f"{len(run.attention)}, waiting for contact approval {run.waiting_for_approval}"
