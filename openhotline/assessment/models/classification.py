@@ -52,6 +52,8 @@ class Classification(models.Model):
     )
     # Why a machine classified it, e.g. the hash set and the distance.
     reason = models.CharField(max_length=300, blank=True)
+    # The analyst's own words: shown to whoever settles a dispute about it.
+    note = models.CharField(max_length=500, blank=True)
     analyst = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -123,9 +125,29 @@ class UrlAssessment(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     assessed_at = models.DateTimeField(default=timezone.now)
+    # When the verdict took effect: every classification behind it in force (confirmed
+    # where the hotline's four-eyes rule asks for it). Nothing leaves the hotline before.
+    in_force_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The four-eyes state of a verdict given to the page itself (a page without media).
+    page_review_state = models.CharField(
+        max_length=30, choices=ReviewState.choices, default=ReviewState.FINAL
+    )
+    # A second opinion on the page verdict (blind or not) that differed: the dispute.
+    page_second_verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    page_second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    page_second_note = models.CharField(max_length=500, blank=True)
+    page_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    page_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.reported_url_id}: {self.verdict}"
 
     def is_illegal(self) -> bool:
         return self.verdict in ILLEGAL_VERDICTS
+
+    def is_in_force(self) -> bool:
+        return self.in_force_at is not None

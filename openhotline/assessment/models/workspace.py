@@ -25,6 +25,8 @@ class WorkspaceSettings(models.Model):
     )
     # A claim nobody touched for this long is free for others to take.
     claim_idle_minutes = models.PositiveIntegerField(default=30)
+    # Four-eyes: the confirmer gives a verdict before seeing the first analyst's.
+    blind_confirmation = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -124,12 +126,17 @@ class UrlPriority(models.Model):
 
 
 class Material(models.TextChoices):
-    NEW = "new", "New material"
-    KNOWN = "known", "Known material (hash match)"
+    NEW = "new", "New material, or a near (perceptual) match"
+    KNOWN = "known", "Exact hash match with a set the hotline trusts"
 
 
 class FourEyesRule(models.Model):
-    """Whether a verdict on new or known material must be confirmed by a senior analyst."""
+    """Whether a verdict must be confirmed by a second person (a senior analyst).
+
+    One row per verdict and material: "known" material is an item matched
+    exactly (MD5, SHA-1, SHA-256) to a hash set the hotline trusts; anything
+    else, a near PDQ match included, is "new".
+    """
 
     hotline = models.ForeignKey("accounts.Organisation", models.CASCADE, related_name="+")
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
