@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from openhotline.lib.envconfig import (
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "openhotline.ops.headers.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -193,8 +197,43 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # which Django's CSRF check refuses. "same-origin" still sends nothing to other sites.
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Headers: CSP, HSTS, TLS behind a proxy, no-store (docs/operations.md) -------------
+# Scripts and styles come from our own static files only; no inline script, no
+# style attribute. A nonce is there for the rare page that needs an inline block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# HSTS is sent on HTTPS answers only; 0 sends none (set it once TLS works for good).
+SECURE_HSTS_SECONDS = env_int("OPENHOTLINE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("OPENHOTLINE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("OPENHOTLINE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the header that says the client used HTTPS
+# (X-Forwarded-Proto: https). Only set it if the proxy overwrites what clients send.
+_proxy_tls_header = env_str("OPENHOTLINE_PROXY_TLS_HEADER")
+if _proxy_tls_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_tls_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("OPENHOTLINE_SSL_REDIRECT", False)
+# A load balancer's health checks may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
 # Staff log in with a TOTP code unless this is turned off (the demo turns it off).
 OPENHOTLINE_REQUIRE_2FA = env_bool("OPENHOTLINE_REQUIRE_2FA", True)
+# Production refuses password-only logins unless this says it is meant (and warns).
+OPENHOTLINE_ALLOW_PASSWORD_ONLY_LOGIN = env_bool("OPENHOTLINE_ALLOW_PASSWORD_ONLY_LOGIN", False)
+if PRODUCTION and not OPENHOTLINE_REQUIRE_2FA and not OPENHOTLINE_ALLOW_PASSWORD_ONLY_LOGIN:
+    raise ImproperlyConfigured(
+        "OPENHOTLINE_REQUIRE_2FA: false in production would let staff and police log in "
+        "with a password alone (set OPENHOTLINE_ALLOW_PASSWORD_ONLY_LOGIN=true if that is meant)"
+    )
 OTP_TOTP_ISSUER = env_str("OPENHOTLINE_OTP_ISSUER", "openhotline")
 
 # --- Logins: throttling (django-axes) and the client address (docs/operations.md) ---
@@ -214,6 +253,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ADMIN = False
 AXES_CLIENT_IP_CALLABLE = "openhotline.lib.clientaddress.client_address"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# No start-up banner: a configuration error must stay one line on stderr.
+AXES_VERBOSE = False
 # Behind a reverse proxy: the header it puts the client's address in (X-Forwarded-For);
 # empty means REMOTE_ADDR, the only value a client cannot forge without a proxy.
 OPENHOTLINE_CLIENT_IP_HEADER = env_str("OPENHOTLINE_CLIENT_IP_HEADER")

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class OpsConfig(AppConfig):
     name = "openhotline.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        from openhotline.ops import checks  # noqa: F401 - registers the deploy checks
