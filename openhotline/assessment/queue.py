@@ -125,7 +125,7 @@ def queue_urls(
     elif search is None:
         urls = urls.filter(state__in=QUEUE_STATES)
     if search is not None:
-        urls = urls.filter(search_q(search, hotline_ids))
+        urls = urls.filter(search_q(search))
     if filters.source:
         urls = urls.filter(
             Exists(

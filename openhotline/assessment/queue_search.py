@@ -21,7 +21,7 @@ report or item with that code, and URLs containing the text.
 Every condition narrows the caller's queryset, which already holds only the
 user's hotlines' URLs, so a search never reaches another hotline. Each is a
 subquery on an indexed column except URL text (a scan of the hotline's URLs,
-bounded by the page size) and PDQ, which reads the hotline's PDQ hashes in
+bounded by the page size) and PDQ, which reads the media items' PDQ hashes in
 one query and compares them with the PDQ index's exact distance code.
 """
 
@@ -40,8 +40,8 @@ from openhotline.reports.models import ReportLink
 
 PDQ_DEFAULT_DISTANCE = 31
 PDQ_MAX_DISTANCE = 64
-# At most this many near PDQ items feed the URL search (the nearest first).
-PDQ_MAX_ITEMS = 1000
+# At most this many near PDQ items (of any hotline; the nearest first) feed the URL search.
+PDQ_MAX_ITEMS = 10_000
 MAX_QUERY = 2048
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -159,20 +159,20 @@ def _urls_showing(items: Q) -> Q:
     return Q(pk__in=UrlMedia.objects.filter(items).values("reported_url_id"))
 
 
-def near_pdq_items(hotline_ids: list[int], value: str, distance: int) -> list[int]:
-    """Media items of these hotlines' URLs whose PDQ hash is within ``distance`` (one query).
+def near_pdq_items(value: str, distance: int) -> list[int]:
+    """Media items whose PDQ hash is within ``distance`` of ``value`` (one query).
 
-    1. Read the (item, PDQ) pairs of the hotlines' media.
+    1. Read every hashed item's (id, PDQ) from the media table alone: one
+       sequential read, never a join over the hotline's URLs. Items belong to
+       no hotline; the caller keeps only URLs of the user's hotlines.
     2. Compare them all at once with ``lib.pdqmih.scan``, the PDQ index's exact
        brute-force distance, and keep the nearest ``PDQ_MAX_ITEMS``.
     """
-    rows = list(
-        MediaItem.objects.filter(url_links__reported_url__hotline_id__in=hotline_ids)
-        .exclude(pdq="")
-        .values_list("pk", "pdq")
-        .distinct()
-    )
-    rows = [(pk, pdq) for pk, pdq in rows if len(pdq) == 64]
+    rows = [
+        (pk, pdq)
+        for pk, pdq in MediaItem.objects.exclude(pdq="").values_list("pk", "pdq")
+        if len(pdq) == 64
+    ]
     if not rows:
         return []
     words = np.frombuffer(bytes.fromhex("".join(pdq for _, pdq in rows)), dtype=np.uint64)
@@ -183,7 +183,7 @@ def near_pdq_items(hotline_ids: list[int], value: str, distance: int) -> list[in
     return [rows[int(i)][0] for i in nearest]
 
 
-def search_q(search: Search, hotline_ids: list[int]) -> Q:
+def search_q(search: Search) -> Q:
     """The condition on ``ReportedUrl`` for ``search`` (the caller limits it to the hotlines)."""
     kind, value = search.kind, search.value
     if kind == "report":
@@ -203,7 +203,7 @@ def search_q(search: Search, hotline_ids: list[int]) -> Q:
         return Q(host=value) | Q(host__endswith=f".{value}")
     if kind in _HASH_LENGTHS:
         return _urls_showing(Q(**{f"media_item__{kind}": value}))
-    near = near_pdq_items(hotline_ids, value, search.distance)
+    near = near_pdq_items(value, search.distance)
     found = _urls_showing(Q(media_item_id__in=near)) if near else Q(pk__in=[])
     if kind == "any_hash":
         return found | _urls_showing(Q(media_item__sha256=value))
