@@ -16,7 +16,12 @@ from typing import IO, Any
 
 import ijson
 
+from openhotline.lib.csvrecords import UnclosedQuote, csv_records
+from openhotline.lib.nulchars import nul_path
+
 KINDS = ("url", "domain")
+# A longer line is refused (a URL list has no business with 100,000 columns).
+MAX_LINE = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,49 @@ def read_list(handle: IO[bytes], *, name: str = "") -> Iterator[ImportRow | Impo
 
 
 def _read_csv(handle: IO[bytes]) -> Iterator[ImportRow | ImportProblem]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
-    if "value" not in fields or "kind" not in fields:
-        raise ImportFormatError("the CSV header must name the columns value,kind[,reason]")
-    reader.fieldnames = fields
-    for row in reader:
-        line = reader.line_num
-        yield _row(line, row)
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+    number = 0
+    too_long: list[int] = []
+
+    def lines() -> Iterator[str]:
+        """Lines of at most MAX_LINE characters; a longer one reads as blank, noted."""
+        nonlocal number
+        while line := text.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE and not line.endswith("\n"):
+                if number == 1:
+                    raise ImportFormatError(
+                        f"line 1: the header is longer than {MAX_LINE} characters "
+                        "(too many columns?)"
+                    )
+                while line and not line.endswith("\n"):  # skip the rest of it
+                    line = text.readline(MAX_LINE + 1)
+                too_long.append(number)
+                line = "\n"
+            yield line
+
+    fields: list[str] | None = None
+    try:
+        for line, row in csv_records(lines(), lambda: number, max_record=MAX_LINE):
+            for long_line in too_long:
+                yield ImportProblem(long_line, f"line longer than {MAX_LINE} characters")
+            too_long.clear()
+            if isinstance(row, csv.Error):
+                yield ImportProblem(line, f"not valid CSV: {row}")
+            elif fields is None:
+                fields = [f.strip().lower() for f in row]
+                if "value" not in fields or "kind" not in fields:
+                    raise ImportFormatError(
+                        "the CSV header must name the columns value,kind[,reason]"
+                    )
+            elif any(cell.strip() for cell in row):
+                yield _row(line, dict(zip(fields, row, strict=False)))
+    except UnclosedQuote as exc:
+        raise ImportFormatError(str(exc)) from None
+    for long_line in too_long:
+        yield ImportProblem(long_line, f"line longer than {MAX_LINE} characters")
+    if fields is None:
+        raise ImportFormatError("the file is empty; a header row value,kind[,reason] is expected")
 
 
 def _read_json(handle: IO[bytes], *, top_level_list: bool) -> Iterator[ImportRow | ImportProblem]:
@@ -73,6 +112,9 @@ def _read_json(handle: IO[bytes], *, top_level_list: bool) -> Iterator[ImportRow
 
 
 def _row(line: int, row: dict[str, Any]) -> ImportRow | ImportProblem:
+    where = nul_path(row)
+    if where is not None:
+        return ImportProblem(line, f"a NUL character (U+0000) in {where[0] if where else 'it'}")
     value = str(row.get("value") or "").strip()
     kind = str(row.get("kind") or "").strip().lower()
     reason = str(row.get("reason") or "").strip()

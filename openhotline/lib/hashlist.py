@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
+from openhotline.lib.csvrecords import UnclosedQuote, csv_records
+
 HashKind = Literal["md5", "sha1", "sha256", "pdq"]
 Hash64Kind = Literal["sha256", "pdq"]
 HASH_KINDS: tuple[HashKind, ...] = ("md5", "sha1", "sha256", "pdq")
@@ -110,6 +112,10 @@ def read_hash_csv(
     lines = _BoundedLines(file, max_line)
     line_iter = iter(lines)
     header_line = next(line_iter, None)
+    if lines.too_long[:1] == [1]:
+        raise HashListError(
+            f"Line 1: the header row is longer than {max_line} characters (too many columns?)"
+        )
     if header_line is None:
         raise HashListError("The file is empty; a header row is expected")
     delimiter = _delimiter(header_line)
@@ -119,19 +125,16 @@ def read_hash_csv(
         raise HashListError(
             "Line 1: the header names no hash column (md5, sha1, sha256, pdq or hash)"
         )
-    reader = csv.reader(line_iter, delimiter=delimiter)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            yield LineRejection(lines.number, f"not valid CSV: {exc}")
-            continue
-        yield from (LineRejection(n, "line too long") for n in _drain(lines.too_long))
-        if not any(cell.strip() for cell in row):
-            continue
-        yield _csv_entry(lines.number, header, row, hash64_as)
+    records = csv_records(line_iter, lambda: lines.number, delimiter=delimiter, max_record=max_line)
+    try:
+        for number, row in records:
+            yield from (LineRejection(n, "line too long") for n in _drain(lines.too_long))
+            if isinstance(row, csv.Error):
+                yield LineRejection(number, f"not valid CSV: {row}")
+            elif any(cell.strip() for cell in row):
+                yield _csv_entry(number, header, row, hash64_as)
+    except UnclosedQuote as exc:
+        raise HashListError(str(exc)) from None
     yield from (LineRejection(n, "line too long") for n in _drain(lines.too_long))
 
 

@@ -25,6 +25,7 @@ from openhotline.lib.hashlist import (
     read_hash_csv,
     read_hash_list,
 )
+from openhotline.lib.nulchars import nul_path
 from openhotline.lib.vics import VicsMedia, VicsReader, VicsRejection
 from openhotline.lib.vics_fields import VicsError
 
@@ -101,6 +102,19 @@ def detect_format(name: str, head: bytes) -> str:
 def read_entries(
     file: IO[bytes], format: str, options: ReadOptions
 ) -> Iterator[EntryFields | Refused]:
+    """Each record of the file, refused when a field holds a NUL character (which
+    PostgreSQL cannot store: it would abort the whole import)."""
+    for item in _read(file, format, options):
+        if isinstance(item, EntryFields):
+            where = nul_path(item.metadata)
+            if where is not None:
+                name = where[0] if where else "a field"
+                yield Refused(item.line, f"a NUL character (U+0000) in {name}")
+                continue
+        yield item
+
+
+def _read(file: IO[bytes], format: str, options: ReadOptions) -> Iterator[EntryFields | Refused]:
     if format == "vics":
         yield from _vics(file, options)
         return

@@ -16,7 +16,7 @@ from openhotline.matching.indexing import pending_entries
 from openhotline.matching.models import HashEntry, HashSet, ImportState
 from openhotline.matching.readers import ReadOptions, detect_format
 from tests.conftest import TESTDATA
-from tests.matching.conftest import VICS1_CONTEXT, vics_media_file
+from tests.matching.conftest import VICS1_CONTEXT, VICS2_CONTEXT, vics_media_file
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +216,62 @@ def test_hotline_sets_are_named_uniquely_per_owner(
         do_create_set("Local", owner=hotline_a)
     with pytest.raises(MatchingError, match="pdq_threshold"):
         do_create_set("Too far", pdq_threshold=300)
+
+
+def test_a_nul_in_a_vics_comment_refuses_that_record_only() -> None:
+    """PostgreSQL cannot store a NUL: the whole import used to die with a traceback."""
+    records = [
+        {"MediaID": 1, "MD5": hexes(16), "Comments": "fine"},
+        {"MediaID": 2, "MD5": hexes(16), "Comments": "bad\u0000comment"},
+        {"MediaID": 3, "MD5": hexes(16), "Series": "x\u0000"},
+    ]
+    hash_set = do_create_set("VICS with NUL")
+    body = json.dumps({"@odata.context": VICS2_CONTEXT, "value": records})
+    report = load(hash_set, body, "vics")
+    assert (report.added, report.rejected) == (1, 2)
+    reasons = list(report.rejections.values_list("reason", flat=True))
+    assert reasons == ["a NUL character (U+0000) in comments", "a NUL character (U+0000) in series"]
+    assert hash_set.entries.get().metadata["comments"] == "fine"
+
+
+def test_a_nul_in_a_csv_comment_refuses_that_line_only() -> None:
+    hash_set = do_create_set("CSV with NUL")
+    report = load(hash_set, f"md5,comment\n{hexes(16)},ok\n{hexes(16)},a\x00b\n", "csv")
+    assert (report.added, report.rejected) == (1, 1)
+    assert list(report.rejections.values_list("line", "reason")) == [
+        (3, "a NUL character (U+0000) in comment")
+    ]
+
+
+def test_a_csv_with_a_huge_header_is_refused_as_such_not_as_empty() -> None:
+    hash_set = do_create_set("Wide")
+    header = "md5," + ",".join(f"c{n}" for n in range(100_000))
+    for text in (header + "\n", header + f"\n{hexes(16)}\n"):
+        with pytest.raises(ImportFailed) as failed:
+            load(hash_set, text, "csv")
+        assert "header row is longer than 4096 characters (too many columns?)" in str(failed.value)
+    assert not HashEntry.objects.exists()
+
+
+def test_an_unclosed_quote_refuses_the_import_naming_its_line() -> None:
+    """It used to swallow the next 1,724 records into one field and report 1 refused."""
+    hash_set = do_create_set("Quote")
+    good = "".join(f"{hexes(16)},fine\n" for _ in range(3000))
+    for text in (
+        f'md5,comment\n{hexes(16)},"opened\n{good}',  # runs past the record limit
+        f'md5,comment\n{hexes(16)},ok\n{hexes(16)},"opened\n{hexes(16)},x\n',  # to the end
+    ):
+        with pytest.raises(ImportFailed) as failed:
+            load(hash_set, text, "csv")
+        assert "a quote opened on this line is never closed" in str(failed.value)
+    assert "Line 2:" in str(_failure(f'md5,comment\n{hexes(16)},"opened\n{good}'))
+    assert not HashEntry.objects.exists()
+    # A quoted comment with a line break is still one record.
+    report = load(hash_set, f'md5,comment\n{hexes(16)},"two\nlines"\n{hexes(16)},x\n', "csv")
+    assert (report.added, report.rejected) == (2, 0)
+
+
+def _failure(text: str) -> ImportFailed:
+    with pytest.raises(ImportFailed) as failed:
+        load(do_create_set(f"Quote {hexes(4)}"), text, "csv")
+    return failed.value
