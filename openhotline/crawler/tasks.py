@@ -180,7 +180,7 @@ def queue_forgotten_crawls(limit: int = 1000) -> int:
     cutoff = now - timedelta(seconds=settings.OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS)
     never = list(
         ReportedUrl.objects.filter(
-            state=UrlState.NEW, created_at__lt=cutoff, crawl_runs__isnull=True
+            state=UrlState.NEW, updated_at__lt=cutoff, crawl_runs__isnull=True
         ).values_list("pk", flat=True)[:limit]
     )
     stalled = list(

@@ -82,3 +82,19 @@ def test_of_two_deliveries_that_read_a_run_at_once_one_claims_it(
     first, second = CrawlRun.objects.get(pk=run.pk), CrawlRun.objects.get(pk=run.pk)
     assert tasks._claim(first) is True
     assert tasks._claim(second) is False
+
+
+def test_a_new_url_queued_again_waits_a_whole_interval_before_the_next_time(
+    hotline_a: Organisation, settings: SettingsWrapper, queued: list[tuple[int, str | None]]
+) -> None:
+    settings.OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = 60
+    url = new_url(hotline_a, "http://waiting-long.test/")
+    ReportedUrl.objects.filter(pk=url.pk).update(
+        created_at=timezone.now() - timedelta(seconds=61),
+        updated_at=timezone.now() - timedelta(seconds=61),
+    )
+    assert tasks.queue_forgotten_crawls() == 1
+    assert tasks.queue_forgotten_crawls() == 0  # still on its way: no second message
+    ReportedUrl.objects.filter(pk=url.pk).update(updated_at=timezone.now() - timedelta(seconds=61))
+    assert tasks.queue_forgotten_crawls() == 1
+    assert queued == [(url.pk, None), (url.pk, None)]

@@ -377,7 +377,8 @@ def test_a_new_url_whose_crawl_was_never_queued_is_queued_later(
 
     report = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://lost.test/"])
     lost = report.urls.get()
-    ReportedUrl.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    long_ago = timezone.now() - timedelta(hours=1)
+    ReportedUrl.objects.filter(pk=lost.pk).update(created_at=long_ago, updated_at=long_ago)
     fresh = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://new.test/"])
     queued: list[int] = []
     monkeypatch.setattr(tasks.crawl_reported_url, "delay", queued.append)
