@@ -189,7 +189,9 @@ def queue_forgotten_crawls(limit: int = 1000) -> int:
             | Q(state=CrawlState.RUNNING, updated_at__lt=now - timedelta(seconds=STALE_SECONDS))
         ).values_list("reported_url_id", "code", "pk")[:limit]
     )
-    # Touch what is queued again, so the next sweep leaves it a full interval.
+    # Touch what is queued again, so the next sweep leaves it a full interval: a long
+    # but healthy queue gets one more message per URL per interval, not one per sweep.
+    ReportedUrl.objects.filter(pk__in=never, state=UrlState.NEW).update(updated_at=now)
     CrawlRun.objects.filter(pk__in=[pk for _, _, pk in stalled], state=CrawlState.QUEUED).update(
         updated_at=now
     )
