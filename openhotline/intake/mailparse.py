@@ -118,12 +118,18 @@ def parse_message(raw: bytes) -> ParsedMail:
             urls += links + urls_in_text(visible)
     text = "\n\n".join(t.strip() for t in texts or html_texts if t.strip())
     return ParsedMail(
-        message_id=str(message.get("Message-ID", "")).strip(),
-        sender=sender,
-        subject=str(message.get("Subject", "")).strip(),
-        text=text[:MAX_TEXT],
+        message_id=_no_nul(str(message.get("Message-ID", "")).strip()),
+        sender=_no_nul(sender),
+        subject=_no_nul(str(message.get("Subject", "")).strip()),
+        text=_no_nul(text[:MAX_TEXT]),
         urls=list(dict.fromkeys(urls)),
     )
+
+
+def _no_nul(text: str) -> str:
+    """NUL shown as U+FFFD: PostgreSQL cannot store it, and an e-mail report is not
+    refused for it (the raw message is kept unchanged as the evidence)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _content(part: EmailMessage) -> str:

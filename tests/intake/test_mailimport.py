@@ -58,6 +58,20 @@ def test_a_message_becomes_a_report_with_its_raw_message_as_evidence(
     assert b"gallery.test" not in stored.read_bytes()
 
 
+def test_a_nul_in_a_message_is_shown_as_a_replacement_and_the_raw_message_kept(
+    hotline_a: Organisation,
+) -> None:
+    """PostgreSQL cannot store a NUL; the report is filed anyway, the evidence is unchanged."""
+    raw = mail(body="See http://gallery.test/a\x00 now").replace(b"<m1@", b"<m\x001@")
+    assert raw.count(b"\x00") == 2
+    result = do_import_message(raw, mailbox="pipe")
+    report = result.report
+    assert result.outcome == MailOutcome.IMPORTED and report is not None
+    assert "\x00" not in report.description and "\ufffd now" in report.description
+    assert "\x00" not in report.external_ref
+    assert mail_store().get(ImportedMessage.objects.get().blob_name) == raw
+
+
 def test_a_message_is_imported_once_however_often_it_arrives(hotline_a: Organisation) -> None:
     first = do_import_message(mail(), mailbox="pipe")
     again = do_import_message(mail(), mailbox="imap://x")
