@@ -221,3 +221,9 @@ def test_public_key_command_prints_the_key_id() -> None:
     assert (
         code == 0 and kind == "ed25519" and len(bytes.fromhex(public)) == 32 and len(key_id) == 16
     )
+
+
+def test_verify_before_the_first_scheduled_checkpoint_checks_the_chain(sink: Path) -> None:
+    make_events(2)
+    assert not sink.exists()
+    assert audit("verify") == (0, "audit log intact: 2 events verified\n")

@@ -58,7 +58,9 @@ class Command(BaseCommand):
     def verify(self, file_name: str | None) -> None:
         path = Path(file_name or settings.OPENHOTLINE_AUDIT_CHECKPOINT_FILE or "")
         checkpoints: list[Checkpoint] = []
-        if file_name or settings.OPENHOTLINE_AUDIT_CHECKPOINT_FILE:
+        # The configured file before its first checkpoint is no file yet; a file
+        # named on the command line must exist.
+        if file_name or (settings.OPENHOTLINE_AUDIT_CHECKPOINT_FILE and path.exists()):
             try:
                 checkpoints = list(read_checkpoints(path))
             except OSError as exc:
