@@ -3,7 +3,8 @@
 Every Django management command works through it (``openhotline migrate``),
 plus openhotline's own: ``serve``, ``worker``, ``demo``, ``org``, ``user``,
 ``audit`` and ``selfcheck``. A configuration error stops it with one line
-naming the setting, never a traceback.
+naming the setting, and any other error with one line too, never a traceback
+(unless ``--traceback`` is given).
 """
 
 from __future__ import annotations
@@ -36,7 +37,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Commands answer bad input with CommandError (one line, from Django).
+        # Anything else that escapes still gets one line, not a traceback, unless
+        # the operator asks for it.
+        if "--traceback" in args:
+            raise
+        print(f"openhotline: {_describe(exc)} (--traceback shows where)", file=sys.stderr)
+        return 1
     return 0
+
+
+def _describe(exc: Exception) -> str:
+    from django.db import DatabaseError
+
+    message = " ".join(str(exc).split())[:500] or type(exc).__name__
+    if isinstance(exc, OSError):
+        return f"{exc.filename or 'file'}: {exc.strerror or message}"
+    if isinstance(exc, DatabaseError):
+        return f"database error: {message}"
+    if isinstance(exc, ValueError | UnicodeError | LookupError):
+        return f"bad input: {message}"
+    return f"unexpected error ({type(exc).__name__}): {message}"
 
 
 if __name__ == "__main__":

@@ -64,3 +64,28 @@ def test_development_generates_a_secret_once(tmp_path: Path) -> None:
     secret = (tmp_path / "data" / "secrets" / "openhotline_secret_key").read_text()
     run_cli(tmp_path, "check")
     assert (tmp_path / "data" / "secrets" / "openhotline_secret_key").read_text() == secret
+
+
+def test_an_error_escaping_a_command_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a command fails with (here the DataError PostgreSQL raised for a NUL in
+    an import), the operator reads one line; ``--traceback`` still shows where."""
+    from django.db import DataError
+
+    from openhotline import cli
+    from openhotline.matching.management.commands import hashset
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DataError("A string literal cannot contain NUL (0x00) characters.")
+
+    monkeypatch.setattr(hashset.Command, "handle", broken)
+    assert cli.main(["openhotline", "hashset", "list"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "openhotline: database error: A string literal cannot contain NUL "
+        "(0x00) characters. (--traceback shows where)"
+    ]
+    with pytest.raises(DataError):
+        cli.main(["openhotline", "hashset", "--traceback", "list"])
+
