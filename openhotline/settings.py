@@ -497,6 +497,18 @@ OPENHOTLINE_CRAWL_ATTEMPTS = env_int("OPENHOTLINE_CRAWL_ATTEMPTS", 4, minimum=1)
 OPENHOTLINE_CRAWL_RETRY_SECONDS = env_int("OPENHOTLINE_CRAWL_RETRY_SECONDS", 60, minimum=0)
 # How often a crawl waits for a busy host before it gives up (about 10 s a wait).
 OPENHOTLINE_CRAWL_HOST_WAITS = env_int("OPENHOTLINE_CRAWL_HOST_WAITS", 720, minimum=0)
+# Whole media only (helper A): bytes one crawl may fetch before the remaining media
+# are recorded as skipped; how far a body may inflate (decoded per received byte,
+# past 1 MiB) before it is refused as a decompression bomb; and the evidence bytes
+# per hotline past which its admins see a storage alarm (0: no alarm).
+OPENHOTLINE_CRAWL_BYTE_BUDGET = env_int(
+    "OPENHOTLINE_CRAWL_BYTE_BUDGET", 512 * 1024 * 1024, minimum=1024 * 1024
+)
+OPENHOTLINE_CRAWL_MAX_DECODE_RATIO = env_int("OPENHOTLINE_CRAWL_MAX_DECODE_RATIO", 100, minimum=0)
+OPENHOTLINE_EVIDENCE_ALARM_BYTES = env_int(
+    "OPENHOTLINE_EVIDENCE_ALARM_BYTES", 100 * 1024 * 1024 * 1024, minimum=0
+)
+# end: whole media only
 # DNS for fetches and the hosting trace: "9.9.9.9, [2620:fe::fe]:53"; empty = the system's.
 OPENHOTLINE_DNS_SERVERS = _crawler_config.dns_servers(
     "OPENHOTLINE_DNS_SERVERS", env_str("OPENHOTLINE_DNS_SERVERS")

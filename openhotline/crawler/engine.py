@@ -54,6 +54,9 @@ class CrawlPolicy:
     workers: int = 16
     per_host_concurrency: int = 16
     keep_bytes: bool = True
+    # Bytes one crawl may fetch (received or decoded, whichever is more); past it
+    # the remaining media are recorded as skipped. Fetches already running finish.
+    byte_budget: int = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,21 @@ class _Run:
         self.futures: list[Future[None]] = []
         self.scheduled = 0
         self.last_progress = 0.0
+        self.bytes_used = 0
+        self.budget_reported = False
 
-    def error(self, url: str, stage: str, exc: BaseException | str) -> None:
-        name = type(exc).__name__ if isinstance(exc, BaseException) else "Limit"
+    def error(
+        self, url: str, stage: str, exc: BaseException | str, *, name: str | None = None
+    ) -> None:
+        name = name or (type(exc).__name__ if isinstance(exc, BaseException) else "Limit")
         with self.lock:
             self.result.errors.append(CrawlError(url, stage, name, str(exc)))
+
+    def spend(self, outcome: FetchResult | FetchError) -> None:
+        """Count a fetch against the crawl's byte budget."""
+        if isinstance(outcome, FetchResult):
+            with self.lock:
+                self.bytes_used += max(outcome.bytes_received, len(outcome.body))
 
     def report(self, final: bool = False) -> None:
         if self.progress is None:
@@ -194,12 +207,15 @@ class Crawler:
                 return FetchError(f"unexpected {type(exc).__name__}: {exc}", url)
 
     def _fetch_doc(self, doc: _Doc) -> FetchResult | FetchError:
-        limit = self.policy.max_page_bytes
+        return self._fetch(doc.url, self._doc_limit(doc), doc.parent)
+
+    def _doc_limit(self, doc: _Doc) -> int:
         if doc.kind == "page":  # the reported URL may itself be a (large) video
-            limit = max(limit, self.policy.max_media_bytes)
-        return self._fetch(doc.url, limit, doc.parent)
+            return max(self.policy.max_page_bytes, self.policy.max_media_bytes)
+        return self.policy.max_page_bytes
 
     def _process(self, run: _Run, doc: _Doc, outcome: FetchResult | FetchError) -> list[_Doc]:
+        run.spend(outcome)
         evidence = PageEvidence(url=doc.url, kind=doc.kind, depth=doc.depth, parent=doc.parent)
         with run.lock:
             run.result.pages.append(evidence)
@@ -224,7 +240,7 @@ class Crawler:
                 run.result.media_found += 1
                 seq = run.scheduled
                 run.scheduled += 1
-            self._store_media(run, seq, ref, doc.parent or doc.url, outcome)
+            self._store_media(run, seq, ref, doc.parent or doc.url, outcome, self._doc_limit(doc))
             return []
         if doc.kind == "stylesheet":
             css = decode_text(outcome.body, outcome.content_type, css=True)
@@ -297,7 +313,7 @@ class Crawler:
             )
         for seq, ref in enumerate(take, start=start):
             if ref.data is not None:
-                self._store_media(run, seq, ref, evidence.url, None)
+                self._store_media(run, seq, ref, evidence.url, None, policy.max_data_uri_bytes)
             else:
                 future = self._executor.submit(self._fetch_media, run, seq, ref, evidence.url)
                 with run.lock:
@@ -305,8 +321,32 @@ class Crawler:
         run.report()
 
     def _fetch_media(self, run: _Run, seq: int, ref: MediaRef, found_on: str) -> None:
-        outcome = self._fetch(ref.url, self.policy.max_media_bytes, found_on)
-        self._store_media(run, seq, ref, found_on, outcome)
+        if self._over_budget(run, seq, ref, found_on):
+            return
+        limit = self.policy.max_media_bytes
+        outcome = self._fetch(ref.url, limit, found_on)
+        run.spend(outcome)
+        self._store_media(run, seq, ref, found_on, outcome, limit)
+
+    def _over_budget(self, run: _Run, seq: int, ref: MediaRef, found_on: str) -> bool:
+        """Past the crawl's byte budget, record the item as skipped instead of fetching it."""
+        budget = self.policy.byte_budget
+        with run.lock:
+            used = run.bytes_used
+            if used < budget:
+                return False
+            first = not run.budget_reported
+            run.budget_reported = True
+            run.result.media_skipped += 1
+        reason = f"skipped: the crawl's byte budget of {budget} bytes is used up ({used} fetched)"
+        item = MediaItem(url=ref.url, kind=ref.kind, source=ref.source, found_on=found_on)
+        item.error, item.skipped = reason, True
+        if first:  # one line for the crawl; each skipped item carries the reason itself
+            run.error(ref.url, "limit", f"byte budget of {budget} bytes used up after {used}")
+        with run.lock:
+            run.media.append((seq, item))
+        run.report()
+        return True
 
     def _store_media(
         self,
@@ -315,8 +355,16 @@ class Crawler:
         ref: MediaRef,
         found_on: str,
         outcome: FetchResult | FetchError | None,
+        limit: int,
     ) -> None:
+        """Hash one media item and hand it to the sink, if it arrived whole.
+
+        A truncated, failed or over-limit fetch is recorded as an error with
+        its sizes (received, decoded, limit, declared length), and its partial
+        bytes are dropped here: they are never evidence.
+        """
         item = MediaItem(url=ref.url, kind=ref.kind, source=ref.source, found_on=found_on)
+        item.limit = limit
         data = ref.data or b""
         if isinstance(outcome, FetchError):
             item.error = f"{type(outcome).__name__}: {outcome}"
@@ -326,10 +374,20 @@ class Crawler:
             item.final_url, item.status = outcome.final_url, outcome.status
             item.declared_type, item.address = outcome.content_type, outcome.address
             item.redirects, item.truncated = outcome.redirects, outcome.truncated
-            if outcome.error is not None:
-                item.error = f"{type(outcome.error).__name__}: {outcome.error}"
-                run.error(ref.url, "media", outcome.error)
-            elif outcome.status >= 400:
+            item.received, item.declared_length = outcome.bytes_received, _declared_length(outcome)
+            incomplete = _incomplete(outcome, item.declared_length)
+            if incomplete is not None:
+                name, message = incomplete
+                item.truncated = True
+                item.error = f"{name}: {message}; {item.sizes(len(data))}"
+                run.error(ref.url, "media", item.error, name=name)
+                item.size, item.mime = len(data), sniff_mime(data)
+                outcome.body = data = b""  # let the partial body go now, not with the crawl
+                with run.lock:
+                    run.media.append((seq, item))
+                run.report()
+                return
+            if outcome.status >= 400:
                 item.error = f"HTTP {outcome.status}"
         if not isinstance(outcome, FetchError):
             item.size, item.sha256 = len(data), hashlib.sha256(data).hexdigest()
@@ -346,6 +404,22 @@ class Crawler:
         with run.lock:
             run.media.append((seq, item))
         run.report()
+
+
+def _declared_length(res: FetchResult) -> int | None:
+    raw = res.header("content-length")
+    return int(raw) if raw is not None and raw.strip().isdigit() else None
+
+
+def _incomplete(res: FetchResult, declared: int | None) -> tuple[str, str] | None:
+    """Why the body is not whole (error name, message), or None when it is."""
+    if res.error is not None:
+        return type(res.error).__name__, str(res.error)
+    if res.truncated:
+        return "FetchTruncated", "the body was cut short"
+    if declared is not None and res.bytes_received < declared:
+        return "FetchTruncated", "fewer bytes arrived than the Content-Length declared"
+    return None
 
 
 def _fill_evidence(evidence: PageEvidence, res: FetchResult) -> None:

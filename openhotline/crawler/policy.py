@@ -45,6 +45,7 @@ def fetch_policy(*, proxy: str | None = None) -> FetchPolicy:
             settings.OPENHOTLINE_CRAWL_PAGE_MAX_BYTES, settings.OPENHOTLINE_CRAWL_MEDIA_MAX_BYTES
         ),
         max_decoded_bytes=settings.OPENHOTLINE_CRAWL_DECODED_MAX_BYTES,
+        max_decode_ratio=settings.OPENHOTLINE_CRAWL_MAX_DECODE_RATIO,
         connect_timeout=settings.OPENHOTLINE_CRAWL_CONNECT_TIMEOUT,
         read_timeout=settings.OPENHOTLINE_CRAWL_DEADLINE,
         deadline=settings.OPENHOTLINE_CRAWL_DEADLINE,
@@ -69,6 +70,7 @@ def crawl_policy(rule: DomainRule | None = None) -> CrawlPolicy:
         workers=settings.OPENHOTLINE_CRAWL_THREADS,
         per_host_concurrency=settings.OPENHOTLINE_CRAWL_THREADS,
         keep_bytes=False,
+        byte_budget=settings.OPENHOTLINE_CRAWL_BYTE_BUDGET,
     )
 
 

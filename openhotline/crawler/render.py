@@ -55,7 +55,9 @@ _SCROLL = """async (steps) => {
   window.scrollTo(0, 0);
   return el.scrollHeight;
 }"""
-MAX_SCREENSHOT_HEIGHT = 16000
+# 1280 × 12000 = 15.4 Mpx, under the image decode limit (lib/imagedecode.py), so the
+# screenshot's own preview is never refused.
+MAX_SCREENSHOT_HEIGHT = 12000
 MAX_REQUESTS = 2000
 
 
@@ -109,8 +111,13 @@ class _Interceptor:
             route.abort("failed")
             return
         if res.error is not None:
-            self._error(url, type(res.error).__name__, str(res.error))
-        if is_media_mime(res.mime) and res.status < 400 and url not in self.seen:
+            declared = res.header("content-length") or "none"
+            sizes = (
+                f"received {res.bytes_received} bytes, limit {limit}, declared length {declared}"
+            )
+            self._error(url, type(res.error).__name__, f"{res.error}; {sizes}")
+        whole = res.error is None and not res.truncated
+        if whole and is_media_mime(res.mime) and res.status < 400 and url not in self.seen:
             self._keep(url, res)
         kept = {k: v for k, v in res.headers if k.lower() not in _DROP_HEADERS}
         route.fulfill(status=res.status, headers=kept, body=res.body)

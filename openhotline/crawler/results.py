@@ -87,6 +87,23 @@ class MediaItem:
     data: bytes | None = None
     truncated: bool = False
     error: str | None = None
+    # Sizes of the fetch, so a refused item says how far it got: bytes on the
+    # wire, the fetch limit, and the Content-Length the server declared.
+    received: int = 0
+    limit: int = 0
+    declared_length: int | None = None
+    skipped: bool = False  # not fetched at all (the crawl's byte budget was used up)
+
+    def is_whole(self) -> bool:
+        """Fetched completely: only such media become evidence."""
+        return not self.truncated and not self.skipped
+
+    def sizes(self, decoded: int) -> str:
+        declared = "none" if self.declared_length is None else f"{self.declared_length} bytes"
+        return (
+            f"received {self.received} bytes, decoded {decoded} bytes, limit {self.limit} bytes,"
+            f" declared length {declared}"
+        )
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready summary (the bytes go to the evidence store, not here)."""
@@ -104,6 +121,10 @@ class MediaItem:
             "address": self.address,
             "truncated": self.truncated,
             "error": self.error,
+            "received": self.received,
+            "limit": self.limit,
+            "declared_length": self.declared_length,
+            "skipped": self.skipped,
         }
 
 

@@ -35,7 +35,7 @@ from openhotline.crawler.results import (
     MediaItem,
     PageEvidence,
 )
-from openhotline.evidence.actions import do_store_blob, do_store_media
+from openhotline.evidence.actions import do_check_storage, do_store_blob, do_store_media
 from openhotline.lib.httpbody import is_media_mime
 from openhotline.reports.models import ReportedUrl
 
@@ -69,7 +69,10 @@ class MediaStore:
         self.last_flush = 0.0
 
     def media(self, item: MediaItem, data: bytes) -> None:
-        if not data or not is_media_mime(item.mime) or item.sha256 in self.digests:
+        # A cut-short body is not the file the page showed: never evidence.
+        if not item.is_whole() or not data or not is_media_mime(item.mime):
+            return
+        if item.sha256 in self.digests:
             return
         try:
             _, created = do_store_media(
@@ -198,8 +201,17 @@ def run_crawl(
     store.flush(force=True)
     _trace(run, reported_url, result, rule, policy, outcome)
     store.flush(force=True)
+    if run.media_stored:
+        _check_storage(reported_url)
     run.error_count = len(outcome.errors)
     return outcome
+
+
+def _check_storage(reported_url: ReportedUrl) -> None:
+    try:
+        do_check_storage(reported_url.hotline)
+    except Exception:  # the alarm is advice; the crawl's evidence is already kept
+        logger.exception("storage check of hotline %s failed", reported_url.hotline_id)
 
 
 def _judge(result: CrawlResult, outcome: Outcome) -> None:

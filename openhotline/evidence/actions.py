@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
-from openhotline.evidence.models import Blob, MediaItem, MediaKind, UrlMedia
+from openhotline.evidence.models import Blob, MediaItem, MediaKind, StorageAlarm, UrlMedia
 from openhotline.evidence.store import get_store
 from openhotline.reports.models import ReportedUrl
+
+logger = logging.getLogger(__name__)
 
 
 def kind_of(mime: str) -> str:
@@ -87,3 +93,59 @@ def do_record_media_view(user: User, item: MediaItem, *, step: str, purpose: str
         obj=item,
         detail={"step": step},
     )
+
+
+def hotline_evidence_bytes(hotline: Organisation) -> int:
+    """Bytes of the media stored for ``hotline``'s URLs (each item counted once)."""
+    total = (
+        MediaItem.objects.filter(url_links__reported_url__hotline=hotline)
+        .distinct()
+        .aggregate(total=Sum("size"))["total"]
+    )
+    return int(total or 0)
+
+
+def do_check_storage(hotline: Organisation) -> StorageAlarm | None:
+    """Raise or clear ``hotline``'s storage alarm; returns the alarm while it stands.
+
+    1. Measure the hotline's evidence against OPENHOTLINE_EVIDENCE_ALARM_BYTES.
+    2. Over it: create the alarm once (audited and logged), or refresh its figure.
+    3. Under it (or no threshold): clear a standing alarm, audited.
+    Safe to run from several workers at once: the hotline has one alarm row at most.
+    """
+    threshold = settings.OPENHOTLINE_EVIDENCE_ALARM_BYTES
+    used = hotline_evidence_bytes(hotline)
+    now = timezone.now()
+    with transaction.atomic():
+        if threshold and used > threshold:
+            alarm, created = StorageAlarm.objects.get_or_create(
+                hotline=hotline,
+                defaults={"bytes_stored": used, "threshold": threshold, "raised_at": now},
+            )
+            if created:
+                logger.warning(
+                    "storage alarm: hotline %s stores %d bytes of evidence, over %d",
+                    hotline.slug,
+                    used,
+                    threshold,
+                )
+                record(
+                    "evidence.storage_alarm_raised",
+                    organisation=hotline,
+                    obj=hotline,
+                    detail={"bytes_stored": used, "threshold": threshold},
+                )
+            else:
+                StorageAlarm.objects.filter(pk=alarm.pk).update(
+                    bytes_stored=used, threshold=threshold, checked_at=now
+                )
+            return alarm
+        deleted, _ = StorageAlarm.objects.filter(hotline=hotline).delete()
+        if deleted:
+            record(
+                "evidence.storage_alarm_cleared",
+                organisation=hotline,
+                obj=hotline,
+                detail={"bytes_stored": used, "threshold": threshold},
+            )
+    return None

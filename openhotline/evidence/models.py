@@ -103,3 +103,23 @@ class UrlMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.media_item_id} on {self.reported_url_id}"
+
+
+class StorageAlarm(models.Model):
+    """A hotline's stored evidence passed OPENHOTLINE_EVIDENCE_ALARM_BYTES.
+
+    One row per hotline while it is over (the OneToOne key makes a second
+    alarm impossible, even from two workers at once); it goes when a check
+    finds the hotline back under. Its admins see it on the storage page.
+    """
+
+    hotline = models.OneToOneField(
+        "accounts.Organisation", models.CASCADE, related_name="storage_alarm"
+    )
+    bytes_stored = models.BigIntegerField()
+    threshold = models.BigIntegerField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.hotline_id}: {self.bytes_stored} > {self.threshold}"

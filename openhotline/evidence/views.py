@@ -11,16 +11,18 @@ from ``reveal_link``, valid for that user and that item only.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
-from openhotline.evidence.access import get_media_for_user
-from openhotline.evidence.actions import do_record_media_view
-from openhotline.evidence.models import MediaItem, MediaKind
+from openhotline.evidence.access import get_media_for_user, get_storage_hotline_for_user
+from openhotline.evidence.actions import do_record_media_view, hotline_evidence_bytes
+from openhotline.evidence.models import MediaItem, MediaKind, StorageAlarm
 from openhotline.evidence.previews import render_preview
 from openhotline.evidence.store import get_store
 from openhotline.evidence.thumbs import BLUR_LEVELS, DEFAULT_BLUR, RevealStep
@@ -84,3 +86,19 @@ def revealed(request: HttpRequest, code: str) -> HttpResponse:
     step = RevealStep(claims["s"])
     do_record_media_view(user, item, step=step, purpose="view")
     return _image_response(_render(item, step))
+
+
+@require_GET
+@staff_required
+def storage(request: HttpRequest, slug: str) -> HttpResponse:
+    """The hotline's stored evidence against its alarm threshold (admins of the hotline)."""
+    user = request.user
+    assert isinstance(user, User)
+    hotline = get_storage_hotline_for_user(user, slug)
+    context = {
+        "hotline": hotline,
+        "bytes_stored": hotline_evidence_bytes(hotline),
+        "threshold": settings.OPENHOTLINE_EVIDENCE_ALARM_BYTES,
+        "alarm": StorageAlarm.objects.filter(hotline=hotline).first(),
+    }
+    return render(request, "evidence/storage.html", context)

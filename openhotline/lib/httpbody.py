@@ -17,12 +17,21 @@ import brotli
 _STEP = 64 * 1024
 
 
+# The ratio guard starts once this much was decoded: small bodies may compress
+# however well they like.
+RATIO_FLOOR = 1024 * 1024
+
+
 class DecodeLimitExceeded(Exception):
     """The decoded body grew past the configured limit; `partial` is what fit."""
 
-    def __init__(self, partial: bytes) -> None:
-        super().__init__(f"decoded body past the limit after {len(partial)} bytes")
+    def __init__(self, partial: bytes, message: str = "") -> None:
+        super().__init__(message or f"decoded body past the limit after {len(partial)} bytes")
         self.partial = partial
+
+
+class DecodeRatioExceeded(DecodeLimitExceeded):
+    """The body inflates more than `max_ratio` times what arrived: a decompression bomb."""
 
 
 class _ZlibStage:
@@ -90,8 +99,12 @@ class BodyDecoder:
     the raw bytes are still evidence.
     """
 
-    def __init__(self, content_encoding: str | None, limit: int) -> None:
+    def __init__(self, content_encoding: str | None, limit: int, max_ratio: int = 0) -> None:
         self.limit = limit
+        # Decoded bytes per received byte allowed past RATIO_FLOOR (0: no ratio guard).
+        # gzip of zeros reaches ~1000:1; images and text on the web stay far under 100:1.
+        self.max_ratio = max_ratio
+        self.consumed = 0
         self.produced = 0
         self.unknown: list[str] = []
         stages: list[_Stage] = []
@@ -113,6 +126,7 @@ class BodyDecoder:
 
         Errors in the compressed stream raise zlib.error or brotli.error.
         """
+        self.consumed += len(data)
         pieces: Iterator[bytes] = iter((data,))
         for stage in self._stages:
             pieces = _through(stage, pieces)
@@ -138,6 +152,16 @@ class BodyDecoder:
                 raise DecodeLimitExceeded(b"".join(out))
             self.produced += len(piece)
             out.append(piece)
+            if (
+                self.max_ratio
+                and self.produced > RATIO_FLOOR
+                and self.produced > self.max_ratio * max(1, self.consumed)
+            ):
+                raise DecodeRatioExceeded(
+                    b"".join(out),
+                    f"{self.produced} bytes decoded from {self.consumed} received, more than"
+                    f" {self.max_ratio}:1",
+                )
         return b"".join(out)
 
 

@@ -35,7 +35,12 @@ from urllib3.exceptions import InsecureRequestWarning
 from urllib3.util import Timeout, make_headers, parse_url
 
 from openhotline.lib.fetchguard import Deadline, guarded_pool_class, start_deadline
-from openhotline.lib.httpbody import BodyDecoder, DecodeLimitExceeded, sniff_mime
+from openhotline.lib.httpbody import (
+    BodyDecoder,
+    DecodeLimitExceeded,
+    DecodeRatioExceeded,
+    sniff_mime,
+)
 from openhotline.lib.netcheck import IPNetwork, address_refusal, resolve_host
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -97,6 +102,9 @@ class FetchPolicy:
     allow: tuple[IPNetwork, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     max_decoded_bytes: int = 50 * 1024 * 1024
+    # Decoded bytes per received byte (past 1 MiB decoded) before a body is a
+    # decompression bomb; 0 turns the guard off. See httpbody.BodyDecoder.
+    max_decode_ratio: int = 100
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     deadline: float = 60.0
@@ -420,7 +428,11 @@ class SafeFetcher:
         deadline: Deadline,
         method: str,
     ) -> None:
-        decoder = BodyDecoder(resp.headers.get("content-encoding"), self.policy.max_decoded_bytes)
+        decoder = BodyDecoder(
+            resp.headers.get("content-encoding"),
+            self.policy.max_decoded_bytes,
+            self.policy.max_decode_ratio,
+        )
         out = bytearray()
         complete = method == "HEAD"
         try:
@@ -442,6 +454,9 @@ class SafeFetcher:
                     raise FetchTimeout(self._late(), result.final_url)
         except FetchError as exc:
             result.error = exc
+        except DecodeRatioExceeded as exc:
+            out += exc.partial
+            result.error = FetchTooLarge(f"decompression bomb: {exc}", result.final_url)
         except DecodeLimitExceeded as exc:
             out += exc.partial
             result.error = FetchTooLarge(

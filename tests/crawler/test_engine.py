@@ -42,7 +42,7 @@ def page_route(html: str | bytes, content_type: str | None = "text/html; charset
 def policy(**kwargs: object) -> CrawlPolicy:
     fetch_kwargs = {k[6:]: kwargs.pop(k) for k in list(kwargs) if k.startswith("fetch_")}
     fetch = FetchPolicy(allow=parse_allow_list("127.0.0.1"), **fetch_kwargs)  # type: ignore[arg-type]
-    return CrawlPolicy(fetch=fetch, workers=8, **kwargs)  # type: ignore[arg-type]
+    return CrawlPolicy(fetch=fetch, **{"workers": 8, **kwargs})  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -233,7 +233,9 @@ def test_a_slow_drip_media_item_times_out_alone(site: LoopbackServer) -> None:
     assert items["slow.png"].truncated and "FetchTimeout" in (items["slow.png"].error or "")
 
 
-def test_a_truncated_download_is_kept_and_flagged(site: LoopbackServer) -> None:
+def test_a_truncated_download_is_an_error_with_its_sizes_and_never_handed_on(
+    site: LoopbackServer,
+) -> None:
     data = image("red")
 
     def cut(h: BaseHTTPRequestHandler) -> None:
@@ -242,10 +244,61 @@ def test_a_truncated_download_is_kept_and_flagged(site: LoopbackServer) -> None:
 
     site.routes["/"] = page_route('<img src="/cut.png">')
     site.routes["/cut.png"] = cut
-    item = crawl(site.url("/"), policy()).media[0]
+    handed: list[MediaItem] = []
+    item = crawl(site.url("/"), policy(), sink=lambda i, _: handed.append(i)).media[0]
+    assert handed == []  # a cut-short file is not the file the page showed
     assert item.truncated and item.size == 20 and item.mime == "image/png"
-    assert item.sha256 == hashlib.sha256(data[:20]).hexdigest()
-    assert "FetchProtocolError" in (item.error or "")
+    assert item.sha256 == "" and item.data is None
+    assert (item.received, item.declared_length) == (20, len(data))
+    assert item.error is not None and item.error.startswith("FetchProtocolError")
+    assert f"received 20 bytes, decoded 20 bytes, limit {50 * 1024 * 1024} bytes" in item.error
+    assert f"declared length {len(data)} bytes" in item.error
+
+
+def test_gzip_bombs_with_a_png_header_are_refused_early_and_never_handed_on(
+    site: LoopbackServer,
+) -> None:
+    # The probe's bombs: ~60 KB on the wire, 60 MiB of "PNG" once decoded.
+    bomb = gzip.compress(image("red")[:33] + b"\0" * (60 * 1024 * 1024), 9)
+    site.routes["/"] = page_route("".join(f'<img src="/b{n}.png">' for n in range(8)))
+    site.routes["/b*"] = lambda h: reply(
+        h, bomb, headers={"Content-Encoding": "gzip"}, content_type="image/png"
+    )
+    handed: list[MediaItem] = []
+
+    result = crawl(site.url("/"), policy(), sink=lambda i, _: handed.append(i))
+
+    assert handed == [] and len(result.media) == 8
+    for item in result.media:
+        assert item.truncated and item.received <= len(bomb)
+        # Stopped by the ratio guard (100 decoded bytes per received byte), long
+        # before the 50 MiB decoded limit.
+        assert item.size <= max(1 << 20, 100 * item.received) + 64 * 1024
+        assert item.error is not None and "decompression bomb" in item.error
+        assert f"declared length {len(bomb)} bytes" in item.error
+    assert [e.error for e in result.errors] == ["FetchTooLarge"] * 8
+
+
+def test_past_the_byte_budget_the_remaining_media_are_skipped_with_the_reason(
+    site: LoopbackServer,
+) -> None:
+    site.routes["/"] = page_route("".join(f'<img src="/i/{n}.png">' for n in range(10)))
+    site.routes["/i/*"] = media_route(image("red")[:33] + bytes(50_000))
+    handed: list[MediaItem] = []
+
+    result = crawl(
+        site.url("/"),
+        policy(byte_budget=120_000, workers=1, per_host_concurrency=1),
+        sink=lambda i, _: handed.append(i),
+    )
+
+    fetched = [m for m in result.media if not m.skipped]
+    skipped = [m for m in result.media if m.skipped]
+    assert len(fetched) == 3 and len(handed) == 3  # the third passes the budget
+    assert len(skipped) == 7 and result.media_skipped == 7
+    assert all("byte budget of 120000 bytes is used up" in (m.error or "") for m in skipped)
+    assert [e.stage for e in result.errors] == ["limit"]
+    assert len(site.requests) == 4  # the page and three images; the rest never asked for
 
 
 def test_a_gzip_bomb_page_is_cut_at_the_decoded_limit(site: LoopbackServer) -> None:
@@ -267,7 +320,7 @@ def test_an_image_bomb_is_fetched_within_the_media_limit(site: LoopbackServer) -
     site.routes["/bomb.png"] = media_route(bomb)
     item = crawl(site.url("/"), policy(max_media_bytes=100_000)).media[0]
     assert item.mime == "image/png" and item.size == 100_000 and item.truncated
-    assert "FetchTooLarge" in (item.error or "")
+    assert "FetchTooLarge" in (item.error or "") and "limit 100000 bytes" in (item.error or "")
 
 
 def test_a_ten_thousand_image_page_respects_max_media_per_page(site: LoopbackServer) -> None:

@@ -258,14 +258,17 @@ def test_a_slow_drip_server_is_cut_off_and_the_rest_kept(
     assert [e["error"] for e in crawl.errors] == ["FetchTimeout"]
 
 
-def test_a_truncated_download_is_kept_and_flagged(
+def test_a_truncated_download_is_an_error_with_its_sizes_and_not_stored(
     hotline_a: Organisation, web: LoopbackServer
 ) -> None:
     web.routes["/"], web.routes["/cut.png"] = page('<img src="/cut.png">'), truncated
     crawl = run(file_url(hotline_a, web.url("/")))
-    assert crawl.state == CrawlState.DONE and crawl.media_stored == 1
-    assert MediaItem.objects.get().size == 30
-    assert [e["error"] for e in crawl.errors] == ["FetchProtocolError"]
+    assert crawl.state == CrawlState.DONE and crawl.media_stored == 0
+    assert not MediaItem.objects.exists()
+    [error] = crawl.errors
+    assert error["error"] == "FetchProtocolError" and error["stage"] == "media"
+    assert "received 30 bytes" in error["message"]
+    assert f"declared length {len(png('purple'))} bytes" in error["message"]
 
 
 def test_a_gzip_bomb_is_cut_at_the_decoded_limit(

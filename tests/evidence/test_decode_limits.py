@@ -22,7 +22,7 @@ LIMIT_MIB = 256
 # Runs in the child: Django set up as in a web or worker process, then one job.
 CHILD = textwrap.dedent(
     """
-    import json, resource, sys, threading
+    import json, sys, threading
     import django
     django.setup()
     from openhotline.evidence.thumbs import ThumbnailError, render_thumbnail
@@ -52,7 +52,10 @@ CHILD = textwrap.dedent(
             t.start()
         for t in threads:
             t.join()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this program's own peak; ru_maxrss would carry the forking
+    # parent's (pytest's) peak across exec.
+    status = open("/proc/self/status").read()
+    peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
     print(json.dumps({"peak_mib": round(peak, 1), "outcome": outcome}))
     """
 )

@@ -319,10 +319,34 @@ def test_compression_bombs_stop_at_the_decoded_limit(
     bomb = compress(b"\0" * (64 * 1024 * 1024))  # type: ignore[operator]
     assert len(bomb) < 1024 * 1024
     server.routes["/bomb"] = lambda h: reply(h, bomb, headers={"Content-Encoding": encoding})
-    result = fetch(server.url("/bomb"), policy(max_decoded_bytes=2 * 1024 * 1024))
+    limits = policy(max_decoded_bytes=2 * 1024 * 1024, max_decode_ratio=0)
+    result = fetch(server.url("/bomb"), limits)
     assert isinstance(result.error, FetchTooLarge)
     assert "decoded" in str(result.error)
     assert result.body == b"\0" * (2 * 1024 * 1024)  # the part within the limit is kept
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("br", lambda data: brotli.compress(data, quality=4)),
+        ("gzip, br", lambda data: brotli.compress(gzip.compress(data), quality=4)),
+    ],
+)
+def test_compression_bombs_stop_once_they_inflate_past_the_ratio(
+    server: LoopbackServer, encoding: str, compress: object
+) -> None:
+    bomb = compress(b"\0" * (64 * 1024 * 1024))  # type: ignore[operator]
+    server.routes["/bomb"] = lambda h: reply(h, bomb, headers={"Content-Encoding": encoding})
+
+    result = fetch(server.url("/bomb"), policy(max_decode_ratio=100))
+
+    assert isinstance(result.error, FetchTooLarge) and result.truncated
+    assert "decompression bomb" in str(result.error) and "more than 100:1" in str(result.error)
+    # Far under the 50 MiB decoded limit: past the first MiB, at most 100 bytes per
+    # byte received (plus one 64 KiB decoding step).
+    assert len(result.body) <= max(1 << 20, 100 * result.bytes_received) + 64 * 1024
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])
