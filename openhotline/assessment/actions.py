@@ -1,4 +1,12 @@
-"""Classifying media items, four-eyes confirmation, and finishing a reported URL."""
+"""Classifying media items, four-eyes confirmation, and finishing a reported URL.
+
+A finished URL's verdict takes effect (``UrlAssessment.in_force_at``) only
+once every classification behind it is in force: confirmed by a second
+person where the hotline's four-eyes rule asks for it. Only then is
+``url_assessed`` sent, and with it the referral, forward, notice or
+blocklist proposal. A later change to a shared item re-derives the verdict
+of every finished URL showing it and sends ``url_verdict_changed``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.four_eyes import requires_confirmation
+from openhotline.assessment.four_eyes import exactly_matched_to_trusted, requires_confirmation
 from openhotline.assessment.models import (
     Classification,
     ClassificationSource,
@@ -16,10 +24,19 @@ from openhotline.assessment.models import (
     ReviewState,
     UrlAssessment,
 )
-from openhotline.assessment.signals import item_classification_in_force, url_assessed
-from openhotline.assessment.vocabulary import FINAL_VERDICTS, Verdict, most_severe
+from openhotline.assessment.signals import (
+    item_classification_in_force,
+    url_assessed,
+    url_verdict_changed,
+)
+from openhotline.assessment.vocabulary import (
+    FINAL_VERDICTS,
+    ILLEGAL_VERDICTS,
+    Verdict,
+    most_severe,
+)
 from openhotline.audit.log import record
-from openhotline.evidence.models import MediaItem
+from openhotline.evidence.models import MediaItem, UrlMedia
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
 
@@ -32,6 +49,10 @@ CLASSIFICATION_FIELDS = (
     "is_commercial",
     "payment_method",
 )
+# Sources whose classifications follow the hotline's four-eyes rule. A forwarded
+# classification was confirmed at the hotline that sent it; a domain rule is an
+# admin's standing decision.
+HELD_SOURCES = (ClassificationSource.ANALYST, ClassificationSource.HASH_MATCH)
 
 
 class AssessmentError(ValueError):
@@ -39,15 +60,12 @@ class AssessmentError(ValueError):
 
 
 def needs_confirmation(classification: Classification, *, new_material: bool) -> bool:
-    """The four-eyes rule: what a senior analyst must confirm before it takes effect.
+    """The four-eyes rule: whether a second person confirms it before it takes effect.
 
-    Each hotline's admin decides, per verdict and for new or known material
-    (``assessment.four_eyes``); by default a baseline verdict on new material
-    (not recognised from a hash set) is confirmed before it enters our hash
-    set or goes to INTERPOL. Machine classifications (hash matches, domain
-    rules, forwarded ones) were decided elsewhere and are never held.
+    Each hotline's admin decides per verdict, for new material and for items
+    matched exactly to a trusted hash set (``assessment.four_eyes``).
     """
-    if classification.source != ClassificationSource.ANALYST:
+    if classification.source not in HELD_SOURCES:
         return False
     return requires_confirmation(
         classification.hotline_id, classification.verdict, new_material=new_material
@@ -75,11 +93,18 @@ def do_classify_item(
     analyst: User | None,
     source: str = ClassificationSource.ANALYST,
     reason: str = "",
+    note: str = "",
     reported_url: ReportedUrl | None = None,
-    new_material: bool = True,
+    new_material: bool | None = None,
+    force_confirmation: bool = False,
     **attributes: Any,
 ) -> ItemStatus:
-    """Record a classification and put it in force, or up for confirmation."""
+    """Record a classification and put it in force, or up for confirmation.
+
+    ``new_material`` is found from the item's hash matches unless the caller
+    knows it; ``force_confirmation`` holds it for a second person whatever the
+    rule (a changed verdict of an item that finished URLs share).
+    """
     if verdict not in Verdict.values:
         raise AssessmentError(f"unknown verdict {verdict!r}")
     unknown = set(attributes) - set(CLASSIFICATION_FIELDS)
@@ -92,15 +117,17 @@ def do_classify_item(
             verdict=verdict,
             source=source,
             reason=reason,
+            note=note[:500],
             analyst=analyst,
             reported_url=reported_url,
             **attributes,
         )
-        state = (
-            ReviewState.AWAITING_CONFIRMATION
-            if needs_confirmation(classification, new_material=new_material)
-            else ReviewState.FINAL
+        if new_material is None:
+            new_material = not exactly_matched_to_trusted(hotline.pk, media_item.pk)
+        held = needs_confirmation(classification, new_material=new_material) or (
+            force_confirmation and source in HELD_SOURCES
         )
+        state = ReviewState.AWAITING_CONFIRMATION if held else ReviewState.FINAL
         status, _ = ItemStatus.objects.update_or_create(
             hotline=hotline,
             media_item=media_item,
@@ -118,26 +145,55 @@ def do_classify_item(
             obj=media_item,
             detail={"verdict": verdict, "source": source, "review": state, "reason": reason},
         )
-        _announce(status)
+        _took_effect(status, actor=analyst)
     return status
 
 
-def do_confirm_item(status: ItemStatus, senior: User, *, agree: bool, **override: Any) -> None:
-    """A senior analyst confirms a classification awaiting four-eyes, or disagrees.
+def _took_effect(status: ItemStatus, *, actor: User | None) -> None:
+    """Announce an item's classification in force and refresh the finished URLs showing it."""
+    if not status.is_in_force():
+        return
+    _announce(status)
+    for assessment in finished_urls_showing(status.hotline_id, status.media_item_id):
+        do_refresh_url_verdict(assessment, actor=actor)
 
-    Agreeing puts it in force. Disagreeing records the senior's own
-    classification (``override``: verdict and attributes) and marks the item
-    disputed, for a third analyst to settle with ``do_settle_dispute``.
-    """
-    hotline = status.hotline
-    if not _is_senior(senior, hotline):
+
+def finished_urls_showing(hotline_id: int, media_item_id: int) -> list[UrlAssessment]:
+    """The assessments of this hotline's finished URLs that show the item, oldest first."""
+    return list(
+        UrlAssessment.objects.filter(
+            reported_url__hotline_id=hotline_id,
+            reported_url__media_links__media_item_id=media_item_id,
+        )
+        .select_related("reported_url", "reported_url__hotline")
+        .distinct()
+        .order_by("assessed_at", "pk")
+    )
+
+
+def _check_confirmer(status: ItemStatus, senior: User) -> None:
+    if not _is_senior(senior, status.hotline):
         raise AssessmentError("only a senior analyst of this hotline can confirm")
     if status.review_state != ReviewState.AWAITING_CONFIRMATION:
         raise AssessmentError("this classification is not awaiting confirmation")
     if status.current.analyst_id == senior.pk:
         raise AssessmentError("a classification is confirmed by a second person")
+
+
+def do_second_opinion(status: ItemStatus, senior: User, verdict: str, *, note: str = "") -> str:
+    """A senior analyst's verdict on a classification awaiting four-eyes; the new review state.
+
+    The same verdict as the first analyst's confirms it and puts it in force;
+    a different one records the senior's classification and opens a dispute
+    for a third analyst (``do_settle_dispute``). With blind confirmation the
+    senior chose without seeing the first verdict.
+    """
+    _check_confirmer(status, senior)
+    if verdict not in FINAL_VERDICTS:
+        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+    hotline = status.hotline
     with transaction.atomic():
-        if agree:
+        if verdict == status.current.verdict:
             status.review_state = ReviewState.FINAL
             status.confirmed_by = senior
             status.confirmed_at = timezone.now()
@@ -147,20 +203,19 @@ def do_confirm_item(status: ItemStatus, senior: User, *, agree: bool, **override
                 actor=senior,
                 organisation=hotline,
                 obj=status.media_item,
-                detail={"verdict": status.current.verdict},
+                detail={"verdict": verdict, "note": note[:500]},
             )
-            _announce(status)
-            return
-        verdict = override.pop("verdict", None)
-        if verdict not in Verdict.values:
-            raise AssessmentError("a disagreement gives the senior analyst's own verdict")
+            _took_effect(status, actor=senior)
+            return status.review_state
+        first = status.current
         counter = Classification.objects.create(
             hotline=hotline,
             media_item=status.media_item,
             verdict=verdict,
             analyst=senior,
-            reported_url=status.current.reported_url,
-            **override,
+            note=note[:500],
+            reported_url=first.reported_url,
+            **{field: getattr(first, field) for field in CLASSIFICATION_FIELDS},
         )
         status.review_state = ReviewState.DISPUTED
         status.save(update_fields=["review_state"])
@@ -169,31 +224,62 @@ def do_confirm_item(status: ItemStatus, senior: User, *, agree: bool, **override
             actor=senior,
             organisation=hotline,
             obj=status.media_item,
-            detail={"first": status.current.verdict, "second": counter.verdict},
+            detail={"first": first.verdict, "second": counter.verdict},
         )
+        return status.review_state
 
 
-def do_settle_dispute(status: ItemStatus, analyst: User, verdict: str, **attributes: Any) -> None:
+def do_confirm_item(
+    status: ItemStatus, senior: User, *, agree: bool, verdict: str | None = None, note: str = ""
+) -> str:
+    """Confirm the first verdict (``agree``), or disagree with a different verdict of one's own."""
+    if agree:
+        return do_second_opinion(status, senior, status.current.verdict, note=note)
+    if verdict is None or verdict not in FINAL_VERDICTS:
+        raise AssessmentError("a disagreement gives the senior analyst's own verdict")
+    if verdict == status.current.verdict:
+        raise AssessmentError(
+            "your verdict is the same as the first analyst's: confirm it instead of disagreeing"
+        )
+    return do_second_opinion(status, senior, verdict, note=note)
+
+
+def opinions(status: ItemStatus) -> list[Classification]:
+    """The first classification and the opinions given on it since, oldest first."""
+    return list(
+        Classification.objects.filter(
+            hotline_id=status.hotline_id,
+            media_item_id=status.media_item_id,
+            created_at__gte=status.current.created_at,
+        )
+        .select_related("analyst")
+        .order_by("created_at", "pk")
+    )
+
+
+def do_settle_dispute(
+    status: ItemStatus, analyst: User, verdict: str, *, note: str = "", **attributes: Any
+) -> None:
     """A third analyst (neither of the two who disagreed) decides."""
     if status.review_state != ReviewState.DISPUTED:
         raise AssessmentError("this classification is not disputed")
-    involved = set(
-        Classification.objects.filter(
-            hotline=status.hotline,
-            media_item=status.media_item,
-            created_at__gte=status.current.created_at,
-        ).values_list("analyst_id", flat=True)
-    )
+    if verdict not in FINAL_VERDICTS:
+        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+    involved = {c.analyst_id for c in opinions(status)}
     if analyst.pk in involved:
         raise AssessmentError("a dispute is settled by a third analyst")
+    first = status.current
+    values = {field: getattr(first, field) for field in CLASSIFICATION_FIELDS}
+    values.update(attributes)
     with transaction.atomic():
         settled = Classification.objects.create(
             hotline=status.hotline,
             media_item=status.media_item,
             verdict=verdict,
             analyst=analyst,
-            reported_url=status.current.reported_url,
-            **attributes,
+            note=note[:500],
+            reported_url=first.reported_url,
+            **values,
         )
         status.current = settled
         status.review_state = ReviewState.FINAL
@@ -205,20 +291,130 @@ def do_settle_dispute(status: ItemStatus, analyst: User, verdict: str, **attribu
             actor=analyst,
             organisation=status.hotline,
             obj=status.media_item,
-            detail={"verdict": verdict},
+            detail={"verdict": verdict, "note": note[:500]},
         )
-        _announce(status)
+        _took_effect(status, actor=analyst)
+
+
+def _page_statuses(reported_url: ReportedUrl) -> tuple[list[int], dict[int, ItemStatus]]:
+    item_ids = list(
+        UrlMedia.objects.filter(reported_url=reported_url)
+        .order_by("created_at", "pk")
+        .values_list("media_item_id", flat=True)
+    )
+    statuses = {
+        s.media_item_id: s
+        for s in ItemStatus.objects.filter(
+            hotline_id=reported_url.hotline_id, media_item_id__in=item_ids
+        ).select_related("current", "media_item")
+    }
+    return item_ids, statuses
 
 
 def derive_url_verdict(reported_url: ReportedUrl) -> str | None:
     """The verdict of a page: that of its most severe item."""
-    verdicts = list(
-        ItemStatus.objects.filter(
-            hotline=reported_url.hotline,
-            media_item__url_links__reported_url=reported_url,
-        ).values_list("current__verdict", flat=True)
-    )
-    return most_severe(verdicts)
+    _ids, statuses = _page_statuses(reported_url)
+    return most_severe([s.current.verdict for s in statuses.values()])
+
+
+def _verdict_in_force(assessment: UrlAssessment) -> str | None:
+    """The page's verdict if everything behind it is in force, else None."""
+    item_ids, statuses = _page_statuses(assessment.reported_url)
+    if not item_ids:
+        if assessment.page_review_state != ReviewState.FINAL:
+            return None
+        return assessment.verdict
+    if len(statuses) != len(set(item_ids)):
+        return None
+    if any(not s.is_in_force() for s in statuses.values()):
+        return None
+    verdict = most_severe([s.current.verdict for s in statuses.values()])
+    return verdict if verdict in FINAL_VERDICTS else None
+
+
+def do_refresh_url_verdict(assessment: UrlAssessment, *, actor: User | None) -> None:
+    """Put a finished URL's verdict in force once it can be, or follow a changed shared item.
+
+    1. Nothing happens while any classification behind it awaits a second
+       person: the URL keeps the effects of the verdict in force, if any.
+    2. A verdict not yet in force takes effect: the URL's state follows it
+       and ``url_assessed`` is sent (routing, takedown and blocking react).
+    3. A verdict in force that a shared item changed is replaced: the state
+       follows, and ``url_verdict_changed`` lets each app undo or correct
+       what it did (withdrawn referral, delisting, closed takedown case);
+       a URL that became illegal is routed as a new one.
+    """
+    with transaction.atomic():
+        assessment = (
+            UrlAssessment.objects.select_for_update()
+            .select_related("reported_url", "reported_url__hotline")
+            .get(pk=assessment.pk)
+        )
+        url = assessment.reported_url
+        verdict = _verdict_in_force(assessment)
+        if verdict is None:
+            return
+        before = assessment.verdict
+        was_in_force = assessment.is_in_force()
+        if was_in_force and verdict == before:
+            return
+        assessment.verdict = verdict
+        fields = ["verdict"]
+        if not was_in_force:
+            assessment.in_force_at = timezone.now()
+            fields.append("in_force_at")
+        assessment.save(update_fields=fields)
+        illegal = verdict in ILLEGAL_VERDICTS
+        state = UrlState.ILLEGAL if illegal else UrlState.NOT_ILLEGAL
+        if not was_in_force or (before in ILLEGAL_VERDICTS) != illegal:
+            if url.state != state:
+                do_set_url_state(url, state, actor=actor, message=f"Verdict in force: {verdict}")
+        if not was_in_force:
+            add_timeline(
+                f"Verdict in force: {verdict}",
+                kind="url.verdict_in_force",
+                reported_url=url,
+                actor=actor,
+                detail={"verdict": verdict},
+            )
+            record(
+                "reported_url.verdict_in_force",
+                actor=actor,
+                organisation=url.hotline,
+                obj=url,
+                detail={"verdict": verdict},
+            )
+            transaction.on_commit(
+                lambda: url_assessed.send(
+                    sender=UrlAssessment, reported_url=url, assessment=assessment
+                )
+            )
+            return
+        add_timeline(
+            f"Verdict changed by a shared item: {before} → {verdict}",
+            kind="url.verdict_changed",
+            reported_url=url,
+            actor=actor,
+            detail={"before": before, "after": verdict},
+        )
+        record(
+            "reported_url.verdict_changed",
+            actor=actor,
+            organisation=url.hotline,
+            obj=url,
+            detail={"before": before, "after": verdict},
+        )
+        transaction.on_commit(
+            lambda: url_verdict_changed.send(
+                sender=UrlAssessment, reported_url=url, before=before, after=verdict
+            )
+        )
+        if illegal and before not in ILLEGAL_VERDICTS:
+            transaction.on_commit(
+                lambda: url_assessed.send(
+                    sender=UrlAssessment, reported_url=url, assessment=assessment
+                )
+            )
 
 
 def do_finish_url(
@@ -230,15 +426,37 @@ def do_finish_url(
     verdict: str | None = None,
     memo: str = "",
 ) -> UrlAssessment:
-    """Finish a reported URL: derive its verdict and hand it to routing.
+    """Finish a reported URL: every item needs an explicit verdict, a page without media too.
 
-    ``verdict`` is needed only for a page without classified media (for
-    example a text page linking to material).
+    The page's verdict is that of its most severe item; ``verdict`` is the
+    page's own, needed (and used) only for a page without media. The verdict
+    takes effect at once if nothing behind it waits for a second person, else
+    when the last confirmation comes (``do_refresh_url_verdict``).
     """
-    derived = derive_url_verdict(reported_url)
-    final = derived or verdict
-    if final is None:
-        raise AssessmentError("classify the page's items, or give the page a verdict")
+    item_ids, statuses = _page_statuses(reported_url)
+    hotline = reported_url.hotline
+    if item_ids:
+        missing = [pk for pk in dict.fromkeys(item_ids) if pk not in statuses]
+        if missing:
+            codes = ", ".join(
+                MediaItem.objects.filter(pk__in=missing[:10]).values_list("code", flat=True)
+            )
+            raise AssessmentError(
+                f"{len(missing)} item(s) have no verdict yet: choose one for each ({codes})"
+            )
+        final = most_severe([s.current.verdict for s in statuses.values()])
+        page_state = ReviewState.FINAL
+    else:
+        if not verdict:
+            raise AssessmentError("the page has no media: choose a verdict for the page")
+        if verdict not in FINAL_VERDICTS:
+            raise AssessmentError("choose baseline, nationally illegal or not illegal for the page")
+        final = verdict
+        page_state = (
+            ReviewState.AWAITING_CONFIRMATION
+            if requires_confirmation(hotline.pk, verdict, new_material=True)
+            else ReviewState.FINAL
+        )
     if final not in FINAL_VERDICTS:
         raise AssessmentError(
             "items still need a second opinion or are not assessable; settle them first"
@@ -253,6 +471,13 @@ def do_finish_url(
                 "memo": memo,
                 "assessed_by": analyst,
                 "assessed_at": timezone.now(),
+                "in_force_at": None,
+                "page_review_state": page_state,
+                "page_second_verdict": "",
+                "page_second_by": None,
+                "page_second_note": "",
+                "page_confirmed_by": None,
+                "page_confirmed_at": None,
             },
         )
         reported_url.assessed_at = assessment.assessed_at
@@ -269,13 +494,95 @@ def do_finish_url(
         record(
             "reported_url.assessed",
             actor=analyst,
-            organisation=reported_url.hotline,
+            organisation=hotline,
             obj=reported_url,
             detail={"verdict": final},
         )
-        transaction.on_commit(
-            lambda: url_assessed.send(
-                sender=UrlAssessment, reported_url=reported_url, assessment=assessment
-            )
-        )
+        do_refresh_url_verdict(assessment, actor=analyst)
+        assessment.refresh_from_db()
     return assessment
+
+
+def _check_page_confirmer(assessment: UrlAssessment, senior: User) -> None:
+    if not _is_senior(senior, assessment.reported_url.hotline):
+        raise AssessmentError("only a senior analyst of this hotline can confirm")
+    if assessment.page_review_state != ReviewState.AWAITING_CONFIRMATION:
+        raise AssessmentError("this page verdict is not awaiting confirmation")
+    if assessment.assessed_by_id == senior.pk:
+        raise AssessmentError("a verdict is confirmed by a second person")
+
+
+def do_page_second_opinion(
+    assessment: UrlAssessment, senior: User, verdict: str, *, note: str = ""
+) -> str:
+    """A second person's verdict on a page without media: the same confirms, else a dispute."""
+    _check_page_confirmer(assessment, senior)
+    if verdict not in FINAL_VERDICTS:
+        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+    url = assessment.reported_url
+    with transaction.atomic():
+        if verdict == assessment.verdict:
+            assessment.page_review_state = ReviewState.FINAL
+            assessment.page_confirmed_by = senior
+            assessment.page_confirmed_at = timezone.now()
+            assessment.save(
+                update_fields=["page_review_state", "page_confirmed_by", "page_confirmed_at"]
+            )
+            record(
+                "reported_url.page_verdict_confirmed",
+                actor=senior,
+                organisation=url.hotline,
+                obj=url,
+                detail={"verdict": verdict, "note": note[:500]},
+            )
+            do_refresh_url_verdict(assessment, actor=senior)
+            return ReviewState.FINAL
+        assessment.page_review_state = ReviewState.DISPUTED
+        assessment.page_second_verdict = verdict
+        assessment.page_second_by = senior
+        assessment.page_second_note = note[:500]
+        assessment.save(
+            update_fields=[
+                "page_review_state",
+                "page_second_verdict",
+                "page_second_by",
+                "page_second_note",
+            ]
+        )
+        record(
+            "reported_url.page_verdict_disputed",
+            actor=senior,
+            organisation=url.hotline,
+            obj=url,
+            detail={"first": assessment.verdict, "second": verdict},
+        )
+        return ReviewState.DISPUTED
+
+
+def do_settle_page_dispute(
+    assessment: UrlAssessment, analyst: User, verdict: str, *, note: str = ""
+) -> None:
+    """A third analyst decides the verdict of a page without media."""
+    if assessment.page_review_state != ReviewState.DISPUTED:
+        raise AssessmentError("this page verdict is not disputed")
+    if verdict not in FINAL_VERDICTS:
+        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+    if analyst.pk in {assessment.assessed_by_id, assessment.page_second_by_id}:
+        raise AssessmentError("a dispute is settled by a third analyst")
+    url = assessment.reported_url
+    with transaction.atomic():
+        assessment.verdict = verdict
+        assessment.page_review_state = ReviewState.FINAL
+        assessment.page_confirmed_by = analyst
+        assessment.page_confirmed_at = timezone.now()
+        assessment.save(
+            update_fields=["verdict", "page_review_state", "page_confirmed_by", "page_confirmed_at"]
+        )
+        record(
+            "reported_url.page_dispute_settled",
+            actor=analyst,
+            organisation=url.hotline,
+            obj=url,
+            detail={"verdict": verdict, "note": note[:500]},
+        )
+        do_refresh_url_verdict(assessment, actor=analyst)

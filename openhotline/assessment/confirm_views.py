@@ -1,8 +1,20 @@
-"""Four-eyes in the workspace: confirm or dispute a classification, settle a dispute."""
+"""Four-eyes in the workspace: a second opinion on a classification, settling a dispute.
+
+The confirmation screen shows what the first analyst saw: each item blurred,
+revealed step by step through the review screen's reveal endpoint (counted
+and audited), with the URL, the page's screenshot (blurred) and what the
+reporters wrote. With blind confirmation (the default, per hotline) the
+confirmer gives a verdict before seeing the first one; a different verdict
+opens a dispute, whose settler sees both opinions and their notes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib import messages
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,14 +25,37 @@ from openhotline.accounts.models import User
 from openhotline.assessment.actions import (
     AssessmentError,
     do_confirm_item,
+    do_page_second_opinion,
+    do_second_opinion,
     do_settle_dispute,
+    do_settle_page_dispute,
+    opinions,
 )
 from openhotline.assessment.claims import SENIOR_ROLES
-from openhotline.assessment.models import ItemStatus, ReviewState
+from openhotline.assessment.models import (
+    Classification,
+    ItemStatus,
+    ReviewState,
+    UrlAssessment,
+    WorkspaceSettings,
+)
 from openhotline.assessment.vocabulary import FINAL_VERDICTS, Verdict
 from openhotline.assessment.wellbeing_views import wellbeing_context
+from openhotline.crawler.models import CrawlRun
+from openhotline.evidence.models import UrlMedia
+from openhotline.reports.models import Report, ReportedUrl
 
 PAGE_SIZE = 50
+WAITING = [ReviewState.AWAITING_CONFIRMATION, ReviewState.DISPUTED]
+KEYS = [
+    ("j / k", "Next / previous item"),
+    ("r", "Reveal the item: greyscale, then colour (counted; hidden again when you move on)"),
+    ("1 / 2 / 4", "My verdict: baseline / nationally illegal / not illegal"),
+    ("Enter", "Send my verdict for the item (a verdict must be chosen)"),
+    ("y", "Confirm the first verdict (when confirmation is not blind)"),
+    ("x", "Select or unselect the item, for confirming many at once"),
+    ("?", "This help"),
+]
 
 
 def _user(request: HttpRequest) -> User:
@@ -29,27 +64,193 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def blind_hotlines(hotline_ids: set[int]) -> set[int]:
+    """The hotlines among these that confirm blind (the default when never set)."""
+    seeing = set(
+        WorkspaceSettings.objects.filter(
+            hotline_id__in=hotline_ids, blind_confirmation=False
+        ).values_list("hotline_id", flat=True)
+    )
+    return hotline_ids - seeing
+
+
+@dataclass
+class Waiting:
+    """One item or page verdict waiting for a second or third person, as the screen shows it."""
+
+    status: ItemStatus | None
+    assessment: UrlAssessment | None
+    url: ReportedUrl | None
+    blind: bool
+    may_confirm: bool
+    may_settle: bool
+    opinions: list[dict[str, Any]] = field(default_factory=list)
+    screenshot: str = ""  # the code of the latest crawl with a screenshot
+
+    @property
+    def hotline_name(self) -> str:
+        if self.status is not None:
+            return self.status.hotline.name
+        assert self.url is not None
+        return self.url.hotline.name
+
+    @property
+    def disputed(self) -> bool:
+        if self.status is not None:
+            return self.status.review_state == ReviewState.DISPUTED
+        assert self.assessment is not None
+        return self.assessment.page_review_state == ReviewState.DISPUTED
+
+
+def _reports() -> QuerySet[Report]:
+    """What the reporters wrote, shown beside the item."""
+    return Report.objects.only(
+        "pk", "code", "description", "comment", "where_found", "language", "created_at"
+    ).order_by("created_at")
+
+
+def _screenshots(urls: list[ReportedUrl]) -> dict[int, str]:
+    """The latest crawl with a screenshot, per URL (one query)."""
+    found: dict[int, str] = {}
+    for url_id, code in (
+        CrawlRun.objects.filter(reported_url__in=urls, screenshot__isnull=False)
+        .order_by("reported_url_id", "-created_at", "-pk")
+        .values_list("reported_url_id", "code")
+    ):
+        found.setdefault(url_id, code)
+    return found
+
+
+def _find_urls(rows: list[Waiting]) -> None:
+    """A URL for items classified without one (hash matches): the first that showed them."""
+    if not rows:
+        return
+    first: dict[tuple[int, int], int] = {}
+    for item_id, link_url_id, hotline_id in (
+        UrlMedia.objects.filter(
+            media_item_id__in=[row.status.media_item_id for row in rows if row.status],
+            reported_url__hotline_id__in={row.status.hotline_id for row in rows if row.status},
+        )
+        .order_by("created_at", "pk")
+        .values_list("media_item_id", "reported_url_id", "reported_url__hotline_id")
+    ):
+        first.setdefault((item_id, hotline_id), link_url_id)
+    urls = (
+        ReportedUrl.objects.select_related("hotline")
+        .prefetch_related(Prefetch("reports", queryset=_reports()))
+        .in_bulk(set(first.values()))
+    )
+    for row in rows:
+        assert row.status is not None
+        url_id = first.get((row.status.media_item_id, row.status.hotline_id))
+        row.url = urls.get(url_id) if url_id is not None else None
+
+
+def _opinion_rows(status: ItemStatus) -> list[dict[str, Any]]:
+    return [
+        {
+            "who": c.analyst.get_username() if c.analyst else c.get_source_display(),
+            "verdict": c.get_verdict_display(),
+            "note": c.note,
+            "at": c.created_at,
+        }
+        for c in opinions(status)
+    ]
+
+
 @staff_required
 def confirm_list(request: HttpRequest) -> HttpResponse:
-    """Classifications awaiting a senior analyst, and disputes awaiting a third analyst."""
+    """Items and page verdicts awaiting a second person, and disputes awaiting a third."""
     user = _user(request)
-    hotlines = hotlines_for_user(user)
+    hotline_ids = set(hotlines_for_user(user).values_list("pk", flat=True))
     senior_of = set(hotlines_for_user(user, roles=SENIOR_ROLES).values_list("pk", flat=True))
-    statuses = (
-        ItemStatus.objects.filter(
-            hotline__in=hotlines,
-            review_state__in=[ReviewState.AWAITING_CONFIRMATION, ReviewState.DISPUTED],
+    blind = blind_hotlines(hotline_ids)
+    statuses = list(
+        ItemStatus.objects.filter(hotline_id__in=hotline_ids, review_state__in=WAITING)
+        .select_related(
+            "hotline",
+            "media_item",
+            "current",
+            "current__analyst",
+            "current__reported_url",
+            "current__reported_url__hotline",
         )
-        .select_related("hotline", "media_item", "current", "current__analyst")
-        .order_by("updated_at")[:PAGE_SIZE]
+        .prefetch_related(Prefetch("current__reported_url__reports", queryset=_reports()))
+        .order_by("updated_at", "pk")[:PAGE_SIZE]
     )
+    pages = list(
+        UrlAssessment.objects.filter(
+            reported_url__hotline_id__in=hotline_ids, page_review_state__in=WAITING
+        )
+        .select_related("reported_url", "reported_url__hotline", "assessed_by", "page_second_by")
+        .prefetch_related(Prefetch("reported_url__reports", queryset=_reports()))
+        .order_by("assessed_at", "pk")[:PAGE_SIZE]
+    )
+    rows: list[Waiting] = []
+    for page in pages:
+        disputed = page.page_review_state == ReviewState.DISPUTED
+        involved = {page.assessed_by_id, page.page_second_by_id}
+        row = Waiting(
+            status=None,
+            assessment=page,
+            url=page.reported_url,
+            blind=page.reported_url.hotline_id in blind,
+            may_confirm=not disputed
+            and page.reported_url.hotline_id in senior_of
+            and page.assessed_by_id != user.pk,
+            may_settle=disputed and user.pk not in involved,
+        )
+        if disputed:
+            row.opinions = [
+                {
+                    "who": page.assessed_by.get_username() if page.assessed_by else "–",
+                    "verdict": page.get_verdict_display(),
+                    "note": page.memo,
+                    "at": page.assessed_at,
+                },
+                {
+                    "who": page.page_second_by.get_username() if page.page_second_by else "–",
+                    "verdict": Verdict(page.page_second_verdict).label,
+                    "note": page.page_second_note,
+                    "at": None,
+                },
+            ]
+        rows.append(row)
+    for status in statuses:
+        disputed = status.review_state == ReviewState.DISPUTED
+        row = Waiting(
+            status=status,
+            assessment=None,
+            url=status.current.reported_url,
+            blind=status.hotline_id in blind,
+            may_confirm=not disputed
+            and status.hotline_id in senior_of
+            and status.current.analyst_id != user.pk,
+            may_settle=False,
+        )
+        if disputed:
+            row.opinions = _opinion_rows(status)
+            involved = {
+                c.analyst_id
+                for c in Classification.objects.filter(
+                    hotline_id=status.hotline_id,
+                    media_item_id=status.media_item_id,
+                    created_at__gte=status.current.created_at,
+                )
+            }
+            row.may_settle = user.pk not in involved
+        rows.append(row)
+    _find_urls([row for row in rows if row.url is None and row.status is not None])
+    shots = _screenshots([row.url for row in rows if row.url is not None])
+    for row in rows:
+        row.screenshot = shots.get(row.url.pk, "") if row.url is not None else ""
     return render(
         request,
         "assessment/confirm.html",
         {
-            "statuses": statuses,
-            "senior_of": senior_of,
+            "rows": rows,
             "verdicts": [(v, label) for v, label in Verdict.choices if v in FINAL_VERDICTS],
+            "keys": KEYS,
             **wellbeing_context(request),
         },
     )
@@ -71,6 +272,20 @@ def _status(request: HttpRequest, media_code: str) -> ItemStatus:
     return status
 
 
+def _page(request: HttpRequest, code: str) -> UrlAssessment:
+    assessment = (
+        UrlAssessment.objects.filter(
+            reported_url__hotline__in=hotlines_for_user(_user(request)),
+            reported_url__code=code,
+        )
+        .select_related("reported_url", "reported_url__hotline")
+        .first()
+    )
+    if assessment is None:
+        raise Http404("No such assessment")
+    return assessment
+
+
 def _verdict(request: HttpRequest) -> str:
     verdict = request.POST.get("verdict", "")
     if verdict not in FINAL_VERDICTS:
@@ -78,13 +293,30 @@ def _verdict(request: HttpRequest) -> str:
     return verdict
 
 
+def _note(request: HttpRequest) -> str:
+    return request.POST.get("note", "").strip()[:500]
+
+
+def _is_blind(hotline_id: int) -> bool:
+    return bool(blind_hotlines({hotline_id}))
+
+
+def _said(request: HttpRequest, state: str) -> None:
+    if state == ReviewState.FINAL:
+        messages.success(request, "Confirmed: the verdict is in force.")
+    else:
+        messages.warning(request, "Your verdict differs: a third analyst will decide.")
+
+
 @require_POST
 @staff_required
 def agree(request: HttpRequest, media_code: str) -> HttpResponse:
+    """Confirm the first verdict as shown (only where confirmation is not blind)."""
     status = _status(request, media_code)
     try:
-        do_confirm_item(status, _user(request), agree=True)
-        messages.success(request, f"Confirmed: {status.current.get_verdict_display()}.")
+        if _is_blind(status.hotline_id):
+            raise AssessmentError("confirmation is blind here: give your own verdict")
+        _said(request, do_confirm_item(status, _user(request), agree=True, note=_note(request)))
     except AssessmentError as exc:
         messages.error(request, str(exc))
     return redirect("assessment:confirm")
@@ -95,10 +327,71 @@ def agree(request: HttpRequest, media_code: str) -> HttpResponse:
 def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
     status = _status(request, media_code)
     try:
-        do_confirm_item(status, _user(request), agree=False, verdict=_verdict(request))
-        messages.success(request, "Disputed: a third analyst will decide.")
+        if _is_blind(status.hotline_id):
+            raise AssessmentError("confirmation is blind here: give your own verdict")
+        do_confirm_item(
+            status, _user(request), agree=False, verdict=_verdict(request), note=_note(request)
+        )
+        messages.warning(request, "Disputed: a third analyst will decide.")
     except AssessmentError as exc:
         messages.error(request, str(exc))
+    return redirect("assessment:confirm")
+
+
+@require_POST
+@staff_required
+def opinion(request: HttpRequest, media_code: str) -> HttpResponse:
+    """A second opinion given blind: the same verdict confirms, another opens a dispute."""
+    status = _status(request, media_code)
+    try:
+        _said(
+            request,
+            do_second_opinion(status, _user(request), _verdict(request), note=_note(request)),
+        )
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect("assessment:confirm")
+
+
+@require_POST
+@staff_required
+def confirm_selected(request: HttpRequest) -> HttpResponse:
+    """Confirm many items at once: their shown verdicts, or (blind) the verdict chosen for all."""
+    user = _user(request)
+    codes = [c for c in request.POST.getlist("item") if c][:PAGE_SIZE]
+    statuses = list(
+        ItemStatus.objects.filter(
+            hotline__in=hotlines_for_user(user),
+            media_item__code__in=codes,
+            review_state=ReviewState.AWAITING_CONFIRMATION,
+        ).select_related("hotline", "media_item", "current")
+    )
+    if not statuses:
+        messages.error(request, "Select the items to confirm first.")
+        return redirect("assessment:confirm")
+    blind = blind_hotlines({s.hotline_id for s in statuses})
+    chosen = request.POST.get("verdict", "")
+    confirmed = disputed = 0
+    errors: list[str] = []
+    for status in statuses:
+        try:
+            if status.hotline_id in blind:
+                if chosen not in FINAL_VERDICTS:
+                    raise AssessmentError("confirmation is blind: choose the verdict for all")
+                state = do_second_opinion(status, user, chosen)
+            else:
+                state = do_confirm_item(status, user, agree=True)
+        except AssessmentError as exc:
+            errors.append(f"{status.media_item.code}: {exc}")
+            continue
+        if state == ReviewState.FINAL:
+            confirmed += 1
+        else:
+            disputed += 1
+    if confirmed or disputed:
+        messages.success(request, f"{confirmed} confirmed, {disputed} disputed.")
+    for error in errors[:5]:
+        messages.error(request, error)
     return redirect("assessment:confirm")
 
 
@@ -107,7 +400,35 @@ def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
 def settle(request: HttpRequest, media_code: str) -> HttpResponse:
     status = _status(request, media_code)
     try:
-        do_settle_dispute(status, _user(request), _verdict(request))
+        do_settle_dispute(status, _user(request), _verdict(request), note=_note(request))
+        messages.success(request, "Dispute settled.")
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect("assessment:confirm")
+
+
+@require_POST
+@staff_required
+def page_opinion(request: HttpRequest, code: str) -> HttpResponse:
+    assessment = _page(request, code)
+    try:
+        _said(
+            request,
+            do_page_second_opinion(
+                assessment, _user(request), _verdict(request), note=_note(request)
+            ),
+        )
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect("assessment:confirm")
+
+
+@require_POST
+@staff_required
+def page_settle(request: HttpRequest, code: str) -> HttpResponse:
+    assessment = _page(request, code)
+    try:
+        do_settle_page_dispute(assessment, _user(request), _verdict(request), note=_note(request))
         messages.success(request, "Dispute settled.")
     except AssessmentError as exc:
         messages.error(request, str(exc))

@@ -27,8 +27,13 @@ class WellbeingForm(forms.ModelForm):
 class WorkspaceSettingsForm(forms.ModelForm):
     class Meta:
         model = WorkspaceSettings
-        fields = ("claim_idle_minutes",)
-        labels = {"claim_idle_minutes": _("A claim lapses after this many idle minutes")}
+        fields = ("claim_idle_minutes", "blind_confirmation")
+        labels = {
+            "claim_idle_minutes": _("A claim lapses after this many idle minutes"),
+            "blind_confirmation": _(
+                "Blind four-eyes: the second person gives a verdict before seeing the first"
+            ),
+        }
 
     def clean_claim_idle_minutes(self) -> int:
         minutes = int(self.cleaned_data["claim_idle_minutes"])

@@ -1,21 +1,27 @@
-"""Four-eyes rules: which classifications a senior analyst must confirm before they take effect.
+"""Four-eyes rules: which classifications a second person must confirm before they take effect.
 
-Each hotline keeps a matrix of verdict × material (new or known) with a
-yes/no per cell, edited by its admin. A hotline that never saved its matrix
-follows ``DEFAULT_RULES``: a baseline verdict on new material is confirmed
-before it enters our hash set or goes to INTERPOL.
+Each hotline keeps, per verdict, a yes/no for new material and for known
+material, edited by its admin. "Known" means matched exactly (MD5, SHA-1,
+SHA-256) to an active hash set the hotline trusts; a near (PDQ) match is new.
+A hotline that never saved its rules follows ``DEFAULT_RULES``: every illegal
+verdict is confirmed, except on items matched exactly to a trusted set.
+Until then nothing leaves the hotline: no referral, forward, notice or
+blocklist proposal (``assessment.actions.do_put_url_in_force``).
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import FourEyesRule, Material
 from openhotline.assessment.vocabulary import Verdict
 from openhotline.audit.log import record
 
-DEFAULT_RULES: frozenset[tuple[str, str]] = frozenset({(Verdict.BASELINE, Material.NEW)})
+DEFAULT_RULES: frozenset[tuple[str, str]] = frozenset(
+    {(Verdict.BASELINE, Material.NEW), (Verdict.NATIONAL, Material.NEW)}
+)
 
 
 def four_eyes_matrix(hotline_id: int) -> set[tuple[str, str]]:
@@ -28,6 +34,24 @@ def four_eyes_matrix(hotline_id: int) -> set[tuple[str, str]]:
     if not rows:
         return set(DEFAULT_RULES)
     return {(verdict, material) for verdict, material, needed in rows if needed}
+
+
+def exactly_matched_to_trusted(hotline_id: int, media_item_id: int) -> bool:
+    """The item matched exactly an active trusted hash set this hotline may use."""
+    # Imported here: matching builds on assessment (it pre-classifies), not the reverse.
+    from openhotline.matching.models import EXACT_KINDS, Match, Trust
+
+    return (
+        Match.objects.filter(
+            media_item_id=media_item_id,
+            kind__in=EXACT_KINDS,
+            distance=0,
+            hash_set__trust=Trust.TRUSTED,
+            hash_set__active=True,
+        )
+        .filter(Q(hash_set__owner__isnull=True) | Q(hash_set__owner_id=hotline_id))
+        .exists()
+    )
 
 
 def requires_confirmation(hotline_id: int, verdict: str, *, new_material: bool) -> bool:

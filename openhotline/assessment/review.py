@@ -127,17 +127,83 @@ def _snapshot(status: ItemStatus | None) -> dict[str, Any] | None:
     }
 
 
+class SharedItemChange(AssessmentError):
+    """Changing these items' verdict changes finished URLs too: the analyst must say so."""
+
+    def __init__(self, urls: list[ReportedUrl]) -> None:
+        self.urls = urls
+        listed = ", ".join(f"{url.code} ({url.url})" for url in urls[:10])
+        super().__init__(
+            f"This changes the verdict of an item also on {len(urls)} finished URL(s): "
+            f"{listed}. Confirm the change for all of them; a second person then confirms it."
+        )
+
+
+def finished_urls_sharing(
+    reported_url: ReportedUrl, items: list[MediaItem], changes: dict[str, Any]
+) -> list[ReportedUrl]:
+    """Other finished URLs whose verdict in force a change of these items' verdict affects."""
+    verdict = changes.get("verdict")
+    if not verdict:
+        return []
+    changed = [
+        card.item.pk
+        for card in cards_for(reported_url, items)
+        if card.current is not None and card.current.verdict != verdict
+    ]
+    if not changed:
+        return []
+    return list(
+        ReportedUrl.objects.filter(
+            hotline_id=reported_url.hotline_id,
+            media_links__media_item_id__in=changed,
+            assessment__isnull=False,
+        )
+        .exclude(pk=reported_url.pk)
+        .distinct()
+        .order_by("assessment__assessed_at", "pk")
+    )
+
+
 def do_classify_items(
-    reported_url: ReportedUrl, analyst: User, items: list[MediaItem], changes: dict[str, Any]
+    reported_url: ReportedUrl,
+    analyst: User,
+    items: list[MediaItem],
+    changes: dict[str, Any],
+    *,
+    confirm_shared: bool = False,
 ) -> list[dict[str, Any]]:
     """Apply ``changes`` to each item, from its classification in force; return the undo entry.
 
-    An item without a classification needs a verdict first. The undo entry
-    lists, per item, the classification created and the state before it.
+    An item without a classification needs a verdict first. A new verdict for
+    an item that finished URLs share is refused (``SharedItemChange``, listing
+    them) unless the analyst confirmed it; it is audited and then waits for a
+    second person, whatever the four-eyes rule. The undo entry lists, per
+    item, the classification created and the state before it.
     """
     cards = {card.item.pk: card for card in cards_for(reported_url, items)}
+    shared = finished_urls_sharing(reported_url, items, changes)
+    if shared and not confirm_shared:
+        raise SharedItemChange(shared)
     undo: list[dict[str, Any]] = []
     with transaction.atomic():
+        if shared:
+            record(
+                "media.shared_item_changed",
+                actor=analyst,
+                organisation=reported_url.hotline,
+                obj=reported_url,
+                detail={
+                    "items": [item.code for item in items],
+                    "verdict": changes.get("verdict"),
+                    "urls": [url.code for url in shared],
+                },
+            )
+        shared_items = {
+            card.item.pk
+            for card in cards.values()
+            if shared and card.current is not None and card.current.verdict != changes["verdict"]
+        }
         for item in items:
             card = cards[item.pk]
             base = card.current
@@ -154,7 +220,7 @@ def do_classify_items(
                 verdict,
                 analyst=analyst,
                 reported_url=reported_url,
-                new_material=not card.known,
+                force_confirmation=item.pk in shared_items,
                 **values,
             )
             undo.append(

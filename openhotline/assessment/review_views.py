@@ -32,6 +32,7 @@ from openhotline.assessment.queue import QUEUE_STATES
 from openhotline.assessment.review import (
     FLAGS,
     Card,
+    SharedItemChange,
     cards_for,
     do_classify_items,
     do_finish_review,
@@ -245,7 +246,28 @@ def classify(request: HttpRequest, code: str) -> HttpResponse:
         return _fragments(request, reported_url, message="No such item.", error=True, status=400)
     try:
         changes = parse_changes(request.POST)
-        entry = do_classify_items(reported_url, user, items, changes)
+        entry = do_classify_items(
+            reported_url,
+            user,
+            items,
+            changes,
+            confirm_shared=request.POST.get("confirm_shared") == "1",
+        )
+    except SharedItemChange as exc:
+        # The analyst confirms with the button listed beside the message (same request,
+        # with confirm_shared=1).
+        confirm_values = {
+            key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"
+        }
+        confirm_values["confirm_shared"] = "1"
+        return _fragments(
+            request,
+            reported_url,
+            message=str(exc),
+            error=True,
+            status=409,
+            extra={"shared_urls": exc.urls, "shared_confirm_values": confirm_values},
+        )
     except AssessmentError as exc:
         return _fragments(request, reported_url, message=str(exc), error=True, status=400)
     stack = request.session.get(_undo_key(reported_url), [])
@@ -283,10 +305,18 @@ def undo(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
-    """Reveal one item one step further: greyscale first, then colour; counted and audited."""
-    user, reported_url, refused = _working(request, code)
-    if refused is not None:
-        return refused
+    """Reveal one item one step further: greyscale first, then colour; counted and audited.
+
+    A URL still waiting for assessment is revealed by whoever works it (its
+    claim); a finished one by any analyst of its hotline: the second person
+    confirming its items, or someone reading it later.
+    """
+    user = _user(request)
+    reported_url = get_reported_url_for_user(user, code)
+    if reported_url.state in QUEUE_STATES:
+        user, reported_url, refused = _working(request, code)
+        if refused is not None:
+            return refused
     item = next((i for i in page_media(reported_url) if i.code == media_code), None)
     if item is None:
         return _fragments(request, reported_url, message="No such item.", error=True, status=404)

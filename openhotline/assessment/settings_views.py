@@ -95,9 +95,12 @@ def save_claims(request: HttpRequest, slug: str) -> HttpResponse:
                 "assessment.settings_changed",
                 actor=user,
                 organisation=hotline,
-                detail={"claim_idle_minutes": ws.claim_idle_minutes},
+                detail={
+                    "claim_idle_minutes": ws.claim_idle_minutes,
+                    "blind_confirmation": ws.blind_confirmation,
+                },
             )
-        messages.success(request, "Claim settings saved.")
+        messages.success(request, "Claim and confirmation settings saved.")
     else:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("assessment:settings", slug=hotline.slug)

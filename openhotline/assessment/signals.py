@@ -1,12 +1,21 @@
 """Signals other apps listen to, so that assessment need not know them.
 
-- ``url_assessed(reported_url, assessment)``: an analyst finished a reported
-  URL; routing (police, forwarding, notices) and blocking react to it.
+- ``url_assessed(reported_url, assessment)``: a reported URL's verdict took
+  effect: the analyst finished it and every classification behind it is in
+  force (confirmed by a second person where the four-eyes rule asks). Also
+  sent when a shared item made a not-illegal URL illegal. Routing (police,
+  INTERPOL, forwarding, notices) and blocking react to it; nothing leaves
+  the hotline before it.
+- ``url_verdict_changed(reported_url, before, after)``: the verdict in force
+  of a finished URL changed because an item it shares with other URLs was
+  re-classified (and confirmed). Receivers undo or correct what they did:
+  network (withdrawn referral, correction to the police), takedown (closes
+  the case when no longer illegal), blocking (proposes a delisting).
 - ``item_classification_in_force(status)``: a classification took effect
   (after any four-eyes confirmation); matching feeds our own hash set and
   the law-enforcement portal picks up illegal items.
 
-Both are sent after the transaction commits.
+All are sent after the transaction commits.
 """
 
 from __future__ import annotations
@@ -14,4 +23,5 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 url_assessed = Signal()
+url_verdict_changed = Signal()
 item_classification_in_force = Signal()

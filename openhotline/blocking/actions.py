@@ -31,6 +31,7 @@ from openhotline.blocking.models import (
 )
 from openhotline.blocking.names import EntryValueError, canonical_entry
 from openhotline.blocking.versions import batched
+from openhotline.lib.onerow import find_or_create
 from openhotline.reports.models import ReportedUrl
 
 ASSESSMENT_SOURCE = "Our assessment"
@@ -83,11 +84,9 @@ def do_propose_entry(
         raise BlocklistError("the evidence belongs to another hotline")
     if source.hotline_id != hotline.pk:
         raise BlocklistError("the source belongs to another hotline")
-    with transaction.atomic():
-        existing = find_active_entry(hotline, kind, value)
-        if existing is not None:
-            return existing
-        now = timezone.now()
+    now = timezone.now()
+
+    def create() -> BlocklistEntry:
         entry = BlocklistEntry.objects.create(
             hotline=hotline,
             kind=kind,
@@ -109,6 +108,11 @@ def do_propose_entry(
             obj=entry,
             detail={"kind": kind, "value": value, "source": source.name},
         )
+        return entry
+
+    with transaction.atomic():
+        # Two proposals at once: ``unique_active_entry`` keeps one, the other gets it.
+        entry, _ = find_or_create(lambda: find_active_entry(hotline, kind, value), create)
     return entry
 
 

@@ -7,3 +7,6 @@ class BlockingConfig(AppConfig):
     name = "openhotline.blocking"
     label = "blocking"
     verbose_name = "Blocking"
+
+    def ready(self) -> None:
+        from openhotline.blocking import receivers  # noqa: F401  (connects the receivers)

@@ -69,7 +69,8 @@ def propose_overdue_urls() -> int:
     """Propose every confirmed illegal URL still not removed after its country's grace time.
 
     1. For each hotline, read its country's grace time (none: skip the hotline).
-    2. Take its URLs assessed illegal (or with a notice out) longer ago than that.
+    2. Take its URLs whose illegal verdict has been in force (confirmed where the
+       four-eyes rule asks) longer than that, still illegal or with a notice out.
     3. Propose those never proposed before; a senior analyst then approves.
     Safe to run twice: a URL already proposed is not proposed again.
     """
@@ -83,7 +84,9 @@ def propose_overdue_urls() -> int:
         cutoff = timezone.now() - timedelta(hours=hours)
         overdue = (
             ReportedUrl.objects.filter(
-                hotline=hotline, state__in=STILL_ILLEGAL_STATES, assessed_at__lte=cutoff
+                hotline=hotline,
+                state__in=STILL_ILLEGAL_STATES,
+                assessment__in_force_at__lte=cutoff,
             )
             # Once proposed, never again by machine: a rejected proposal stays rejected.
             .exclude(blocklist_entries__isnull=False)

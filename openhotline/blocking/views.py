@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import hotlines_for_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
+from openhotline.assessment.models import UrlAssessment
 from openhotline.blocking.access import (
     can_approve,
     can_publish,
@@ -106,7 +107,15 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
             evidence = ReportedUrl.objects.filter(hotline=hotline, code=data["evidence"]).first()
             if evidence is None:
                 form.add_error("evidence", "No reported URL of this hotline has that code.")
-        if evidence is not None or not data["evidence"]:
+            elif UrlAssessment.objects.filter(
+                reported_url=evidence, in_force_at__isnull=True
+            ).exists():
+                # Nothing leaves the hotline before its four-eyes checks pass.
+                form.add_error(
+                    "evidence", "The verdict of this URL is not in force yet (four-eyes)."
+                )
+                evidence = None
+        if not form.errors and (evidence is not None or not data["evidence"]):
             source = get_source(hotline, ASSESSMENT_SOURCE, SourceKind.ASSESSMENT)
             try:
                 entry = do_propose_entry(

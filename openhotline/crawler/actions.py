@@ -11,6 +11,7 @@ from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
 from openhotline.crawler.hosting import HostingTrace
 from openhotline.crawler.models import (
+    UNFINISHED_STATES,
     CrawledPage,
     CrawlRun,
     CrawlState,
@@ -19,6 +20,7 @@ from openhotline.crawler.models import (
 )
 from openhotline.crawler.results import PageEvidence
 from openhotline.evidence.actions import do_store_blob
+from openhotline.lib.onerow import find_or_create
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
 
@@ -176,8 +178,13 @@ def do_note_retry(run: CrawlRun, reported_url: ReportedUrl, reason: str, countdo
 
 
 def do_request_recrawl(user: User, reported_url: ReportedUrl) -> CrawlRun:
-    """Queue a new crawl of a URL (a staff member's request); the run code makes it idempotent."""
-    with transaction.atomic():
+    """Queue a new crawl of a URL (a staff member's request); the run code makes it idempotent.
+
+    A crawl still queued or running is the one asked for: a double click, or
+    two analysts at once, make one run (``one_unfinished_crawl_per_url``).
+    """
+
+    def create() -> CrawlRun:
         run = CrawlRun.objects.create(reported_url=reported_url, requested_by=user)
         add_timeline(
             "Crawl requested again", kind="crawl.requested", reported_url=reported_url, actor=user
@@ -188,6 +195,15 @@ def do_request_recrawl(user: User, reported_url: ReportedUrl) -> CrawlRun:
             organisation=reported_url.hotline,
             obj=reported_url,
             detail={"crawl": run.code},
+        )
+        return run
+
+    with transaction.atomic():
+        run, _ = find_or_create(
+            lambda: CrawlRun.objects.filter(
+                reported_url=reported_url, state__in=UNFINISHED_STATES
+            ).first(),
+            create,
         )
         code, pk = run.code, reported_url.pk
         transaction.on_commit(lambda: _send(pk, code))

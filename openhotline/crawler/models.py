@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from openhotline.lib.codes import random_code
@@ -26,6 +27,7 @@ class CrawlState(models.TextChoices):
 
 
 FINISHED_STATES = frozenset({CrawlState.DONE, CrawlState.FAILED, CrawlState.SKIPPED})
+UNFINISHED_STATES = frozenset({CrawlState.QUEUED, CrawlState.RUNNING})
 MAX_STORED_ERRORS = 200
 
 
@@ -64,6 +66,15 @@ class CrawlRun(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            # One crawl at a time per reported URL: two deliveries of its crawl
+            # task (a sweep's and intake's) share one run (docs/concurrency.md).
+            models.UniqueConstraint(
+                fields=["reported_url"],
+                condition=Q(state__in=sorted(UNFINISHED_STATES)),
+                name="one_unfinished_crawl_per_url",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -20,10 +20,11 @@ from openhotline.crawler.actions import (
     do_skip_crawl,
     do_start_crawl,
 )
-from openhotline.crawler.models import CrawlRun, CrawlState, DomainRule
+from openhotline.crawler.models import UNFINISHED_STATES, CrawlRun, CrawlState, DomainRule
 from openhotline.crawler.rdapcache import DbRdapCache
 from openhotline.crawler.rules import rule_for
 from openhotline.crawler.runner import Outcome, run_crawl, stored_errors
+from openhotline.lib.onerow import find_or_create
 from openhotline.lib.urlnorm import host_of
 from openhotline.reports.models import ReportedUrl, UrlState
 
@@ -47,7 +48,13 @@ def _pick_run(reported_url: ReportedUrl, crawl_code: str | None) -> CrawlRun | N
         return None if run.is_finished() else run
     if reported_url.state not in _NEW_CRAWL_STATES:
         return None
-    return CrawlRun.objects.create(reported_url=reported_url)
+    # Intake's send and the forgotten-crawl sweep can deliver two tasks at once:
+    # ``one_unfinished_crawl_per_url`` gives them one run.
+    run, _ = find_or_create(
+        lambda: runs.filter(state__in=UNFINISHED_STATES).first(),
+        lambda: CrawlRun.objects.create(reported_url=reported_url),
+    )
+    return run
 
 
 @shared_task(

@@ -15,10 +15,11 @@ case-insensitive keys or "the open one".
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 T = TypeVar("T")
 
@@ -45,3 +46,21 @@ def find_or_create(find: Callable[[], T | None], create: Callable[[], T]) -> tup
         if found is None:
             raise
         return found, False
+
+
+def lock_name(name: str) -> None:
+    """Hold a lock on ``name`` until the current transaction ends.
+
+    For facts that span rows no constraint can cover, such as "this URL
+    is now known to two hotlines": each writer must see the other's
+    commit. PostgreSQL takes a transaction-level advisory lock keyed by a
+    hash of the name. SQLite needs none: its transactions start IMMEDIATE
+    (settings.py), so writers already go one at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_name() holds its lock until the transaction ends: call it in one")
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

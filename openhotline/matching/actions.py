@@ -237,7 +237,6 @@ def _preclassify(item: MediaItem, found: list[Found]) -> list[ItemStatus]:
                 analyst=None,
                 source=ClassificationSource.HASH_MATCH,
                 reason=decision.reason[:300],
-                new_material=False,
                 **decision.attributes,
             )
         )

@@ -19,6 +19,7 @@ from openhotline.accounts.models import Organisation
 from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS, Verdict, vics_category
 from openhotline.audit.log import record
+from openhotline.lib.onerow import find_or_create
 from openhotline.matching.indexing import index_flagged, needs_index
 from openhotline.matching.models import HashEntry, HashSet, SetVerdict, Trust, entry_key
 
@@ -34,19 +35,24 @@ CARRIED_FIELDS = (
 
 def own_set(hotline: Organisation) -> HashSet:
     """The hotline's own set, created (trusted, no review) the first time."""
-    hash_set = HashSet.objects.filter(owner=hotline, is_own=True).first()
-    if hash_set is not None:
+
+    def create() -> HashSet:
+        hash_set = HashSet.objects.create(
+            owner=hotline,
+            is_own=True,
+            name=f"{hotline.name}: own classifications",
+            source="openhotline",
+            description="Items this hotline's analysts classified as illegal, once in force.",
+            trust=Trust.TRUSTED,
+            default_verdict=SetVerdict.NONE,
+        )
+        record("hashset.created", organisation=hotline, obj=hash_set, detail={"own": True})
         return hash_set
-    hash_set = HashSet.objects.create(
-        owner=hotline,
-        is_own=True,
-        name=f"{hotline.name}: own classifications",
-        source="openhotline",
-        description="Items this hotline's analysts classified as illegal, once in force.",
-        trust=Trust.TRUSTED,
-        default_verdict=SetVerdict.NONE,
+
+    # Two first classifications at once: ``one_own_set_per_hotline`` keeps one set.
+    hash_set, _ = find_or_create(
+        lambda: HashSet.objects.filter(owner=hotline, is_own=True).first(), create
     )
-    record("hashset.created", organisation=hotline, obj=hash_set, detail={"own": True})
     return hash_set
 
 
@@ -85,13 +91,10 @@ def do_feed_own_set(status: ItemStatus) -> HashEntry | None:
             "classification": {f: getattr(classification, f) for f in CARRIED_FIELDS},
         }
         category = vics_category(classification.verdict, virtual=classification.is_virtual)
-        if existing is not None:
-            existing.verdict, existing.category, existing.metadata = verdict, category, metadata
-            existing.save(update_fields=["verdict", "category", "metadata"])
-            entry = existing
-        else:
-            frames = [[frame[0], frame[1]] for frame in item.vpdq or ()]
-            entry = HashEntry.objects.create(
+        frames = [[frame[0], frame[1]] for frame in item.vpdq or ()]
+
+        def create() -> HashEntry:
+            return HashEntry.objects.create(
                 hash_set=hash_set,
                 key=key,
                 md5=item.md5,
@@ -107,6 +110,14 @@ def do_feed_own_set(status: ItemStatus) -> HashEntry | None:
                 indexed=not needs_index(item.pdq, item.pdq_quality, frames),
                 created_at=timezone.now(),
             )
+
+        # ``one_entry_per_key`` keeps one entry when the same item is fed twice at once.
+        entry, created = find_or_create(
+            lambda: HashEntry.objects.filter(hash_set=hash_set, key=key).first(), create
+        )
+        if not created:
+            entry.verdict, entry.category, entry.metadata = verdict, category, metadata
+            entry.save(update_fields=["verdict", "category", "metadata"])
         record(
             "hashset.own_entry_added",
             organisation=hotline,

@@ -33,6 +33,7 @@ from openhotline.network.lea_access import (
 )
 from openhotline.network.models import Delivery, LeaItem, Package
 from openhotline.network.packages import do_create_package, do_record_download
+from openhotline.network.referrals import CORRECTION_KINDS
 from openhotline.takedown.hosting import latest_facts
 
 PAGE_SIZE = 50
@@ -82,6 +83,9 @@ def referral_detail(request: HttpRequest, code: str) -> HttpResponse:
             "url": url,
             "facts": latest_facts(url),
             "items": items,
+            "corrections": url.timeline.filter(
+                kind__in=CORRECTION_KINDS, detail__referral=referral.code
+            ).order_by("created_at", "pk"),
         },
     )
 

@@ -1,6 +1,10 @@
 """What the network app does when other apps report something.
 
-- An analyst finished a URL as illegal (``url_assessed``): route it.
+- A URL's illegal verdict took effect (``url_assessed``, sent only once
+  every classification behind it is confirmed where four-eyes asks): route it.
+- A shared item changed the verdict in force of a URL (``url_verdict_changed``):
+  withdraw its referrals when it is no longer illegal, or send the police a
+  correction when it stays illegal under another verdict.
 - A classification took effect (``item_classification_in_force``): show the
   item to law enforcement, or withdraw it.
 - A hotline was created: list it in the directory for its country, if that
@@ -23,10 +27,15 @@ from django.dispatch import receiver
 
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.assessment.models import ItemStatus, UrlAssessment
-from openhotline.assessment.signals import item_classification_in_force, url_assessed
+from openhotline.assessment.signals import (
+    item_classification_in_force,
+    url_assessed,
+    url_verdict_changed,
+)
 from openhotline.evidence.models import UrlMedia
 from openhotline.network.lea_items import do_sync_lea_item
 from openhotline.network.models import MediaOverlap, MemberHotline
+from openhotline.network.referrals import do_correct_referrals
 from openhotline.network.routing import route_quietly
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
@@ -40,6 +49,16 @@ def _on_url_assessed(
 ) -> None:
     if assessment.is_illegal():
         route_quietly(reported_url)
+
+
+@receiver(url_verdict_changed, dispatch_uid="network.correct_on_verdict_change")
+def _on_url_verdict_changed(
+    sender: Any, reported_url: ReportedUrl, before: str, after: str, **kwargs: Any
+) -> None:
+    try:
+        do_correct_referrals(reported_url, before=before, after=after)
+    except Exception:
+        logger.exception("correcting the referrals of reported URL %s failed", reported_url.pk)
 
 
 @receiver(item_classification_in_force, dispatch_uid="network.lea_item_on_classification")

@@ -114,7 +114,8 @@ def do_route(
 ) -> Route | None:
     """Decide and carry out the route of an illegal URL; safe to call twice.
 
-    1. Only a URL assessed illegal and still with its hotline is routed.
+    1. Only a URL whose illegal verdict is in force (confirmed where the
+       hotline's four-eyes rule asks) and still with its hotline is routed.
     2. A decided route stands, unless it was provisional (CDN, unknown
        hosting) and the trace now says more, or an analyst asks ``again``.
     3. Record the route, then act on it: referral, takedown case, forward.
@@ -123,7 +124,12 @@ def do_route(
 
     url = ReportedUrl.objects.select_related("hotline").get(pk=reported_url.pk)
     assessment = UrlAssessment.objects.filter(reported_url=url).first()
-    if url.state not in ROUTABLE_STATES or assessment is None or not assessment.is_illegal():
+    if (
+        url.state not in ROUTABLE_STATES
+        or assessment is None
+        or not assessment.is_in_force()
+        or not assessment.is_illegal()
+    ):
         return None
     facts = facts or latest_facts(url)
     kind, member = decide(url.hotline, facts)

@@ -108,7 +108,7 @@ def sweep() -> dict[str, int]:
        queued again.
     """
     unrouted = ReportedUrl.objects.filter(
-        state=UrlState.ILLEGAL, assessment__isnull=False, route__isnull=True
+        state=UrlState.ILLEGAL, assessment__in_force_at__isnull=False, route__isnull=True
     ).values_list("pk", flat=True)
     routed = sum(1 for pk in unrouted[:500] if route_quietly(ReportedUrl(pk=pk)) is not None)
     stale = timezone.now() - timedelta(hours=1)

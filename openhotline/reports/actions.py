@@ -15,7 +15,7 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
 from openhotline.intake.models import DeconflictionLink
-from openhotline.lib.onerow import find_or_create
+from openhotline.lib.onerow import find_or_create, lock_name
 from openhotline.lib.urlnorm import host_of, normalize_url
 from openhotline.reports.models import (
     OPEN_URL_STATES,
@@ -154,8 +154,11 @@ def _find_or_create_url(
 
     Two reports of a new URL at once both find nothing (a lock on a missing
     row locks nothing); the unique constraint ``one_open_url_per_hotline``
-    refuses the second insert and the loser links to the winner's row.
+    refuses the second insert and the loser links to the winner's row. The
+    lock on the address makes reports of it at two hotlines take turns, so
+    the second sees the first and the deconfliction links are made.
     """
+    lock_name(f"reported-url:{url}")
 
     def find() -> ReportedUrl | None:
         return (

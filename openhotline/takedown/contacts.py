@@ -6,11 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
+from openhotline.lib.onerow import find_or_create
 from openhotline.takedown.hosting import HostingFacts
 from openhotline.takedown.models import AbuseContact, ContactKind, ContactSource, TakedownCase
 
@@ -44,23 +45,31 @@ def find_contact(hotline: Organisation, *, email: str = "", name: str = "") -> A
 def _get_or_create(
     hotline: Organisation, *, name: str, email: str, kind: str, source: str, **extra: Any
 ) -> AbuseContact:
-    found = find_contact(hotline, email=email, name=name)
-    if found is not None:
-        return found
-    contact = AbuseContact.objects.create(
-        hotline=hotline,
-        name=(name or email)[:255],
-        email=email,
-        kind=kind,
-        source=source,
-        **extra,
-    )
-    record(
-        "takedown.contact_found",
-        organisation=hotline,
-        obj=contact,
-        detail={"name": contact.name, "email": email, "kind": kind, "source": source},
-    )
+    """The contact for this address (or name), created when new.
+
+    Traces of two URLs of one hoster finish at once: the constraints
+    ``one_contact_per_address``/``one_contact_per_name`` let one insert win
+    and the other finds it.
+    """
+
+    def create() -> AbuseContact:
+        contact = AbuseContact.objects.create(
+            hotline=hotline,
+            name=(name or email)[:255],
+            email=email,
+            kind=kind,
+            source=source,
+            **extra,
+        )
+        record(
+            "takedown.contact_found",
+            organisation=hotline,
+            obj=contact,
+            detail={"name": contact.name, "email": email, "kind": kind, "source": source},
+        )
+        return contact
+
+    contact, _ = find_or_create(lambda: find_contact(hotline, email=email, name=name), create)
     return contact
 
 
@@ -142,7 +151,13 @@ def do_update_contact(contact: AbuseContact, values: dict[str, Any], *, actor: U
             contact.email = contact.email.strip().lower()
             contact.approved_at = None
             contact.approved_by = None
-        contact.save()
+        try:
+            with transaction.atomic():
+                contact.save()
+        except IntegrityError:
+            raise ContactError(
+                "another contact of this hotline has this address (or name): merge them instead"
+            ) from None
         record(
             "takedown.contact_updated",
             actor=actor,

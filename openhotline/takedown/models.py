@@ -13,6 +13,8 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from openhotline.lib.codes import random_code
@@ -74,6 +76,22 @@ class AbuseContact(models.Model):
 
     class Meta:
         ordering: ClassVar = ["name", "pk"]
+        constraints: ClassVar = [
+            # One contact in use per address, and per name for those without one
+            # (see docs/concurrency.md); merged ones keep theirs for later traces.
+            models.UniqueConstraint(
+                F("hotline"),
+                Lower("email"),
+                condition=Q(merged_into__isnull=True) & ~Q(email=""),
+                name="one_contact_per_address",
+            ),
+            models.UniqueConstraint(
+                F("hotline"),
+                Lower("name"),
+                condition=Q(merged_into__isnull=True, email=""),
+                name="one_contact_per_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.email else self.name

@@ -1,4 +1,6 @@
 """Moved material: when a crawl finds a case's illegal media at another URL, note it.
+A verdict changed to not illegal (``url_verdict_changed``, a shared item
+re-classified): close the URL's open case, so no notice goes to the hoster.
 
 Connected in ``TakedownConfig.ready``. Never raises: the crawl that stored
 the media is not to fail over bookkeeping.
@@ -12,7 +14,11 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from openhotline.assessment.signals import url_verdict_changed
+from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
 from openhotline.evidence.models import UrlMedia
+from openhotline.reports.models import ReportedUrl
+from openhotline.takedown.actions import FINISHED_STATES, do_close_case
 from openhotline.takedown.models import CaseState, TakedownCase
 from openhotline.takedown.removal import record_moves
 
@@ -37,3 +43,18 @@ def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any)
             record_moves(case)
     except Exception:
         logger.exception("looking for moved material of media link %s failed", instance.pk)
+
+
+@receiver(url_verdict_changed, dispatch_uid="takedown.close_on_verdict_change")
+def _on_url_verdict_changed(
+    sender: Any, reported_url: ReportedUrl, before: str, after: str, **kwargs: Any
+) -> None:
+    if after in ILLEGAL_VERDICTS:
+        return
+    try:
+        for case in TakedownCase.objects.filter(reported_url=reported_url).exclude(
+            state__in=FINISHED_STATES
+        ):
+            do_close_case(case, actor=None, reason=f"the verdict is now {after}")
+    except Exception:
+        logger.exception("closing the takedown case of reported URL %s failed", reported_url.pk)

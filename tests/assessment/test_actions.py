@@ -13,7 +13,7 @@ from openhotline.assessment.actions import (
     do_finish_url,
     do_settle_dispute,
 )
-from openhotline.assessment.models import Classification, ItemStatus, ReviewState
+from openhotline.assessment.models import Classification, ItemStatus, ReviewState, UrlAssessment
 from openhotline.assessment.signals import item_classification_in_force, url_assessed
 from openhotline.evidence.actions import do_store_blob
 from openhotline.evidence.models import MediaItem, UrlMedia
@@ -111,20 +111,40 @@ def test_a_disagreement_goes_to_a_third_analyst_and_history_is_kept(
     assert history == [("baseline", "alice"), ("national", "sara"), ("national", "adam")]
 
 
-def test_finishing_a_url_takes_its_most_severe_item_and_announces_it(
+def test_finishing_a_url_takes_its_most_severe_item_and_announces_it_once_confirmed(
     analyst: User,
+    senior: User,
     page: ReportedUrl,
     hotline_a: Organisation,
     django_capture_on_commit_callbacks: Any,
     received: list[Any],
 ) -> None:
     do_classify_item(hotline_a, add_item(page, 3), "not_illegal", analyst=analyst)
-    do_classify_item(hotline_a, add_item(page, 4), "national", analyst=analyst)
+    status = do_classify_item(hotline_a, add_item(page, 4), "national", analyst=analyst)
     with django_capture_on_commit_callbacks(execute=True):
         assessment = do_finish_url(page, analyst, site_type="image_board")
-    assert assessment.verdict == "national"
+    assert assessment.verdict == "national" and not assessment.is_in_force()
     page.refresh_from_db()
     assert page.state == UrlState.ILLEGAL and page.assessed_at is not None
+    assert not [r for r in received if r[0] == "url"]
+    with django_capture_on_commit_callbacks(execute=True):
+        do_confirm_item(status, senior, agree=True)
+    assessment.refresh_from_db()
+    assert assessment.is_in_force()
+    assert received[-1][0] == "url" and received[-1][1]["reported_url"] == page
+
+
+def test_a_url_without_held_items_takes_effect_when_finished(
+    analyst: User,
+    page: ReportedUrl,
+    hotline_a: Organisation,
+    django_capture_on_commit_callbacks: Any,
+    received: list[Any],
+) -> None:
+    do_classify_item(hotline_a, add_item(page, 13), "not_illegal", analyst=analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment = do_finish_url(page, analyst)
+    assert assessment.is_in_force()
     assert received[-1][0] == "url" and received[-1][1]["reported_url"] == page
 
 
@@ -137,9 +157,23 @@ def test_a_page_with_unsettled_items_cannot_be_finished(
 
 
 def test_a_page_without_media_needs_an_explicit_verdict(analyst: User, page: ReportedUrl) -> None:
-    with pytest.raises(AssessmentError, match="give the page a verdict"):
+    with pytest.raises(AssessmentError, match="choose a verdict for the page"):
         do_finish_url(page, analyst)
+    with pytest.raises(AssessmentError, match="choose baseline"):
+        do_finish_url(page, analyst, verdict="second_opinion")
     assert do_finish_url(page, analyst, verdict="not_illegal").verdict == "not_illegal"
+
+
+def test_finishing_refuses_items_without_a_verdict_and_names_them(
+    analyst: User, page: ReportedUrl, hotline_a: Organisation
+) -> None:
+    do_classify_item(hotline_a, add_item(page, 11), "not_illegal", analyst=analyst)
+    missing = add_item(page, 12)
+    with pytest.raises(AssessmentError, match=f"1 item\\(s\\) have no verdict yet.*{missing.code}"):
+        do_finish_url(page, analyst, verdict="not_illegal")
+    assert not UrlAssessment.objects.filter(reported_url=page).exists()
+    page.refresh_from_db()
+    assert page.state != UrlState.NOT_ILLEGAL
 
 
 def test_classifications_stay_within_their_hotline(

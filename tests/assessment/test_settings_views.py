@@ -88,7 +88,10 @@ def test_a_senior_confirms_from_the_list(
     do_classify_item(hotline_a, item, "baseline", analyst=analyst)
     client = as_user(senior)
     assert item.code in client.get("/app/confirm/").content.decode()
-    client.post(f"/app/confirm/{item.code}/agree", {"hotline": hotline_a.pk})
+    # Blind by default: the senior gives a verdict of their own; the same one confirms.
+    client.post(
+        f"/app/confirm/{item.code}/opinion", {"hotline": hotline_a.pk, "verdict": "baseline"}
+    )
     assert ItemStatus.objects.get(media_item=item).review_state == ReviewState.FINAL
 
 

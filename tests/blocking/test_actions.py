@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
+from openhotline.assessment.models import UrlAssessment
 from openhotline.audit.models import AuditEvent
 from openhotline.blocking.actions import (
     BlocklistError,
@@ -211,8 +212,21 @@ def test_confirmed_illegal_urls_still_online_are_proposed_once(
     )
     for reported_url in report.urls.all():
         do_set_url_state(reported_url, UrlState.ILLEGAL)
-    report.urls.filter(host="old.test").update(assessed_at=timezone.now() - timedelta(hours=49))
-    report.urls.filter(host="new.test").update(assessed_at=timezone.now() - timedelta(hours=2))
+        hours = 49 if reported_url.host == "old.test" else 2
+        # The grace time runs from when the verdict took effect (four-eyes met).
+        UrlAssessment.objects.create(
+            reported_url=reported_url,
+            verdict="baseline",
+            in_force_at=timezone.now() - timedelta(hours=hours),
+        )
+    waiting = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://wait.test/"])
+    pending = waiting.urls.get()
+    do_set_url_state(pending, UrlState.ILLEGAL)
+    UrlAssessment.objects.create(
+        reported_url=pending,
+        verdict="baseline",
+        assessed_at=timezone.now() - timedelta(hours=72),
+    )
     assert propose_overdue_urls() == 1
     entry = BlocklistEntry.objects.get()
     assert entry.value == "http://old.test/a" and entry.evidence is not None

@@ -61,7 +61,9 @@ def test_a_verdict_that_is_not_illegal_takes_the_item_out_again(
 ) -> None:
     item = store_item(hotline_a, encode(picture(22)))
     with django_capture_on_commit_callbacks(execute=True):
-        do_classify_item(hotline_a, item, "national", analyst=analyst, is_virtual=True)
+        status = do_classify_item(hotline_a, item, "national", analyst=analyst, is_virtual=True)
+        assert own_entries(hotline_a) == []  # not before four-eyes
+        do_confirm_item(status, senior, agree=True)
     (entry,) = own_entries(hotline_a)
     assert (entry.verdict, entry.category) == ("national_virtual", 3)
     with django_capture_on_commit_callbacks(execute=True):

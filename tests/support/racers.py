@@ -11,17 +11,14 @@ Only PostgreSQL is worth racing: SQLite lets one writer at a time in.
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
-import os
-import traceback
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Barrier
 from typing import Any
 
 import pytest
 from django.conf import settings
 
+from tests.support.racer_process import serve
 from tests.support.services import database_url
 
 ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
@@ -29,35 +26,9 @@ ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 # The race tests: PostgreSQL only (SQLite serialises writers, so there is no race to lose).
 postgres_only = pytest.mark.skipif(ON_SQLITE, reason="SQLite serialises writers: no race")
 
-BARRIER_TIMEOUT = 120.0
-
 
 class RacerFailed(AssertionError):
     """A racer raised; the message is its traceback."""
-
-
-def _serve(conn: Connection, barrier: Barrier, env: dict[str, str]) -> None:
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    while True:
-        message = conn.recv()
-        if message is None:
-            break
-        target, args = message
-        module_name, _, name = target.rpartition(".")
-        try:
-            function = getattr(importlib.import_module(module_name), name)
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            conn.send(("ok", function(*args)))
-        except BaseException:  # every failure goes back to the test, which fails with it
-            conn.send(("error", traceback.format_exc()))
-        finally:
-            # No idle connection may keep the test database from being flushed or dropped.
-            connections.close_all()
 
 
 class Racers:
@@ -72,18 +43,25 @@ class Racers:
             "OPENHOTLINE_DATA": data_dir,
         }
         self.count = count
+        # Kept: a child unpickles it after start(), and it must still exist then.
+        self._barrier = barrier
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         for _ in range(count):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, barrier, env), daemon=True)
+            process = context.Process(target=serve, args=(theirs, barrier, env), daemon=True)
             process.start()
             self._pipes.append(mine)
             self._processes.append(process)
 
     def run(self, target: str, *args: Any) -> list[Any]:
         """Call ``target`` (``package.module.function``) in every racer at once."""
-        for pipe in self._pipes:
+        return self.run_each(target, [args] * self.count)
+
+    def run_each(self, target: str, calls: list[tuple[Any, ...]]) -> list[Any]:
+        """Call ``target`` at once, racer ``i`` with the arguments ``calls[i]``."""
+        assert len(calls) == self.count, "one call per racer"
+        for pipe, args in zip(self._pipes, calls, strict=True):
             pipe.send((target, args))
         answers = [pipe.recv() for pipe in self._pipes]
         failures = [detail for status, detail in answers if status != "ok"]

@@ -21,6 +21,7 @@
   var selected = new Set();
   var currentEl = null;
   var queue = Promise.resolve();
+  var refused = false; // the last request was refused (400, 409): its message stays
   var holding = false;
 
   var VERDICTS = {"1": "baseline", "2": "national", "4": "not_illegal", "o": "second_opinion", "n": "not_assessable"};
@@ -99,6 +100,7 @@
 
   function post(url, values) {
     var send = function () {
+      refused = false;
       return htmx.ajax("POST", url, {
         target: "#ws-status", swap: "none", values: values, headers: {"X-CSRFToken": csrf}
       });
@@ -176,7 +178,7 @@
       var fresh = document.getElementById(card.id);
       return fresh && verdictOf(fresh);
     });
-    if (saved.length !== list.length) { return; } // refused: stay to read why
+    if (refused || saved.length !== list.length) { return; } // refused: stay to read why
     saved.forEach(function (card) { delete card.dataset.pending; });
     if (selected.size) { clearSelection(); }
     if (currentEl !== origin) { return; } // the analyst moved on meanwhile
@@ -434,7 +436,11 @@
   // A refusal (409, 400) still carries the message to show.
   document.body.addEventListener("htmx:beforeSwap", function (ev) {
     var code = ev.detail.xhr.status;
-    if (code === 400 || code === 409) { ev.detail.shouldSwap = true; ev.detail.isError = false; }
+    if (code === 400 || code === 409) {
+      refused = true;
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
   });
   // Hold-to-reveal: a picture that arrives after the key was let go is never put in.
   document.body.addEventListener("htmx:oobBeforeSwap", function (ev) {

@@ -84,7 +84,7 @@ class Command(BaseCommand):
 
     def _route(self) -> None:
         waiting = ReportedUrl.objects.filter(
-            state=UrlState.ILLEGAL, assessment__isnull=False, route__isnull=True
+            state=UrlState.ILLEGAL, assessment__in_force_at__isnull=False, route__isnull=True
         )
         routed = 0
         for url in waiting.iterator():
