@@ -85,6 +85,9 @@ class Command(BaseCommand):
         except AccountError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"created {user.username} as {options['role']} of {org.name}")
+        self.stdout.write(
+            f"authenticator app: issue a link with `openhotline user enrol-link {user.username}`"
+        )
         if generated:
             self.stdout.write(f"password (shown once): {password}")
 
