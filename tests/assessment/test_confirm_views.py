@@ -60,6 +60,8 @@ def test_blind_confirmation_hides_the_first_verdict_and_shows_the_context(
     assert page.url in body and "Found via a forum link" in body
     assert "Blind confirmation" in body
     assert 'class="first-verdict"' not in body
+    # Nor a link to the review page, which shows the first verdicts.
+    assert f'href="/app/review/{page.code}/"' not in body
     # No verdict is chosen for the confirmer.
     assert '<option value="" selected>' in body
     assert "selected>Nationally illegal" not in body
