@@ -73,6 +73,14 @@ def jpeg_claiming(width: int, height: int, *, progressive: bool = True) -> bytes
     raise AssertionError("no SOF marker in the generated JPEG")
 
 
+def animated_gif(width: int, height: int, frames: int = 2) -> bytes:
+    """An animated GIF of flat frames: ~50 KB, and each frame is `width`×`height` decoded."""
+    pictures = [Image.new("P", (width, height), n) for n in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], duration=100)
+    return out.getvalue()
+
+
 BOMB_SHAPES: dict[str, Callable[[], bytes]] = {
     # The probe's case: 144 Mpx, between Pillow's warning and its own refusal.
     "png-12000x12000": lambda: png_bomb(12000, 12000),
@@ -84,6 +92,8 @@ BOMB_SHAPES: dict[str, Callable[[], bytes]] = {
     "jpeg-progressive-12000x12000": lambda: jpeg_claiming(12000, 12000),
     # A baseline JPEG claiming 176 Mpx (just under Pillow's own refusal): decoded reduced.
     "jpeg-baseline-16000x11000": lambda: jpeg_claiming(16000, 11000, progressive=False),
+    # Animation: every later frame is drawn onto a full-size RGBA canvas.
+    "gif-animated-5000x5000": lambda: animated_gif(5000, 5000),
 }
 
 
