@@ -9,10 +9,13 @@ from openhotline.assessment.models import WellbeingPrefs, WorkspaceSettings
 class WellbeingForm(forms.ModelForm):
     class Meta:
         model = WellbeingPrefs
-        fields = ("blur", "greyscale", "break_minutes", "daily_cap")
+        fields = ("blur", "greyscale", "hold_to_reveal", "break_minutes", "daily_cap")
         labels = {
             "blur": _("Blur strength of previews"),
             "greyscale": _("Previews in greyscale"),
+            "hold_to_reveal": _(
+                "Hold to reveal: show an item only while I hold the reveal key (r) down"
+            ),
             "break_minutes": _("Remind me to take a break after (minutes)"),
             "daily_cap": _("At most this many reveals a day (empty: no cap)"),
         }

@@ -30,6 +30,8 @@ class WellbeingPrefs(models.Model):
     break_minutes = models.PositiveIntegerField(default=50)
     # At most this many reveals a day; empty means no cap.
     daily_cap = models.PositiveIntegerField(null=True, blank=True)
+    # Reveal only while the reveal key (or button) is held down: letting go hides it.
+    hold_to_reveal = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
