@@ -36,14 +36,18 @@ from openhotline.reports.models import Report, ReportLink
 
 router = Router(tags=["reports"])
 
-_KEY_RE = re.compile(r"[\x21-\x7e]{1,200}")
+# Printable ASCII without spaces; also in the schema, so clients can check it.
+_KEY_PATTERN = r"^[!-~]{1,200}$"
+_KEY_RE = re.compile(_KEY_PATTERN)
 _ERRORS: dict[int | tuple[int, ...], Any] = {
     (401, 403, 404, 413): schemas.MessageOut,
     422: schemas.ValidationErrorOut,
 }
 _IDEMPOTENCY_DOC = (
-    "Any unique string (e.g. a UUID) of up to 200 characters. A retry with the same key and "
-    "the same body gets the first answer again instead of filing a second report."
+    "Any unique string (e.g. a UUID) of 1 to 200 printable ASCII characters without spaces. "
+    "A retry with the same key and the same body within the retention time (24 hours by "
+    "default) gets the first answer again instead of filing a second report; the same key "
+    "with a different body is refused with 422."
 )
 
 
@@ -144,7 +148,12 @@ def submit_report(
     request: HttpRequest,
     report: schemas.ReportIn,
     idempotency_key: str | None = Header(
-        None, alias="Idempotency-Key", description=_IDEMPOTENCY_DOC
+        None,
+        alias="Idempotency-Key",
+        description=_IDEMPOTENCY_DOC,
+        min_length=1,
+        max_length=200,
+        pattern=_KEY_PATTERN,
     ),
 ) -> JsonResponse:
     """File a report with one or more URLs. Answers 201 with the report's code and the
@@ -221,7 +230,12 @@ def submit_cybertipline(
     request: HttpRequest,
     hotline: str = "",
     idempotency_key: str | None = Header(
-        None, alias="Idempotency-Key", description=_IDEMPOTENCY_DOC
+        None,
+        alias="Idempotency-Key",
+        description=_IDEMPOTENCY_DOC,
+        min_length=1,
+        max_length=200,
+        pattern=_KEY_PATTERN,
     ),
 ) -> JsonResponse:
     """File a report in the shape of NCMEC CyberTipline XML (``<report>`` with

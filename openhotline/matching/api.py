@@ -102,18 +102,39 @@ _FILE_CONTENT: dict[str, Any] = {
     "multipart/form-data": {
         "schema": {
             "type": "object",
-            "properties": {"file": {"type": "string", "format": "binary"}},
+            "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
+            "required": ["file"],
         }
     },
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
 }
+
+
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` written in place: the OpenAPI document
+    has no ``$defs`` section, so ``#/$defs/FrameIn`` would not resolve there."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 _UPLOAD = {"requestBody": {"required": True, "content": _FILE_CONTENT}}
 _MATCH_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             **_FILE_CONTENT,
-            "application/json": {"schema": HashesIn.model_json_schema()},
+            "application/json": {"schema": _inline_defs(HashesIn.model_json_schema())},
         },
     }
 }

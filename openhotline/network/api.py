@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from openhotline.accounts.models import ApiKey
 from openhotline.assessment.vocabulary import vics_category
@@ -29,6 +30,22 @@ from openhotline.network.lea_access import items_for as visible_items
 from openhotline.network.models import LeaItem
 
 router = Router(tags=["law enforcement"])
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Only ISO 8601 text, as the schema says: pydantic alone would also take a
+    number as seconds since 1970 (``?since=0.5``)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("an ISO 8601 date and time, e.g. 2024-05-01T13:45:00Z") from None
+    if not isinstance(value, datetime):
+        raise ValueError("an ISO 8601 date and time, e.g. 2024-05-01T13:45:00Z")
+    return value
+
+
+Since = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
 
 class MessageOut(Schema):
@@ -99,7 +116,7 @@ def _page(rows: list[LeaItem], limit: int) -> tuple[list[LeaItem], bool]:
     response={200: LeaItemsOut, 404: MessageOut},
     summary="Illegal items that changed after `since`",
 )
-def lea_items(request: HttpRequest, since: datetime | None = None) -> LeaItemsOut:
+def lea_items(request: HttpRequest, since: Since | None = None) -> LeaItemsOut:
     key, seat = _seat(request)
     limit = settings.OPENHOTLINE_LEA_API_PAGE
     query = visible_items(seat, withdrawn=True)
@@ -177,7 +194,7 @@ def lea_item_media(request: HttpRequest, code: str) -> HttpResponse:
     response={200: list[ReferralOut], 404: MessageOut},
     summary="Referrals to this organisation after `since`",
 )
-def lea_referrals(request: HttpRequest, since: datetime | None = None) -> list[ReferralOut]:
+def lea_referrals(request: HttpRequest, since: Since | None = None) -> list[ReferralOut]:
     key, seat = _seat(request)
     query = referrals_for(seat)
     if since is not None:
