@@ -14,7 +14,13 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address, or None when the request carries none that parses.
+
+    A request made up in code has no ``REMOTE_ADDR``; behind a proxy on a unix
+    socket it is empty. django-axes stores None as no address, and counts all
+    such requests as one address, so set ``OPENHOTLINE_CLIENT_IP_HEADER`` there.
+    """
     header = settings.OPENHOTLINE_CLIENT_IP_HEADER
     raw = ""
     if header:
@@ -25,7 +31,7 @@ def client_address(request: HttpRequest) -> str:
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
-        return "unknown"
+        return None
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
