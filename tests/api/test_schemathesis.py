@@ -30,7 +30,7 @@ from tests.support.services import free_port, kill_group, openhotline_env, start
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-MAX_EXAMPLES = "12"
+MAX_EXAMPLES = "5"
 SEED = "20261204"
 
 
