@@ -555,9 +555,7 @@ CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
 # The sweep that queues again crawls whose task was lost (broker restarted, worker
 # killed): how often it runs, and how long a new URL or a queued crawl sits untouched
 # before it counts as lost (longer than the longest retry delay).
-OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = env_int(
-    "OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS", 900, minimum=1
-)
+OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = env_int("OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS", 900, minimum=1)
 CELERY_BEAT_SCHEDULE["crawler-queue-forgotten"] = {
     "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
     "schedule": env_float("OPENHOTLINE_CRAWL_SWEEP_SECONDS", 600.0),
