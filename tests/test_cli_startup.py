@@ -88,4 +88,3 @@ def test_an_error_escaping_a_command_is_one_line_not_a_traceback(
     ]
     with pytest.raises(DataError):
         cli.main(["openhotline", "hashset", "--traceback", "list"])
-

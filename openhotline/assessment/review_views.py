@@ -178,7 +178,6 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
     cards = cards_for(reported_url)
     new_cards = [card for card in cards if not card.known]
     known_cards = [card for card in cards if card.known]
-    reports = reported_url.reports.order_by("created_at")
     return render(
         request,
         "assessment/review.html",
