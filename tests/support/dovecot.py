@@ -174,7 +174,9 @@ def dovecot_server() -> Iterator[Dovecot | None]:
         mail_user = pwd.getpwuid(os.geteuid())
         login_user = internal_user = mail_user.pw_name
     for sub in ("run", "state", "mail", "home"):
-        (root / sub).mkdir(mode=0o755)
+        (root / sub).mkdir()
+        # The process umask is 077 (settings.py): dovecot's own users must still enter.
+        (root / sub).chmod(0o755)
         if os.geteuid() == 0 and sub in ("mail", "home"):
             os.chown(root / sub, mail_user.pw_uid, mail_user.pw_gid)
     ca_key, ca_cert = make_ca(root, "ca")
@@ -183,6 +185,7 @@ def dovecot_server() -> Iterator[Dovecot | None]:
     port = free_port()
     password = "imap-test-password"
     (root / "passwd").write_text(f"reports:{{PLAIN}}{password}::::\n")
+    (root / "passwd").chmod(0o644)  # read by dovecot's auth worker, not root
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
