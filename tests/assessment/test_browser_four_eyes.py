@@ -1,5 +1,5 @@
 """Four-eyes in a real browser (Debian's Chromium, driven by Playwright), as a new installation's
-users work it: each logs in with a TOTP code from the enrolment page.
+users work it: each enrols an authenticator through an admin's one-time link.
 
 - A senior confirms an item on the confirmation screen after revealing it
   with the keyboard; the police referral appears only then.
@@ -23,8 +23,8 @@ from django_otp.oath import TOTP
 from pytest_django import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
-from openhotline.accounts.actions import do_create_user
-from openhotline.accounts.models import Organisation, Role
+from openhotline.accounts.actions import do_create_user, do_issue_enrolment_link
+from openhotline.accounts.models import Organisation, Role, User
 from openhotline.assessment.actions import do_classify_item, do_finish_url, do_second_opinion
 from openhotline.assessment.models import ItemStatus, ReviewState, UrlAssessment
 from openhotline.network.models import PoliceReferral
@@ -61,15 +61,15 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def logged_in(browser: Any, base: str, username: str) -> Any:
-    """A fresh browser context, logged in as ``username`` with a first TOTP enrolment."""
+    """A fresh browser context, logged in as ``username`` through an admin's enrolment link."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
+    _, token = do_issue_enrolment_link(User.objects.get(username=username))
+    page.goto(f"{base}/accounts/enrol/{token}/")
     page.fill("input[name=password]", PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/accounts/2fa/setup/")
+    page.wait_for_selector("#totp-secret")
     secret = page.inner_text("#totp-secret").strip()
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("input[name=code]", f"{TOTP(key).token():06d}")
