@@ -55,8 +55,7 @@ def slow_page(handler: BaseHTTPRequestHandler) -> None:
 # whole suite a worker stopped consuming after the restart (kombu's redis
 # transport raised "'NoneType' object has no attribute 'hostname'" while
 # reconnecting), and the crawls did not finish in 200 s. It passed alone on
-# PostgreSQL and in the SQLite run. A pass is still required to count; only
-# that failure is tolerated until the reconnect is fixed.
+# PostgreSQL and in the SQLite run; that failure is tolerated until the reconnect is fixed.
 @pytest.mark.xfail(
     strict=False,
     reason="intermittent: kombu redis reconnect can leave a worker idle (see comment)",
