@@ -100,17 +100,6 @@ def vics_category(verdict: str, *, virtual: bool) -> int | None:
     return None
 
 
-def iwf_category(verdict: str, *, penetrative: bool = False, sexual_activity: bool = False) -> str:
-    """IWF category A/B/C for exports; baseline material is at least B."""
-    if verdict not in ILLEGAL_VERDICTS:
-        return ""
-    if penetrative:
-        return "A"
-    if sexual_activity or verdict == Verdict.BASELINE:
-        return "B"
-    return "C"
-
-
 def most_severe(verdicts: list[str]) -> str | None:
     for verdict in SEVERITY:
         if verdict in verdicts:

@@ -18,10 +18,6 @@ class ProposeForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, required=False)
-
-
 class PublishForm(forms.Form):
     override = forms.BooleanField(
         label=_("I accept a change over the share limit (senior analyst)"), required=False

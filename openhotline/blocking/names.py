@@ -99,10 +99,6 @@ def parent_names(host: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def is_under(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
-
-
 @functools.cache
 def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList()

@@ -37,15 +37,13 @@ from openhotline.assessment.vocabulary import (
     Verdict,
 )
 from openhotline.audit.log import record
+from openhotline.crawler.hosting_facts import latest_facts
 from openhotline.evidence.models import UrlMedia
 from openhotline.network.manifest import items_from_statuses, vics_manifest
 from openhotline.network.models import Forward, ForwardKind, ForwardState, MemberHotline
 from openhotline.reports.actions import add_timeline, do_file_report, do_set_url_state
 from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
-from openhotline.takedown.hosting import latest_facts
 from openhotline.takedown.models import TakedownCase
-
-FORWARD_TASK = "openhotline.network.tasks.send_forward_package"
 
 
 def sender_statuses(url: ReportedUrl) -> list[ItemStatus]:

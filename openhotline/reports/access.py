@@ -6,22 +6,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from openhotline.accounts.access import hotlines_for_user
-from openhotline.accounts.models import Role, User
+from openhotline.accounts.models import ANALYST_ROLES, User
 from openhotline.reports.models import Report, ReportedUrl
-
-WRITE_ROLES: set[str] = {Role.ANALYST, Role.SENIOR_ANALYST, Role.ADMIN}
-
-
-def reports_for_user(user: User) -> QuerySet[Report]:
-    return Report.objects.filter(hotline__in=hotlines_for_user(user))
-
 
 def reported_urls_for_user(user: User) -> QuerySet[ReportedUrl]:
     return ReportedUrl.objects.filter(hotline__in=hotlines_for_user(user))
 
 
 def get_report_for_user(user: User, code: str, *, write: bool = False) -> Report:
-    hotlines = hotlines_for_user(user, roles=WRITE_ROLES if write else None)
+    hotlines = hotlines_for_user(user, roles=ANALYST_ROLES if write else None)
     try:
         return Report.objects.select_related("hotline").get(code=code, hotline__in=hotlines)
     except Report.DoesNotExist:
@@ -29,7 +22,7 @@ def get_report_for_user(user: User, code: str, *, write: bool = False) -> Report
 
 
 def get_reported_url_for_user(user: User, code: str, *, write: bool = False) -> ReportedUrl:
-    hotlines = hotlines_for_user(user, roles=WRITE_ROLES if write else None)
+    hotlines = hotlines_for_user(user, roles=ANALYST_ROLES if write else None)
     try:
         return ReportedUrl.objects.select_related("hotline").get(code=code, hotline__in=hotlines)
     except ReportedUrl.DoesNotExist:

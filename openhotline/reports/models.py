@@ -101,9 +101,6 @@ class Report(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    def public_status(self) -> str:
-        return ReportState(self.state).label
-
 
 class ReportedUrl(models.Model):
     code = models.CharField(max_length=20, unique=True, default=new_url_code)
@@ -141,9 +138,6 @@ class ReportedUrl(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-    def is_open(self) -> bool:
-        return self.state in OPEN_URL_STATES
 
 
 class ReportLink(models.Model):

@@ -7,40 +7,20 @@ Anyone else gets "not found".
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from openhotline.accounts.access import hotlines_for_user
-from openhotline.accounts.models import Organisation, Role, User
-from openhotline.reports.access import WRITE_ROLES
+from openhotline.accounts.models import ADMIN_ROLES, ANALYST_ROLES, User
 from openhotline.takedown.models import AbuseContact, Notice, TakedownCase
 
-ADMIN_ROLES: set[str] = {Role.ADMIN}
-
-
-def get_takedown_hotline(user: User, slug: str, *, admin: bool = False) -> Organisation:
-    try:
-        return hotlines_for_user(user, roles=ADMIN_ROLES if admin else None).get(slug=slug)
-    except Organisation.DoesNotExist:
-        raise Http404("Not found") from None
-
-
-def is_admin(user: User, hotline: Organisation) -> bool:
-    return hotlines_for_user(user, roles=ADMIN_ROLES).filter(pk=hotline.pk).exists()
-
-
 def get_case_for_user(user: User, code: str, *, write: bool = False) -> TakedownCase:
-    hotlines = hotlines_for_user(user, roles=WRITE_ROLES if write else None)
+    hotlines = hotlines_for_user(user, roles=ANALYST_ROLES if write else None)
     try:
         return TakedownCase.objects.select_related("reported_url", "hotline", "contact").get(
             code=code, hotline__in=hotlines
         )
     except TakedownCase.DoesNotExist:
         raise Http404("No such case") from None
-
-
-def contacts_for_user(user: User) -> QuerySet[AbuseContact]:
-    return AbuseContact.objects.filter(hotline__in=hotlines_for_user(user))
 
 
 def get_contact_for_user(user: User, code: str, *, admin: bool = False) -> AbuseContact:
