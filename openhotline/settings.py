@@ -444,7 +444,7 @@ CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
 }
 
 # --- Crawler: safe fetching, hosting trace, rendering (docs/crawler.md) -------------
-from openhotline.crawler import config as _crawler_config  # noqa: E402 - parses the values below
+from openhotline.lib import crawlconfig as _crawler_config  # noqa: E402 - parses the values below
 
 # Addresses the crawler may fetch although they are internal (loopback, private…):
 # comma-separated addresses or networks. Empty: only public addresses.

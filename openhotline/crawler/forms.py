@@ -10,9 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from openhotline.accounts.models import Organisation
 from openhotline.crawler.actions import RULE_FIELDS
-from openhotline.crawler.config import proxy_url
 from openhotline.crawler.dnstrace import is_ip
 from openhotline.crawler.models import DomainRule
+from openhotline.lib.crawlconfig import proxy_url
 
 
 def canonical_domain(raw: str) -> str:

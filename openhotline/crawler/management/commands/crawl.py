@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from openhotline.crawler.config import RENDER_MODES
 from openhotline.crawler.engine import Crawler
 from openhotline.crawler.policy import crawl_policy, hosting_services
 from openhotline.crawler.rdap import MemoryRdapCache
 from openhotline.crawler.render import render_page
 from openhotline.crawler.results import CrawlProgress, CrawlResult
+from openhotline.lib.crawlconfig import RENDER_MODES
 
 
 class Command(BaseCommand):

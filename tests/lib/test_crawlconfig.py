@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from openhotline.crawler.config import dns_servers, fetch_allow, proxy_url, render_mode
+from openhotline.lib.crawlconfig import dns_servers, fetch_allow, proxy_url, render_mode
 
 
 def test_the_allow_list_is_parsed_into_networks() -> None:
