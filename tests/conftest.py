@@ -24,6 +24,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TESTDATA = SHARED / "testdata"
 IN_CI = bool(os.environ.get("CI"))
 
+# The real browser's fixtures (browser_server, browser, browser_page), for every test.
+pytest_plugins = ["tests.support.browser"]
+
 
 def missing_service(what: str) -> None:
     """A test needs a service that is not here: a failure in CI, a skip elsewhere."""

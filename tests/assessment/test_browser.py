@@ -8,88 +8,24 @@ was stored. Screenshots of the queue and the review screen go to
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import TOTP
 from pytest_django.live_server_helper import LiveServer
 
-from openhotline.accounts.actions import do_create_user, do_issue_enrolment_link
-from openhotline.accounts.models import Organisation, Role, User
+from openhotline.accounts.actions import do_create_user
+from openhotline.accounts.models import Organisation, Role
 from openhotline.assessment.models import ItemStatus, UrlAssessment
 from openhotline.assessment.priority import compute_scores
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.assessment.conftest import items_of, make_page
-from tests.conftest import missing_service
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def server(transactional_db: Any) -> Iterator[LiveServer]:
-    live = LiveServer("127.0.0.1")
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing_service("Chromium (/usr/bin/chromium, Debian package chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of
-    # the test itself are plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def log_in_with_totp(page: Any, base: str) -> None:
-    # The authenticator is enrolled through a one-time link from an admin.
-    _, token = do_issue_enrolment_link(User.objects.get(username="kim"))
-    page.goto(f"{base}/accounts/enrol/{token}/")
-    page.fill("input[name=password]", "correct horse 42")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#totp-secret")
-    secret = page.inner_text("#totp-secret").strip()
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    page.fill("input[name=code]", f"{TOTP(key).token():06d}")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/app/")
-
-
-def press(page: Any, key: str, endpoint: str) -> None:
-    """Press a key and wait until the action it triggers is saved."""
-    with page.expect_response(lambda r: endpoint in r.url and r.request.method == "POST") as got:
-        page.keyboard.press(key)
-    assert got.value.status == 200, got.value.text()
-
-
 def test_an_analyst_classifies_a_url_with_the_keyboard_only(
-    server: LiveServer, browser_page: Any, hotline_a: Organisation
+    browser_server: LiveServer, browser_page: Any, hotline_a: Organisation
 ) -> None:
     do_create_user("kim", hotline_a, Role.ANALYST, password="correct horse 42")
     target = make_page(hotline_a, "http://browser.test/gallery", images=3, first_seed=60)
@@ -97,10 +33,10 @@ def test_an_analyst_classifies_a_url_with_the_keyboard_only(
     compute_scores([target.pk, filler.pk])
     first, second, third = items_of(target)
     page = browser_page
-    base = server.url
+    base = browser_server.url
     ARTIFACTS.mkdir(exist_ok=True)
 
-    log_in_with_totp(page, base)
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
     assert "browser.test/gallery" in page.inner_text("#queue tbody tr:first-child")
 

@@ -14,75 +14,37 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django_otp.oath import TOTP
 from pytest_django import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
-from openhotline.accounts.actions import do_create_user, do_issue_enrolment_link
-from openhotline.accounts.models import Organisation, Role, User
+from openhotline.accounts.actions import do_create_user
+from openhotline.accounts.models import Organisation, Role
 from openhotline.assessment.actions import do_classify_item, do_finish_url, do_second_opinion
 from openhotline.assessment.models import ItemStatus, ReviewState, UrlAssessment
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.models import CaseState, TakedownCase
 from tests.assessment.conftest import items_of, make_page
-from tests.assessment.test_browser import ARGS, ARTIFACTS, CHROMIUM
-from tests.conftest import missing_service
 from tests.network.conftest import record_hosting
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, new_page, press
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse 42"
 
 
-@pytest.fixture
-def server(transactional_db: Any, settings: SettingsWrapper) -> Iterator[LiveServer]:
+@pytest.fixture(autouse=True)
+def referrals_at_once(settings: SettingsWrapper) -> None:
     settings.OPENHOTLINE_POLICE_FIRST_HOURS = 0
-    live = LiveServer("127.0.0.1")
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing_service("Chromium (/usr/bin/chromium, Debian package chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def logged_in(browser: Any, base: str, username: str) -> Any:
     """A fresh browser context, logged in as ``username`` through an admin's enrolment link."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    _, token = do_issue_enrolment_link(User.objects.get(username=username))
-    page.goto(f"{base}/accounts/enrol/{token}/")
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#totp-secret")
-    secret = page.inner_text("#totp-secret").strip()
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    page.fill("input[name=code]", f"{TOTP(key).token():06d}")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/app/")
+    page = new_page(browser)
+    log_in_by_enrolment(page, base, username, PASSWORD)
     return page
-
-
-def press(page: Any, key: str, endpoint: str, status: int = 200) -> None:
-    """Press a key and wait until the request it sends is answered."""
-    with page.expect_response(lambda r: endpoint in r.url and r.request.method == "POST") as got:
-        page.keyboard.press(key)
-    assert got.value.status == status, got.value.text()
 
 
 def submit(page: Any, key: str) -> None:
@@ -92,7 +54,7 @@ def submit(page: Any, key: str) -> None:
 
 
 def test_a_senior_reveals_and_confirms_on_the_confirmation_screen(
-    server: LiveServer, browser: Any, hotline_a: Organisation
+    browser_server: LiveServer, browser: Any, hotline_a: Organisation
 ) -> None:
     analyst = do_create_user("ann", hotline_a, Role.ANALYST, password=PASSWORD)
     do_create_user("sam", hotline_a, Role.SENIOR_ANALYST, password=PASSWORD)
@@ -109,8 +71,8 @@ def test_a_senior_reveals_and_confirms_on_the_confirmation_screen(
     do_finish_url(target, analyst)
     assert not PoliceReferral.objects.filter(reported_url=target).exists()
 
-    page = logged_in(browser, server.url, "sam")
-    page.goto(f"{server.url}/app/confirm/")
+    page = logged_in(browser, browser_server.url, "sam")
+    page.goto(f"{browser_server.url}/app/confirm/")
     card = page.locator("article.confirm-item.current")
     assert "confirm.test/gallery" in card.inner_text()
     assert "Pictures on an image board" in card.inner_text()
@@ -138,7 +100,7 @@ def test_a_senior_reveals_and_confirms_on_the_confirmation_screen(
 
 
 def test_a_blind_disagreement_goes_to_a_third_analyst_who_sees_both_opinions(
-    server: LiveServer, browser: Any, hotline_a: Organisation
+    browser_server: LiveServer, browser: Any, hotline_a: Organisation
 ) -> None:
     analyst = do_create_user("ann", hotline_a, Role.ANALYST, password=PASSWORD)
     do_create_user("sam", hotline_a, Role.SENIOR_ANALYST, password=PASSWORD)
@@ -151,8 +113,8 @@ def test_a_blind_disagreement_goes_to_a_third_analyst_who_sees_both_opinions(
     )
     do_finish_url(target, analyst)
 
-    senior = logged_in(browser, server.url, "sam")
-    senior.goto(f"{server.url}/app/confirm/")
+    senior = logged_in(browser, browser_server.url, "sam")
+    senior.goto(f"{browser_server.url}/app/confirm/")
     senior.keyboard.press("4")
     senior.fill("article.current input[name=note]", "adult model, ID on the site")
     senior.focus("article.current")
@@ -161,8 +123,8 @@ def test_a_blind_disagreement_goes_to_a_third_analyst_who_sees_both_opinions(
     assert ItemStatus.objects.get(media_item=item).review_state == ReviewState.DISPUTED
     senior.context.close()
 
-    third = logged_in(browser, server.url, "tom")
-    third.goto(f"{server.url}/app/confirm/")
+    third = logged_in(browser, browser_server.url, "tom")
+    third.goto(f"{browser_server.url}/app/confirm/")
     opinions = third.inner_text("article.current table.opinions")
     assert "ann" in opinions and "Baseline" in opinions and "child, clearly" in opinions
     assert "sam" in opinions and "Not illegal" in opinions and "adult model" in opinions
@@ -177,7 +139,7 @@ def test_a_blind_disagreement_goes_to_a_third_analyst_who_sees_both_opinions(
 
 
 def test_a_reclassified_shared_item_reopens_the_finished_url(
-    server: LiveServer, browser: Any, hotline_a: Organisation
+    browser_server: LiveServer, browser: Any, hotline_a: Organisation
 ) -> None:
     first_analyst = do_create_user("ann", hotline_a, Role.ANALYST, password=PASSWORD)
     senior = do_create_user("sam", hotline_a, Role.SENIOR_ANALYST, password=PASSWORD)
@@ -195,8 +157,8 @@ def test_a_reclassified_shared_item_reopens_the_finished_url(
     second = make_page(hotline_a, "http://elsewhere.test/second", images=1, first_seed=320)
     assert items_of(second) == [item]
 
-    page = logged_in(browser, server.url, "kim")
-    page.goto(f"{server.url}/app/review/{second.code}/")
+    page = logged_in(browser, browser_server.url, "kim")
+    page.goto(f"{browser_server.url}/app/review/{second.code}/")
     page.wait_for_selector("article.item.current")
     press(page, "4", "/classify", status=409)
     message = page.inner_text("#ws-status")
@@ -212,8 +174,8 @@ def test_a_reclassified_shared_item_reopens_the_finished_url(
     assert ReportedUrl.objects.get(pk=first.pk).state == UrlState.ILLEGAL
     page.context.close()
 
-    confirmer = logged_in(browser, server.url, "sam")
-    confirmer.goto(f"{server.url}/app/confirm/")
+    confirmer = logged_in(browser, browser_server.url, "sam")
+    confirmer.goto(f"{browser_server.url}/app/confirm/")
     confirmer.keyboard.press("4")
     submit(confirmer, "Enter")
     assert ReportedUrl.objects.get(pk=first.pk).state == UrlState.NOT_ILLEGAL

@@ -21,13 +21,7 @@ from openhotline.evidence.models import MediaItem
 from openhotline.evidence.tasks import hash_media_item
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.assessment.conftest import items_of, make_page
-from tests.assessment.test_browser import (  # noqa: F401 - fixtures
-    ARTIFACTS,
-    browser_page,
-    log_in_with_totp,
-    press,
-    server,
-)
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -49,15 +43,15 @@ def open_review(page: Any, base: str, reported_url: ReportedUrl) -> None:
 
 
 def test_a_page_without_media_is_not_finished_by_enter_alone(
-    server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
+    browser_server: LiveServer,
+    browser_page: Any,
     hotline_a: Organisation,
 ) -> None:
     do_create_user("kim", hotline_a, Role.ANALYST, password="correct horse 42")
     target = make_page(hotline_a, "http://nomedia.test/page")
     ReportedUrl.objects.filter(pk=target.pk).update(state=UrlState.AWAITING_ASSESSMENT)
-    page, base = browser_page, server.url
-    log_in_with_totp(page, base)
+    page, base = browser_page, browser_server.url
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     open_review(page, base, target)
     sent = posts_to(page)
     # Nothing is preselected: the page verdict and the site type start empty.
@@ -92,15 +86,15 @@ def test_a_page_without_media_is_not_finished_by_enter_alone(
 
 
 def test_a_verdict_moves_on_to_the_next_unclassified_item(
-    server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
+    browser_server: LiveServer,
+    browser_page: Any,
     hotline_a: Organisation,
 ) -> None:
     do_create_user("kim", hotline_a, Role.ANALYST, password="correct horse 42")
     target = make_page(hotline_a, "http://advance.test/gallery", images=4, first_seed=70)
     first, second, third, fourth = items_of(target)
-    page, base = browser_page, server.url
-    log_in_with_totp(page, base)
+    page, base = browser_page, browser_server.url
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     open_review(page, base, target)
     # Nothing is chosen for an unclassified item either.
     assert page.inner_text(f"#cls-{first.code} .verdict") == "Not classified"
@@ -154,15 +148,15 @@ def test_a_verdict_moves_on_to_the_next_unclassified_item(
 
 
 def test_a_revealed_item_can_be_enlarged_and_each_view_is_audited(
-    server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
+    browser_server: LiveServer,
+    browser_page: Any,
     hotline_a: Organisation,
 ) -> None:
     do_create_user("kim", hotline_a, Role.ANALYST, password="correct horse 42")
     target = make_page(hotline_a, "http://enlarge.test/", images=1, first_seed=90)
     (item,) = items_of(target)
-    page, base = browser_page, server.url
-    log_in_with_totp(page, base)
+    page, base = browser_page, browser_server.url
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     open_review(page, base, target)
     # Blurred: no enlarging (the button is hidden and the key refuses).
     assert not page.is_visible(f"#item-{item.code} button.enlarge")
@@ -184,15 +178,15 @@ def test_a_revealed_item_can_be_enlarged_and_each_view_is_audited(
 
 
 def test_hold_to_reveal_shows_an_item_only_while_the_key_is_held(
-    server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
+    browser_server: LiveServer,
+    browser_page: Any,
     hotline_a: Organisation,
 ) -> None:
     kim = do_create_user("kim", hotline_a, Role.ANALYST, password="correct horse 42")
     target = make_page(hotline_a, "http://hold.test/", images=2, first_seed=80)
     first, _second = items_of(target)
-    page, base = browser_page, server.url
-    log_in_with_totp(page, base)
+    page, base = browser_page, browser_server.url
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     # The analyst turns it on in their wellbeing settings.
     page.goto(f"{base}/app/wellbeing/")
     page.check("#id_hold_to_reveal")
@@ -227,8 +221,8 @@ def test_hold_to_reveal_shows_an_item_only_while_the_key_is_held(
 
 
 def test_an_analyst_finds_a_page_by_a_hash_from_the_queue(
-    server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
+    browser_server: LiveServer,
+    browser_page: Any,
     hotline_a: Organisation,
     hotline_b: Organisation,
 ) -> None:
@@ -241,8 +235,8 @@ def test_an_analyst_finds_a_page_by_a_hash_from_the_queue(
     item = MediaItem.objects.get(pk=item.pk)
     ReportedUrl.objects.filter(pk=target.pk).update(state=UrlState.NOT_ILLEGAL)
     compute_scores([target.pk, theirs.pk] + [o.pk for o in others])
-    page, base = browser_page, server.url
-    log_in_with_totp(page, base)
+    page, base = browser_page, browser_server.url
+    log_in_by_enrolment(page, base, "kim", "correct horse 42")
     assert "hashed.test" not in page.inner_text("#queue")  # assessed: not waiting
 
     page.keyboard.press("/")

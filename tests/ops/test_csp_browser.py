@@ -3,8 +3,6 @@ single violation: no inline script or style is left in their templates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,22 +10,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.crawler.models import CrawlRun, CrawlState
-from tests.conftest import missing_service, verified_client
+from tests.conftest import verified_client
 from tests.crawler.conftest import file_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Runs before any page script: collects every violation the page reports.
 LISTEN = """
 window.__cspViolations = [];
@@ -35,26 +22,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
 });
 """
-
-
-@pytest.fixture
-def server(transactional_db: Any) -> Iterator[LiveServer]:
-    live = LiveServer("127.0.0.1")
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing_service("Chromium (/usr/bin/chromium, Debian package chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
 
 
 def visit(context: Any, url: str) -> list[str]:
@@ -81,7 +48,7 @@ def visit(context: Any, url: str) -> list[str]:
 
 
 def test_public_and_staff_pages_load_without_a_csp_violation(
-    server: LiveServer,
+    browser_server: LiveServer,
     browser: Any,
     hotline_a: Organisation,
     admin: User,
@@ -95,7 +62,7 @@ def test_public_and_staff_pages_load_without_a_csp_violation(
     staff = browser.new_context()
     staff.add_init_script(LISTEN)
     session = verified_client(admin).cookies["sessionid"].value
-    staff.add_cookies([{"name": "sessionid", "value": session, "url": server.url}])
+    staff.add_cookies([{"name": "sessionid", "value": session, "url": browser_server.url}])
 
     pages = {
         "login": (public, "/accounts/login/"),
@@ -104,18 +71,22 @@ def test_public_and_staff_pages_load_without_a_csp_violation(
         "statistics dashboard": (staff, "/app/stats/"),
         "crawler progress (polling)": (staff, f"/app/urls/{url.code}/"),
     }
-    found = {name: visit(context, server.url + path) for name, (context, path) in pages.items()}
+    found = {
+        name: visit(context, browser_server.url + path) for name, (context, path) in pages.items()
+    }
     assert found == {name: [] for name in pages}
     public.close()
     staff.close()
 
 
-def test_an_inline_script_would_be_reported(server: LiveServer, browser: Any, db: Any) -> None:
+def test_an_inline_script_would_be_reported(
+    browser_server: LiveServer, browser: Any, db: Any
+) -> None:
     """The listener works: an inline script injected into a page is a violation."""
     context = browser.new_context()
     context.add_init_script(LISTEN)
     page = context.new_page()
-    page.goto(server.url + "/accounts/login/")
+    page.goto(browser_server.url + "/accounts/login/")
     page.evaluate(
         "() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
         " document.body.appendChild(s); }"
