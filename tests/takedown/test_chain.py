@@ -1,4 +1,5 @@
-"""The whole chain on loopback: report, crawl, classify, notice by SMTP, take-down, removal."""
+"""The whole chain on loopback: report, crawl, classify, notice by SMTP, blocklist proposal,
+take-down, removal, and the statistics facts of it all."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
 from openhotline.assessment.actions import do_classify_item, do_confirm_item, do_finish_url
 from openhotline.assessment.models import ItemStatus
+from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState
+from openhotline.blocking.tasks import propose_overdue_urls
 from openhotline.crawler.models import HostingRecord
 from openhotline.crawler.tasks import crawl_reported_url
 from openhotline.evidence.models import MediaItem
 from openhotline.network.models import LeaItem, PoliceReferral, Route, RouteKind
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource, UrlState
+from openhotline.stats.models import ItemFact, ReportFact, UrlFact
+from openhotline.stats.rebuild import rebuild_all
 from openhotline.takedown.models import AbuseContact, CaseState, TakedownCase
 from openhotline.takedown.tasks import recheck_case, send_notices
 from tests.network.conftest import generated_image
@@ -91,7 +96,20 @@ def test_report_to_removal_on_loopback(
     url.refresh_from_db()
     assert url.state == UrlState.NOTICE_SENT
 
-    # 4. Re-checks: still online, then the hoster takes the page down.
+    # 4. Still online past the grace time: proposed for blocking (once), a senior approves.
+    settings.OPENHOTLINE_BLOCKLIST_PROPOSE_AFTER_HOURS = "*=0"
+    assert propose_overdue_urls() == 1
+    assert propose_overdue_urls() == 0
+    entry = BlocklistEntry.objects.get(hotline=hotline_a)
+    assert entry.state == EntryState.PROPOSED and entry.kind == EntryKind.URL
+    assert entry.value == url.normalized_url and entry.evidence == url
+    assert entry.code in as_user(senior).get("/app/blocking/hotline-a/").content.decode()
+    response = as_user(senior).post(f"/app/blocking/entries/{entry.code}/approve/")
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.state == EntryState.APPROVED and entry.approved_by == senior
+
+    # 5. Re-checks: still online, then the hoster takes the page down.
     case = TakedownCase.objects.get(reported_url=url)
     assert recheck_case(case.pk) == "online"
     del website.routes["/gallery"]
@@ -108,3 +126,32 @@ def test_report_to_removal_on_loopback(
     assert case.seconds_from_notice <= case.seconds_from_referral <= case.seconds_from_report
     page = as_user(analyst).get(f"/app/takedown/cases/{case.code}/").content.decode()
     assert "Removed" in page
+
+    # 6. The statistics facts followed every step, as a full rebuild computes them.
+    fact = UrlFact.objects.get(reported_url=url)
+    assert (fact.hotline, fact.country, fact.illegal) == (hotline_a, "DK", True)
+    assert fact.verdict == url.assessment.verdict
+    # Facts count whole seconds between whole-second instants (as the database
+    # computes them); the case truncates the difference instead: 1 s apart at most.
+    url.refresh_from_db()
+    assert url.removed_at is not None
+    assert fact.removal_s == int(url.removed_at.timestamp()) - int(url.created_at.timestamp())
+    assert abs(fact.removal_s - case.seconds_from_report) <= 1
+    assert fact.removal_after_notice_s is not None
+    assert abs(fact.removal_after_notice_s - case.seconds_from_notice) <= 1
+    assert fact.contact_pk == contact.pk
+    assert fact.assessed_s is not None and fact.notice_s is not None
+    assert fact.referral_s is not None
+    assert fact.assessed_s <= fact.notice_s <= fact.removal_s
+    assert ReportFact.objects.get(report=report).source == ReportSource.PUBLIC
+    verdicts = dict(ItemFact.objects.filter(in_force=True).values_list("media_item", "verdict"))
+    assert verdicts == {illegal.pk: "baseline", harmless.pk: "not_illegal"}
+    live = {
+        model: list(model.objects.order_by("pk").values())
+        for model in (UrlFact, ReportFact, ItemFact)
+    }
+    rebuild_all()
+    assert live == {
+        model: list(model.objects.order_by("pk").values())
+        for model in (UrlFact, ReportFact, ItemFact)
+    }
