@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
+from openhotline.crawler.hosting_facts import latest_facts
 from openhotline.evidence.store import get_store
 from openhotline.network.forms import ItemFilterForm
 from openhotline.network.lea_access import (
@@ -34,7 +35,6 @@ from openhotline.network.lea_access import (
 from openhotline.network.models import Delivery, LeaItem, Package
 from openhotline.network.packages import do_create_package, do_record_download
 from openhotline.network.referrals import CORRECTION_KINDS
-from openhotline.takedown.hosting import latest_facts
 
 PAGE_SIZE = 50
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.audit.log import record
+from openhotline.crawler.hosting_facts import HostingFacts, latest_facts
 from openhotline.network.models import (
     MemberHotline,
     PoliceReferral,
@@ -36,7 +37,6 @@ from openhotline.network.models import (
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.actions import do_open_case
-from openhotline.takedown.hosting import HostingFacts, latest_facts
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from openhotline.accounts.models import User
 from openhotline.audit.log import record
+from openhotline.crawler.hosting_facts import HostingFacts, fresh_facts
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
 from openhotline.takedown.contacts import contact_for_facts
-from openhotline.takedown.hosting import HostingFacts, fresh_facts
 from openhotline.takedown.models import CaseState, TakedownCase
 
 FINISHED_STATES = (CaseState.REMOVED, CaseState.CLOSED)

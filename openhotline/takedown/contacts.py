@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
+from openhotline.crawler.hosting_facts import HostingFacts
 from openhotline.lib.onerow import find_or_create
-from openhotline.takedown.hosting import HostingFacts
 from openhotline.takedown.models import AbuseContact, ContactKind, ContactSource, TakedownCase
 
 EDITABLE_FIELDS = ("name", "email", "kind", "language", "country", "note", "escalate_to")

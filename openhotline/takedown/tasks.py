@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from openhotline.crawler.hosting_facts import fresh_facts
 from openhotline.reports.models import UrlState
-from openhotline.takedown.hosting import fresh_facts
 from openhotline.takedown.models import CHECKED_STATES, CheckOutcome, TakedownCase
 from openhotline.takedown.notices import send_due_notices
 from openhotline.takedown.removal import do_record_check, observe

@@ -11,6 +11,7 @@ from django.core import mail
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import ClassificationSource, ItemStatus
+from openhotline.crawler.hosting_facts import HostingFacts
 from openhotline.evidence.models import UrlMedia
 from openhotline.lib.vics import VicsMedia, read_vics
 from openhotline.network.models import (
@@ -25,7 +26,6 @@ from openhotline.network.models import (
 from openhotline.network.routing import do_route
 from openhotline.network.tasks import send_forward_package, sweep
 from openhotline.reports.models import Report, ReportedUrl, ReportSource, UrlState
-from openhotline.takedown.hosting import HostingFacts
 from openhotline.takedown.models import CaseState, ContactKind, TakedownCase
 from tests.network.conftest import AssessFn, media_of, page_with_media, record_hosting
 
