@@ -15,9 +15,9 @@ from openhotline.network.forwarding import package_attachments
 from openhotline.network.models import Forward, ForwardKind, ForwardState
 from openhotline.network.packages import do_purge_expired_packages
 from openhotline.network.routing import route_quietly
+from openhotline.ops.mailer import Attachment, send_mail
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl, UrlState
-from openhotline.takedown.mailer import Attachment, send_mail
 
 logger = logging.getLogger(__name__)
 

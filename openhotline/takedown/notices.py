@@ -22,11 +22,11 @@ from django.utils import timezone
 from openhotline.audit.log import record
 from openhotline.crawler import hostslots
 from openhotline.crawler.hosting_facts import HostingFacts, fresh_facts
+from openhotline.ops.mailer import send_mail
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import UrlState
 from openhotline.takedown.actions import do_flag_attention
 from openhotline.takedown.contacts import registrar_contact
-from openhotline.takedown.mailer import send_mail
 from openhotline.takedown.models import (
     NOTICE_STATES,
     AbuseContact,
