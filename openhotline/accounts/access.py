@@ -2,14 +2,22 @@
 
 Every tenant-scoped lookup in views and APIs goes through a helper like
 these. "Not found" and "not yours" raise the same ``Http404``.
+
+- ``request_user(request)``: the signed-in ``User`` of a view behind
+  ``staff_required`` (the one way views get their user);
+- ``hotlines_for_user(user, roles=…)``: the hotlines a user works for in
+  one of ``roles`` (a role set from ``accounts.models``);
+- ``get_hotline_for_user(user, slug, roles=…)``: one of those, or 404;
+- ``has_role(user, hotline, roles)``: the one role check.
 """
 
 from __future__ import annotations
 
 import hmac
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from openhotline.accounts.models import (
@@ -17,10 +25,21 @@ from openhotline.accounts.models import (
     API_KEY_PREFIX,
     ApiKey,
     Organisation,
-    Role,
     User,
     hash_api_secret,
 )
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of ``request``; views call it behind ``staff_required``.
+
+    An anonymous request here is a missing decorator, so it is refused
+    rather than let through.
+    """
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Sign in first")
+    return user
 
 
 def hotlines_for_user(user: User, *, roles: set[str] | None = None) -> QuerySet[Organisation]:
@@ -33,12 +52,18 @@ def hotlines_for_user(user: User, *, roles: set[str] | None = None) -> QuerySet[
     ).distinct()
 
 
-def get_hotline_for_user(user: User, slug: str, *, admin: bool = False) -> Organisation:
-    roles: set[str] | None = {Role.ADMIN} if admin else None
+def get_hotline_for_user(user: User, slug: str, *, roles: set[str] | None = None) -> Organisation:
+    """The hotline ``slug`` if ``user`` holds one of ``roles`` there (analyst roles by default)."""
     try:
         return hotlines_for_user(user, roles=roles).get(slug=slug)
     except Organisation.DoesNotExist:
-        raise Http404("No such organisation") from None
+        raise Http404("No such hotline") from None
+
+
+def has_role(user: User, hotline: Organisation | int, roles: set[str]) -> bool:
+    """Whether ``user`` holds one of ``roles`` in ``hotline`` (an organisation or its id)."""
+    pk = hotline if isinstance(hotline, int) else hotline.pk
+    return hotlines_for_user(user, roles=roles).filter(pk=pk).exists()
 
 
 def get_api_key(raw: str) -> ApiKey | None:

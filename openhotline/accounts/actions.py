@@ -201,3 +201,11 @@ def do_enrol_with_link(link: EnrolmentLink, device: TOTPDevice) -> None:
             obj=device.user,
             detail={"link": link.pk},
         )
+
+
+def do_record_login(user: User, *, second_factor: bool, enrolment: bool = False) -> None:
+    """Audit a completed sign-in (the session itself is Django's ``login``)."""
+    detail: dict[str, bool] = {"second_factor": second_factor}
+    if enrolment:
+        detail["enrolment"] = True
+    record("user.login", actor=user, detail=detail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from openhotline.accounts.models import ANALYST_ROLES, Role, User
+from openhotline.accounts.models import ANALYST_ROLES, AUDITOR_ROLES, POLICE_ROLES, User
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -14,6 +14,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     roles = set(user.memberships.values_list("role", flat=True))
     return {
         "nav_hotline": bool(roles & ANALYST_ROLES),
-        "nav_lea": bool(roles & {Role.POLICE_OFFICER, Role.INTERPOL_OFFICER}),
-        "nav_stats": bool(roles & (ANALYST_ROLES | {Role.AUDITOR})),
+        "nav_lea": bool(roles & POLICE_ROLES),
+        "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
     }

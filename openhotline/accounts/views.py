@@ -14,10 +14,9 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.actions import AccountError, do_enrol_with_link
+from openhotline.accounts.actions import AccountError, do_enrol_with_link, do_record_login
 from openhotline.accounts.forms import EnrolPasswordForm, LoginForm, TotpConfirmForm
 from openhotline.accounts.models import EnrolmentLink, hash_enrolment_token
-from openhotline.audit.log import record
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -27,7 +26,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         login(request, form.user)
         if form.device is not None:
             otp_login(request, form.device)
-        record("user.login", actor=form.user, detail={"second_factor": form.device is not None})
+        do_record_login(form.user, second_factor=form.device is not None)
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = ""
@@ -84,7 +83,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
             del request.session[ENROL_SESSION_KEY]
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
-            record("user.login", actor=user, detail={"second_factor": True, "enrolment": True})
+            do_record_login(user, second_factor=True, enrolment=True)
             return redirect(settings.LOGIN_REDIRECT_URL)
         form.add_error("code", "That code does not match. Check the time on your phone.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)

@@ -10,19 +10,23 @@ of every finished URL showing it and sends ``url_verdict_changed``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, Role, User
+from openhotline.accounts.access import has_role
+from openhotline.accounts.models import SENIOR_ROLES, Organisation, User
 from openhotline.assessment.four_eyes import exactly_matched_to_trusted, requires_confirmation
 from openhotline.assessment.models import (
     Classification,
     ClassificationSource,
     ItemStatus,
+    PriorityRule,
     ReviewState,
     UrlAssessment,
+    WorkspaceSettings,
 )
 from openhotline.assessment.signals import (
     item_classification_in_force,
@@ -39,6 +43,8 @@ from openhotline.audit.log import record
 from openhotline.evidence.models import MediaItem, UrlMedia
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
+
+logger = logging.getLogger(__name__)
 
 CLASSIFICATION_FIELDS = (
     "age_group",
@@ -70,12 +76,6 @@ def needs_confirmation(classification: Classification, *, new_material: bool) ->
     return requires_confirmation(
         classification.hotline_id, classification.verdict, new_material=new_material
     )
-
-
-def _is_senior(user: User, hotline: Organisation) -> bool:
-    return user.memberships.filter(
-        organisation=hotline, role__in=[Role.SENIOR_ANALYST, Role.ADMIN]
-    ).exists()
 
 
 def _announce(status: ItemStatus) -> None:
@@ -172,7 +172,7 @@ def finished_urls_showing(hotline_id: int, media_item_id: int) -> list[UrlAssess
 
 
 def _check_confirmer(status: ItemStatus, senior: User) -> None:
-    if not _is_senior(senior, status.hotline):
+    if not has_role(senior, status.hotline, SENIOR_ROLES):
         raise AssessmentError("only a senior analyst of this hotline can confirm")
     if status.review_state != ReviewState.AWAITING_CONFIRMATION:
         raise AssessmentError("this classification is not awaiting confirmation")
@@ -504,7 +504,7 @@ def do_finish_url(
 
 
 def _check_page_confirmer(assessment: UrlAssessment, senior: User) -> None:
-    if not _is_senior(senior, assessment.reported_url.hotline):
+    if not has_role(senior, assessment.reported_url.hotline, SENIOR_ROLES):
         raise AssessmentError("only a senior analyst of this hotline can confirm")
     if assessment.page_review_state != ReviewState.AWAITING_CONFIRMATION:
         raise AssessmentError("this page verdict is not awaiting confirmation")
@@ -586,3 +586,48 @@ def do_settle_page_dispute(
             detail={"verdict": verdict, "note": note[:500]},
         )
         do_refresh_url_verdict(assessment, actor=analyst)
+
+
+# --- A hotline admin's workspace settings ---
+
+
+def do_save_workspace_settings(ws: WorkspaceSettings, *, actor: User) -> None:
+    """Save the claim idle time and blind-confirmation switch (``ws`` holds the new values)."""
+    with transaction.atomic():
+        ws.save()
+        record(
+            "assessment.settings_changed",
+            actor=actor,
+            organisation=ws.hotline,
+            detail={
+                "claim_idle_minutes": ws.claim_idle_minutes,
+                "blind_confirmation": ws.blind_confirmation,
+            },
+        )
+
+
+def do_save_priority_rules(
+    hotline: Organisation, rules: dict[str, dict[str, Any]], *, actor: User
+) -> None:
+    """Save the priority rules (kind -> enabled, weight, cap, threshold) and rescore the queue."""
+    with transaction.atomic():
+        for kind, values in rules.items():
+            PriorityRule.objects.update_or_create(hotline=hotline, kind=kind, defaults=values)
+        record(
+            "assessment.priority_rules_changed",
+            actor=actor,
+            organisation=hotline,
+            detail={kind: [values["enabled"], values["weight"]] for kind, values in rules.items()},
+        )
+        transaction.on_commit(lambda: _rescore(hotline.pk))
+
+
+def _rescore(hotline_id: int) -> None:
+    # Imported here: the tasks module imports the priority code this app's
+    # actions are imported by.
+    from openhotline.assessment.tasks import recompute_open_priorities
+
+    try:
+        recompute_open_priorities.delay(hotline_id)
+    except Exception:  # the hourly recompute catches up
+        logger.exception("could not queue the rescore of hotline %s", hotline_id)

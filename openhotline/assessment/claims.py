@@ -13,13 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, Role, User
+from openhotline.accounts.access import has_role
+from openhotline.accounts.models import SENIOR_ROLES, User
 from openhotline.assessment.models import UrlClaim, WorkspaceSettings
 from openhotline.audit.log import record
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
-
-SENIOR_ROLES: set[str] = {Role.SENIOR_ANALYST, Role.ADMIN}
 
 
 class ClaimError(ValueError):
@@ -38,10 +37,6 @@ def idle_minutes(hotline_id: int) -> int:
 def live_since(hotline_id: int, now: datetime | None = None) -> datetime:
     """Claims last touched at or after this moment are live."""
     return (now or timezone.now()) - timedelta(minutes=idle_minutes(hotline_id))
-
-
-def is_senior(user: User, hotline: Organisation) -> bool:
-    return user.memberships.filter(organisation=hotline, role__in=SENIOR_ROLES).exists()
 
 
 def live_claim(reported_url: ReportedUrl) -> UrlClaim | None:
@@ -120,7 +115,7 @@ def do_release_claim(reported_url: ReportedUrl, actor: User, *, reason: str = ""
         if claim is None:
             return False
         own = claim.analyst_id == actor.pk
-        if not own and not is_senior(actor, reported_url.hotline):
+        if not own and not has_role(actor, reported_url.hotline, SENIOR_ROLES):
             raise ClaimError("only a senior analyst can release someone else's claim")
         holder = claim.analyst.get_username()
         claim.delete()

@@ -19,9 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.access import hotlines_for_user, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
+from openhotline.accounts.models import SENIOR_ROLES
 from openhotline.assessment.actions import (
     AssessmentError,
     do_confirm_item,
@@ -31,7 +31,6 @@ from openhotline.assessment.actions import (
     do_settle_page_dispute,
     opinions,
 )
-from openhotline.assessment.claims import SENIOR_ROLES
 from openhotline.assessment.models import (
     Classification,
     ItemStatus,
@@ -56,12 +55,6 @@ KEYS = [
     ("x", "Select or unselect the item, for confirming many at once"),
     ("?", "This help"),
 ]
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def blind_hotlines(hotline_ids: set[int]) -> set[int]:
@@ -161,7 +154,7 @@ def _opinion_rows(status: ItemStatus) -> list[dict[str, Any]]:
 @staff_required
 def confirm_list(request: HttpRequest) -> HttpResponse:
     """Items and page verdicts awaiting a second person, and disputes awaiting a third."""
-    user = _user(request)
+    user = request_user(request)
     hotline_ids = set(hotlines_for_user(user).values_list("pk", flat=True))
     senior_of = set(hotlines_for_user(user, roles=SENIOR_ROLES).values_list("pk", flat=True))
     blind = blind_hotlines(hotline_ids)
@@ -257,7 +250,7 @@ def confirm_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status(request: HttpRequest, media_code: str) -> ItemStatus:
-    user = _user(request)
+    user = request_user(request)
     status = (
         ItemStatus.objects.filter(
             hotline__in=hotlines_for_user(user),
@@ -275,7 +268,7 @@ def _status(request: HttpRequest, media_code: str) -> ItemStatus:
 def _page(request: HttpRequest, code: str) -> UrlAssessment:
     assessment = (
         UrlAssessment.objects.filter(
-            reported_url__hotline__in=hotlines_for_user(_user(request)),
+            reported_url__hotline__in=hotlines_for_user(request_user(request)),
             reported_url__code=code,
         )
         .select_related("reported_url", "reported_url__hotline")
@@ -316,7 +309,9 @@ def agree(request: HttpRequest, media_code: str) -> HttpResponse:
     try:
         if _is_blind(status.hotline_id):
             raise AssessmentError("confirmation is blind here: give your own verdict")
-        _said(request, do_confirm_item(status, _user(request), agree=True, note=_note(request)))
+        _said(
+            request, do_confirm_item(status, request_user(request), agree=True, note=_note(request))
+        )
     except AssessmentError as exc:
         messages.error(request, str(exc))
     return redirect("assessment:confirm")
@@ -330,7 +325,11 @@ def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
         if _is_blind(status.hotline_id):
             raise AssessmentError("confirmation is blind here: give your own verdict")
         do_confirm_item(
-            status, _user(request), agree=False, verdict=_verdict(request), note=_note(request)
+            status,
+            request_user(request),
+            agree=False,
+            verdict=_verdict(request),
+            note=_note(request),
         )
         messages.warning(request, "Disputed: a third analyst will decide.")
     except AssessmentError as exc:
@@ -346,7 +345,9 @@ def opinion(request: HttpRequest, media_code: str) -> HttpResponse:
     try:
         _said(
             request,
-            do_second_opinion(status, _user(request), _verdict(request), note=_note(request)),
+            do_second_opinion(
+                status, request_user(request), _verdict(request), note=_note(request)
+            ),
         )
     except AssessmentError as exc:
         messages.error(request, str(exc))
@@ -357,7 +358,7 @@ def opinion(request: HttpRequest, media_code: str) -> HttpResponse:
 @staff_required
 def confirm_selected(request: HttpRequest) -> HttpResponse:
     """Confirm many items at once: their shown verdicts, or (blind) the verdict chosen for all."""
-    user = _user(request)
+    user = request_user(request)
     codes = [c for c in request.POST.getlist("item") if c][:PAGE_SIZE]
     statuses = list(
         ItemStatus.objects.filter(
@@ -400,7 +401,7 @@ def confirm_selected(request: HttpRequest) -> HttpResponse:
 def settle(request: HttpRequest, media_code: str) -> HttpResponse:
     status = _status(request, media_code)
     try:
-        do_settle_dispute(status, _user(request), _verdict(request), note=_note(request))
+        do_settle_dispute(status, request_user(request), _verdict(request), note=_note(request))
         messages.success(request, "Dispute settled.")
     except AssessmentError as exc:
         messages.error(request, str(exc))
@@ -415,7 +416,7 @@ def page_opinion(request: HttpRequest, code: str) -> HttpResponse:
         _said(
             request,
             do_page_second_opinion(
-                assessment, _user(request), _verdict(request), note=_note(request)
+                assessment, request_user(request), _verdict(request), note=_note(request)
             ),
         )
     except AssessmentError as exc:
@@ -428,7 +429,9 @@ def page_opinion(request: HttpRequest, code: str) -> HttpResponse:
 def page_settle(request: HttpRequest, code: str) -> HttpResponse:
     assessment = _page(request, code)
     try:
-        do_settle_page_dispute(assessment, _user(request), _verdict(request), note=_note(request))
+        do_settle_page_dispute(
+            assessment, request_user(request), _verdict(request), note=_note(request)
+        )
         messages.success(request, "Dispute settled.")
     except AssessmentError as exc:
         messages.error(request, str(exc))

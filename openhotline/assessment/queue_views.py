@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import Membership, User
+from openhotline.accounts.models import Membership
 from openhotline.assessment.claims import ClaimError, do_claim_url
 from openhotline.assessment.queue import (
     AGES,
@@ -30,16 +31,10 @@ from openhotline.assessment.wellbeing_views import wellbeing_context
 from openhotline.reports.models import ReportSource, UrlState
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     """Reported URLs waiting for assessment, highest score first, with why they scored so."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     hotlines = queue_hotlines(user)
     filters = QueueFilters.from_query(request.GET)
@@ -96,7 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_required
 def take_next(request: HttpRequest) -> HttpResponse:
     """Claim the best unclaimed URL of the queue (with its filters) and open it."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     hotlines = queue_hotlines(user)
     # The search is not a filter here: it reaches URLs that are no longer waiting.

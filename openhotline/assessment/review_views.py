@@ -16,14 +16,14 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import has_role, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
+from openhotline.accounts.models import SENIOR_ROLES, User
 from openhotline.assessment.actions import AssessmentError
 from openhotline.assessment.claims import (
     ClaimError,
     do_claim_url,
     do_release_claim,
-    is_senior,
     live_claim,
 )
 from openhotline.assessment.models import ReviewDraft, UrlAssessment, UrlPriority
@@ -121,12 +121,6 @@ def controls_context() -> dict[str, Any]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _undo_key(reported_url: ReportedUrl) -> str:
     return f"undo:{reported_url.code}"
 
@@ -166,7 +160,7 @@ def _page_evidence_template() -> str | None:
 
 @staff_required
 def review(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     waiting = reported_url.state in QUEUE_STATES
     claim = live_claim(reported_url)
@@ -186,7 +180,7 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
             "claim": claim,
             "can_work": waiting and claim is not None and claim.analyst_id == user.pk,
             "can_release": claim is not None
-            and (claim.analyst_id == user.pk or is_senior(user, reported_url.hotline)),
+            and (claim.analyst_id == user.pk or has_role(user, reported_url.hotline, SENIOR_ROLES)),
             "new_cards": new_cards,
             "known_cards": known_cards,
             "total": len(cards),
@@ -208,7 +202,7 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
 
 def _working(request: HttpRequest, code: str) -> tuple[User, ReportedUrl, HttpResponse | None]:
     """The URL, if the user may act on it now (they hold, or can take, its claim)."""
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     if reported_url.state not in QUEUE_STATES:
         return (
@@ -310,7 +304,7 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
     claim); a finished one by any analyst of its hotline: the second person
     confirming its items, or someone reading it later.
     """
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code)
     if reported_url.state in QUEUE_STATES:
         user, reported_url, refused = _working(request, code)
@@ -433,7 +427,7 @@ def finish(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def claim(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     try:
         do_claim_url(reported_url, user)
@@ -445,7 +439,7 @@ def claim(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def release(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     try:
         do_release_claim(reported_url, user, reason=request.POST.get("reason", "")[:200])

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.assessment.forms import WellbeingForm
@@ -27,15 +28,9 @@ from openhotline.assessment.wellbeing import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def wellbeing_context(request: HttpRequest) -> dict[str, Any]:
     """What every workspace page shows: counters, the break reminder, preview settings."""
-    user = _user(request)
+    user = request_user(request)
     prefs = prefs_for(user)
     return {
         "wellbeing": prefs,
@@ -47,7 +42,7 @@ def wellbeing_context(request: HttpRequest) -> dict[str, Any]:
 
 @staff_required
 def wellbeing(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     prefs = prefs_for(user)
     form = WellbeingForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
@@ -85,7 +80,7 @@ def took_break(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def lift_cap(request: HttpRequest, username: str) -> HttpResponse:
-    senior = _user(request)
+    senior = request_user(request)
     analyst = User.objects.filter(username=username).first()
     if analyst is None or not can_lift_cap(senior, analyst) or analyst.pk == senior.pk:
         raise Http404("No such analyst")

@@ -1,8 +1,11 @@
 """Who may see and change a hotline's blocklist, and which list a provider's key reads.
 
 Staff: the hotline's analysts see and propose; its senior analysts approve (never
-their own proposals) and override the change-share guard; senior analysts and
-admins publish and roll back; admins edit the protected names and the stop page.
+their own proposals) and override the change-share guard
+(``SENIOR_ANALYSTS_NOT_ADMINS``); senior analysts and admins publish and roll
+back (``SENIOR_ROLES``); admins edit the protected names and the stop page
+(``ADMIN_ROLES``). The role sets live in ``accounts.models``; checks use
+``accounts.access.has_role`` and ``get_hotline_for_user``.
 
 Providers: an ISP organisation reads the list of the hotline of its own country
 (the Danish model: one national list, one national stop page). Where a country
@@ -15,24 +18,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from openhotline.accounts.access import hotlines_for_user
-from openhotline.accounts.models import ApiKey, Organisation, OrgKind, Role, User
+from openhotline.accounts.models import ApiKey, Organisation, OrgKind, User
 from openhotline.blocking.models import BlocklistEntry
-
-APPROVER_ROLES: set[str] = {Role.SENIOR_ANALYST}
-PUBLISHER_ROLES: set[str] = {Role.SENIOR_ANALYST, Role.ADMIN}
-ADMIN_ROLES: set[str] = {Role.ADMIN}
-
-
-def can_approve(user: User, hotline: Organisation) -> bool:
-    return hotlines_for_user(user, roles=APPROVER_ROLES).filter(pk=hotline.pk).exists()
-
-
-def can_publish(user: User, hotline: Organisation) -> bool:
-    return hotlines_for_user(user, roles=PUBLISHER_ROLES).filter(pk=hotline.pk).exists()
-
-
-def can_administer(user: User, hotline: Organisation) -> bool:
-    return hotlines_for_user(user, roles=ADMIN_ROLES).filter(pk=hotline.pk).exists()
 
 
 def entries_for_user(user: User) -> QuerySet[BlocklistEntry]:
@@ -44,14 +31,6 @@ def get_entry_for_user(user: User, code: str) -> BlocklistEntry:
         return entries_for_user(user).select_related("hotline", "source", "evidence").get(code=code)
     except BlocklistEntry.DoesNotExist:
         raise Http404("No such entry") from None
-
-
-def get_list_for_user(user: User, slug: str, *, roles: set[str] | None = None) -> Organisation:
-    """The hotline whose list ``user`` may work on (``roles`` narrows who may)."""
-    try:
-        return hotlines_for_user(user, roles=roles).get(slug=slug)
-    except Organisation.DoesNotExist:
-        raise Http404("No such list") from None
 
 
 class AmbiguousHotline(LookupError):

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.access import has_role
+from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, Organisation, User
 from openhotline.audit.log import record
-from openhotline.blocking.access import can_approve
 from openhotline.blocking.importing import ImportProblem, ImportRow
 from openhotline.blocking.models import (
     ACTIVE_STATES,
@@ -27,7 +27,10 @@ from openhotline.blocking.models import (
     BlocklistSource,
     EntryKind,
     EntryState,
+    ProtectedDomain,
     SourceKind,
+    StopPageSettings,
+    StopPageText,
 )
 from openhotline.blocking.names import EntryValueError, canonical_entry
 from openhotline.blocking.versions import batched
@@ -117,7 +120,7 @@ def do_propose_entry(
 
 
 def _require_second_person(entry: BlocklistEntry, actor: User, proposer_id: int | None) -> None:
-    if not can_approve(actor, entry.hotline):
+    if not has_role(actor, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS):
         raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
     if proposer_id is not None and proposer_id == actor.pk:
         raise BlocklistError(
@@ -149,7 +152,9 @@ def do_reject_entry(entry: BlocklistEntry, *, actor: User, reason: str = "") -> 
         )
         if entry.state != EntryState.PROPOSED:
             raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
-        if entry.proposed_by_id != actor.pk and not can_approve(actor, entry.hotline):
+        if entry.proposed_by_id != actor.pk and not has_role(
+            actor, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS
+        ):
             raise BlocklistError("only its proposer or a senior analyst may reject a proposal")
         _close(entry, reason or "proposal rejected")
         record(
@@ -354,7 +359,7 @@ def do_approve_all(hotline: Organisation, *, actor: User) -> BulkApproval:
     The bulk path for imported lists: the same rules as ``do_approve_entry``,
     in one statement per kind and one audit event naming the count.
     """
-    if not can_approve(actor, hotline):
+    if not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS):
         raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
     now = timezone.now()
     with transaction.atomic():
@@ -388,3 +393,52 @@ def do_approve_all(hotline: Organisation, *, actor: User) -> BulkApproval:
             detail={"approved": approved, "delistings": delistings, "skipped_own": own},
         )
     return BulkApproval(approved, delistings, own)
+
+
+# --- The list's settings: protected names and the stop page (admins) ---
+
+
+def do_protect_name(hotline: Organisation, name: str, note: str, *, actor: User) -> bool:
+    """Protect ``name`` (canonical) from ever being listed; False if it already was."""
+    with transaction.atomic():
+        _item, created = ProtectedDomain.objects.get_or_create(
+            hotline=hotline, name=name, defaults={"note": note, "added_by": actor}
+        )
+        if created:
+            record(
+                "blocklist.protected_added",
+                actor=actor,
+                organisation=hotline,
+                object_type="blocking.protecteddomain",
+                object_id=name,
+            )
+    return created
+
+
+def do_unprotect_name(item: ProtectedDomain, *, actor: User) -> None:
+    with transaction.atomic():
+        item.delete()
+        record(
+            "blocklist.protected_removed",
+            actor=actor,
+            organisation=item.hotline,
+            object_type="blocking.protecteddomain",
+            object_id=item.name,
+        )
+
+
+def do_save_stop_page(page_settings: StopPageSettings, *, actor: User) -> None:
+    with transaction.atomic():
+        page_settings.save()
+        record("blocklist.stop_page_changed", actor=actor, organisation=page_settings.hotline)
+
+
+def do_save_stop_page_text(text: StopPageText, *, actor: User) -> None:
+    with transaction.atomic():
+        text.save()
+        record(
+            "blocklist.stop_page_text_changed",
+            actor=actor,
+            organisation=text.hotline,
+            detail={"language": text.language},
+        )

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.access import has_role
+from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, Organisation, User
 from openhotline.audit.log import record
-from openhotline.blocking.access import can_approve, can_publish
 from openhotline.blocking.actions import BlocklistError
 from openhotline.blocking.guards import EntryChecker, Violation, change_share_violation
 from openhotline.blocking.models import (
@@ -73,9 +73,9 @@ def do_publish(
     6. Else store version N+1 as spans, move approved entries to live and
        delisted ones out, and record the publication.
     """
-    if actor is not None and not can_publish(actor, hotline):
+    if actor is not None and not has_role(actor, hotline, SENIOR_ROLES):
         raise BlocklistError(f"{actor.get_username()} may not publish this hotline's list")
-    if override and (actor is None or not can_approve(actor, hotline)):
+    if override and (actor is None or not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS)):
         raise BlocklistError("only a senior analyst of the hotline may override the guards")
     refusal: PublishRefused | None = None
     with transaction.atomic():
@@ -146,7 +146,7 @@ def do_rollback(hotline: Organisation, to_serial: int, *, actor: User) -> Publis
     rollback takes off go back to "proposed" and need a fresh approval; entries
     it restores are live again.
     """
-    if not can_approve(actor, hotline):
+    if not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS):
         raise BlocklistError("only a senior analyst of the hotline may roll back")
     refusal: PublishRefused | None = None
     with transaction.atomic():

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import get_hotline_for_user, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
-from openhotline.audit.log import record
-from openhotline.blocking.access import ADMIN_ROLES, get_list_for_user
+from openhotline.accounts.models import ADMIN_ROLES
+from openhotline.blocking.actions import (
+    do_protect_name,
+    do_save_stop_page,
+    do_save_stop_page_text,
+    do_unprotect_name,
+)
 from openhotline.blocking.forms import ProtectedDomainForm, StopPageSettingsForm, StopPageTextForm
 from openhotline.blocking.guards import shipped_protected_domains
 from openhotline.blocking.models import EntryKind, ProtectedDomain, StopPageSettings, StopPageText
@@ -19,16 +23,10 @@ from openhotline.blocking.names import EntryValueError, canonical_entry
 from openhotline.blocking.stoppage_texts import DEFAULT_TEXTS
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def protected(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=ADMIN_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     form = ProtectedDomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -36,20 +34,7 @@ def protected(request: HttpRequest, slug: str) -> HttpResponse:
         except EntryValueError as exc:
             form.add_error("name", str(exc))
         else:
-            with transaction.atomic():
-                _item, created = ProtectedDomain.objects.get_or_create(
-                    hotline=hotline,
-                    name=name,
-                    defaults={"note": form.cleaned_data["note"], "added_by": user},
-                )
-                if created:
-                    record(
-                        "blocklist.protected_added",
-                        actor=user,
-                        organisation=hotline,
-                        object_type="blocking.protecteddomain",
-                        object_id=name,
-                    )
+            do_protect_name(hotline, name, form.cleaned_data["note"], actor=user)
             messages.success(request, f"{name} is protected.")
             return redirect("blocking:protected", slug=hotline.slug)
     return render(
@@ -67,35 +52,25 @@ def protected(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @staff_required
 def protected_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=ADMIN_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     item = ProtectedDomain.objects.filter(hotline=hotline, pk=pk).first()
     if item is None:
         raise Http404("No such name")
-    with transaction.atomic():
-        item.delete()
-        record(
-            "blocklist.protected_removed",
-            actor=user,
-            organisation=hotline,
-            object_type="blocking.protecteddomain",
-            object_id=item.name,
-        )
+    do_unprotect_name(item, actor=user)
     return redirect("blocking:protected", slug=hotline.slug)
 
 
 @staff_required
 def stop_page(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=ADMIN_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     page_settings = StopPageSettings.objects.filter(hotline=hotline).first() or StopPageSettings(
         hotline=hotline
     )
     form = StopPageSettingsForm(request.POST or None, instance=page_settings)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            record("blocklist.stop_page_changed", actor=user, organisation=hotline)
+        do_save_stop_page(form.save(commit=False), actor=user)
         messages.success(request, "Stop page settings saved.")
         return redirect("blocking:stop_page", slug=hotline.slug)
     texts = []
@@ -116,24 +91,17 @@ def stop_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @staff_required
 def stop_page_text(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=ADMIN_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     if language not in DEFAULT_TEXTS:
         raise Http404("No such language")
     text = StopPageText.objects.filter(hotline=hotline, language=language).first()
     form = StopPageTextForm(request.POST, instance=text)
     if form.is_valid():
-        with transaction.atomic():
-            saved = form.save(commit=False)
-            saved.hotline = hotline
-            saved.language = language
-            saved.save()
-            record(
-                "blocklist.stop_page_text_changed",
-                actor=user,
-                organisation=hotline,
-                detail={"language": language},
-            )
+        saved = form.save(commit=False)
+        saved.hotline = hotline
+        saved.language = language
+        do_save_stop_page_text(saved, actor=user)
         messages.success(request, f"Stop page text ({language}) saved.")
     else:
         messages.error(request, "Every field of the text is needed.")

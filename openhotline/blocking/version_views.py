@@ -8,14 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import get_hotline_for_user, has_role, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import Organisation, OrgKind, User
-from openhotline.blocking.access import (
-    APPROVER_ROLES,
-    PUBLISHER_ROLES,
-    can_approve,
-    can_publish,
-    get_list_for_user,
+from openhotline.accounts.models import (
+    SENIOR_ANALYSTS_NOT_ADMINS,
+    SENIOR_ROLES,
+    Organisation,
+    OrgKind,
 )
 from openhotline.blocking.actions import BlocklistError
 from openhotline.blocking.forms import PublishForm
@@ -25,16 +24,10 @@ from openhotline.blocking.publishing import PublishRefused, do_publish, do_rollb
 VERSIONS_SHOWN = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
     publications = list(
         Publication.objects.filter(hotline=hotline)
         .select_related("created_by", "override_by")
@@ -49,8 +42,8 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
             "current": publications[0] if publications else None,
             "providers": _providers(hotline),
             "form": PublishForm(),
-            "can_publish": can_publish(user, hotline),
-            "can_roll_back": can_approve(user, hotline),
+            "can_publish": has_role(user, hotline, SENIOR_ROLES),
+            "can_roll_back": has_role(user, hotline, SENIOR_ANALYSTS_NOT_ADMINS),
             "violations": request.session.pop("blocking_violations", None),
         },
     )
@@ -78,8 +71,8 @@ def _providers(hotline: Organisation) -> list[dict[str, object]]:
 @require_POST
 @staff_required
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=PUBLISHER_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=SENIOR_ROLES)
     form = PublishForm(request.POST)
     override = form.is_valid() and form.cleaned_data["override"]
     try:
@@ -105,8 +98,8 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @staff_required
 def rollback(request: HttpRequest, slug: str, serial: int) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug, roles=APPROVER_ROLES)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=SENIOR_ANALYSTS_NOT_ADMINS)
     try:
         outcome = do_rollback(hotline, serial, actor=user)
     except PublishRefused as exc:

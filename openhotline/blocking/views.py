@@ -14,15 +14,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.access import (
+    get_hotline_for_user,
+    has_role,
+    hotlines_for_user,
+    request_user,
+)
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
+from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.blocking.access import (
-    can_approve,
-    can_publish,
     get_entry_for_user,
-    get_list_for_user,
 )
 from openhotline.blocking.actions import (
     ASSESSMENT_SOURCE,
@@ -48,15 +50,9 @@ TABS = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    hotlines = list(hotlines_for_user(_user(request)))
+    hotlines = list(hotlines_for_user(request_user(request)))
     if len(hotlines) == 1:
         return redirect("blocking:list", slug=hotlines[0].slug)
     return render(request, "blocking/index.html", {"hotlines": hotlines})
@@ -64,8 +60,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
     tab = request.GET.get("tab", "waiting")
     if tab not in TABS:
         tab = "waiting"
@@ -90,15 +86,15 @@ def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
             "tab": tab,
             "tabs": TABS,
             "publication": current_publication(hotline),
-            "can_publish": can_publish(user, hotline),
+            "can_publish": has_role(user, hotline, SENIOR_ROLES),
         },
     )
 
 
 @staff_required
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_list_for_user(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
     form = ProposeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -140,9 +136,9 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
 
 @staff_required
 def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     entry = get_entry_for_user(user, code)
-    approver = can_approve(user, entry.hotline)
+    approver = has_role(user, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS)
     return render(
         request,
         "blocking/entry.html",
@@ -158,7 +154,7 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
 def _act(
     request: HttpRequest, code: str, change: Callable[[BlocklistEntry, User, str], None]
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     entry = get_entry_for_user(user, code)
     reason = str(request.POST.get("reason", ""))[:500]
     try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from openhotline.accounts.access import get_hotline_for_user
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.models import User
 from openhotline.evidence.models import MediaItem
 from openhotline.reports.access import reported_urls_for_user
 
@@ -22,8 +21,3 @@ def get_media_for_user(user: User, code: str) -> MediaItem:
         return media_for_user(user).select_related("blob").get(code=code)
     except MediaItem.DoesNotExist:
         raise Http404("No such media item") from None
-
-
-def get_storage_hotline_for_user(user: User, slug: str) -> Organisation:
-    """A hotline's evidence storage figures are its admins': anyone else gets "not found"."""
-    return get_hotline_for_user(user, slug, admin=True)

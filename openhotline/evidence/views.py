@@ -18,9 +18,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from openhotline.accounts.access import get_hotline_for_user, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
-from openhotline.evidence.access import get_media_for_user, get_storage_hotline_for_user
+from openhotline.accounts.models import ADMIN_ROLES, User
+from openhotline.evidence.access import get_media_for_user
 from openhotline.evidence.actions import do_record_media_view, hotline_evidence_bytes
 from openhotline.evidence.models import MediaItem, MediaKind, StorageAlarm
 from openhotline.evidence.previews import render_preview
@@ -60,8 +61,7 @@ def reveal_link(user: User, item: MediaItem, step: RevealStep) -> str:
 @require_GET
 @staff_required
 def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     item = get_media_for_user(user, code)
     blur = request.GET.get("blur", DEFAULT_BLUR)
     if blur not in BLUR_LEVELS:
@@ -74,8 +74,7 @@ def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @staff_required
 def revealed(request: HttpRequest, code: str) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     try:
         claims = signing.loads(request.GET.get("t", ""), salt=REVEAL_SALT, max_age=REVEAL_SECONDS)
     except signing.BadSignature:
@@ -92,9 +91,8 @@ def revealed(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 def storage(request: HttpRequest, slug: str) -> HttpResponse:
     """The hotline's stored evidence against its alarm threshold (admins of the hotline)."""
-    user = request.user
-    assert isinstance(user, User)
-    hotline = get_storage_hotline_for_user(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     context = {
         "hotline": hotline,
         "bytes_stored": hotline_evidence_bytes(hotline),

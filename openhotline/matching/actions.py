@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from openhotline.accounts.models import Organisation, OrgKind, User
+from openhotline.accounts.models import ApiKey, Organisation, OrgKind, User
 from openhotline.assessment.actions import do_classify_item
 from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.audit.log import record
@@ -241,3 +241,14 @@ def _preclassify(item: MediaItem, found: list[Found]) -> list[ItemStatus]:
             )
         )
     return statuses
+
+
+def do_record_lookup(key: ApiKey, found: list[Found]) -> None:
+    """Audit a partner's hash lookup: which key, how many matches, in which sets."""
+    record(
+        "matching.lookup",
+        organisation=key.organisation,
+        object_type="apikey",
+        object_id=key.prefix,
+        detail={"matches": len(found), "sets": sorted({f.entry.hash_set.code for f in found})},
+    )

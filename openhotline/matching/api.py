@@ -20,9 +20,9 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticError
 
 from openhotline.accounts.models import ApiKey, OrgKind
-from openhotline.audit.log import record
 from openhotline.lib.hashlist import normalize_hash
 from openhotline.matching.access import sets_visible_to, shows_metadata
+from openhotline.matching.actions import do_record_lookup
 from openhotline.matching.filehashes import hash_file
 from openhotline.matching.lookup import Query, find_matches, found_json
 from openhotline.matching.uploads import UploadMissing, UploadTooLarge, read_upload
@@ -231,13 +231,7 @@ def match(request: HttpRequest) -> JsonResponse:
         hashes = file_hashes.to_json()
         query = file_hashes.query()
     found = find_matches(query, sets_visible_to(organisation))
-    record(
-        "matching.lookup",
-        organisation=organisation,
-        object_type="apikey",
-        object_id=key.prefix,
-        detail={"matches": len(found), "sets": sorted({f.entry.hash_set.code for f in found})},
-    )
+    do_record_lookup(key, found)
     metadata = shows_metadata(organisation)
     return JsonResponse(
         {"hashes": hashes, "matches": [found_json(f, metadata=metadata) for f in found]}

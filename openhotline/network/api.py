@@ -22,9 +22,9 @@ from pydantic import BeforeValidator, Field
 
 from openhotline.accounts.models import ApiKey
 from openhotline.assessment.vocabulary import vics_category
-from openhotline.audit.log import record
 from openhotline.evidence.models import UrlMedia
 from openhotline.evidence.store import get_store
+from openhotline.network.actions import do_record_lea_api_download, do_record_lea_api_read
 from openhotline.network.lea_access import LeaSeat, get_media, referrals_for, seat_for_key
 from openhotline.network.lea_access import items_for as visible_items
 from openhotline.network.models import LeaItem
@@ -155,12 +155,13 @@ def lea_items(request: HttpRequest, since: Since | None = None) -> LeaItemsOut:
         )
         for row in rows
     ]
-    record(
+    do_record_lea_api_read(
+        seat,
+        key,
         "lea.api_items",
-        organisation=seat.organisation,
-        object_type="accounts.apikey",
-        object_id=key.prefix,
-        detail={"since": since.isoformat() if since else None, "items": len(items)},
+        since=since.isoformat() if since else None,
+        count_key="items",
+        count=len(items),
     )
     return LeaItemsOut(
         items=items, next_since=rows[-1].updated_at if rows else since, has_more=has_more
@@ -178,12 +179,7 @@ def lea_item_media(request: HttpRequest, code: str) -> HttpResponse:
         item = get_media(seat, code)
     except Http404:
         raise HttpError(404, "Not found") from None
-    record(
-        "media.downloaded",
-        organisation=seat.organisation,
-        obj=item,
-        detail={"api_key": key.prefix, "via": "lea api"},
-    )
+    do_record_lea_api_download(seat, key, item)
     response = HttpResponse(get_store().get(item.blob.name), content_type=item.mime or "")
     response["Cache-Control"] = "no-store, private"
     return response
@@ -200,12 +196,13 @@ def lea_referrals(request: HttpRequest, since: Since | None = None) -> list[Refe
     if since is not None:
         query = query.filter(created_at__gt=since)
     rows = list(query.order_by("created_at", "pk")[: settings.OPENHOTLINE_LEA_API_PAGE])
-    record(
+    do_record_lea_api_read(
+        seat,
+        key,
         "lea.api_referrals",
-        organisation=seat.organisation,
-        object_type="accounts.apikey",
-        object_id=key.prefix,
-        detail={"since": since.isoformat() if since else None, "referrals": len(rows)},
+        since=since.isoformat() if since else None,
+        count_key="referrals",
+        count=len(rows),
     )
     return [
         ReferralOut(

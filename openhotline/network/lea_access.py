@@ -52,14 +52,6 @@ def seat_for_user(user: User) -> LeaSeat:
     raise Http404("Not found")
 
 
-def has_seat(user: User) -> bool:
-    try:
-        seat_for_user(user)
-    except Http404:
-        return False
-    return True
-
-
 def seat_for_key(key: ApiKey) -> LeaSeat:
     org = key.organisation
     if org.kind not in (OrgKind.LEA, OrgKind.INTERPOL):

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.evidence.actions import do_record_media_view
@@ -26,8 +27,7 @@ REVEAL_SECONDS = 120
 
 
 def _officer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     return user
 
 

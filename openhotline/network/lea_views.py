@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.crawler.hosting_facts import latest_facts
@@ -40,8 +41,7 @@ PAGE_SIZE = 50
 
 
 def _seat(request: HttpRequest) -> tuple[User, LeaSeat]:
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     return user, seat_for_user(user)
 
 

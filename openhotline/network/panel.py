@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from openhotline.accounts.access import hotlines_for_user
-from openhotline.accounts.models import User
+from openhotline.accounts.access import has_role
+from openhotline.accounts.models import ANALYST_ROLES, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.assessment.vocabulary import Verdict
-from openhotline.intake.models import DeconflictionLink
 from openhotline.network.forwarding import sender_statuses
 from openhotline.network.models import Forward, MediaOverlap, PoliceReferral, Route
-from openhotline.reports.access import WRITE_ROLES
-from openhotline.reports.models import ReportedUrl, UrlState
+from openhotline.reports.models import DeconflictionLink, ReportedUrl, UrlState
 from openhotline.takedown.models import TakedownCase
 
 
@@ -73,7 +71,7 @@ def panel_context(user: User, url: ReportedUrl) -> dict[str, Any]:
         }
         for forward in forwards_in
     ]
-    may_write = hotlines_for_user(user, roles=WRITE_ROLES).filter(pk=url.hotline_id).exists()
+    may_write = has_role(user, url.hotline_id, ANALYST_ROLES)
     return {
         "reported_url": url,
         "route": Route.objects.filter(reported_url=url).select_related("member").first(),

@@ -17,12 +17,12 @@ from django.utils import timezone
 from django_countries import countries
 
 from openhotline.accounts.access import hotlines_for_user
-from openhotline.accounts.models import Organisation, OrgKind, Role, User
+from openhotline.accounts.models import AUDITOR_ROLES, Organisation, OrgKind, User
 from openhotline.stats.scope import Scope
 
 
 def is_auditor(user: User) -> bool:
-    return user.is_authenticated and user.memberships.filter(role=Role.AUDITOR).exists()
+    return user.is_authenticated and user.memberships.filter(role__in=AUDITOR_ROLES).exists()
 
 
 def visible_hotlines(user: User) -> tuple[list[Organisation], bool]:

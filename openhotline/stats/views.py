@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
 from openhotline.stats.access import scope_for
 from openhotline.stats.dashboards import DASHBOARDS
 from openhotline.stats.tables import to_csv
@@ -43,8 +43,7 @@ def dashboard(request: HttpRequest, slug: str = "overview") -> HttpResponse:
     board = DASHBOARDS.get(slug)
     if board is None:
         raise Http404("No such dashboard")
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     scope, form = scope_for(user, request.GET)
     began = time.perf_counter()
     tables = board.tables(scope) if scope is not None else []
@@ -69,8 +68,7 @@ def table_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
     board = DASHBOARDS.get(slug)
     if board is None:
         raise Http404("No such dashboard")
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     scope, form = scope_for(user, request.GET)
     if scope is None:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")

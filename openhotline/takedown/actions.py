@@ -12,13 +12,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
 from openhotline.crawler.hosting_facts import HostingFacts, fresh_facts
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
 from openhotline.takedown.contacts import contact_for_facts
-from openhotline.takedown.models import CaseState, TakedownCase
+from openhotline.takedown.models import (
+    AbuseContact,
+    CaseState,
+    ContactSource,
+    NoticeTemplate,
+    TakedownCase,
+)
 
 FINISHED_STATES = (CaseState.REMOVED, CaseState.CLOSED)
 
@@ -179,3 +185,46 @@ def do_close_case(case: TakedownCase, *, actor: User | None, reason: str) -> Non
             obj=case,
             detail={"reason": reason},
         )
+
+
+# --- A hotline admin's contacts and notice templates ---
+
+
+def do_add_contact(contact: AbuseContact, *, actor: User) -> AbuseContact:
+    """Save a contact an admin typed in (``contact`` holds the form's values)."""
+    with transaction.atomic():
+        contact.source = ContactSource.MANUAL
+        contact.email = contact.email.strip().lower()
+        contact.save()
+        record("takedown.contact_added", actor=actor, organisation=contact.hotline, obj=contact)
+    return contact
+
+
+def do_save_template(template: NoticeTemplate, *, actor: User) -> None:
+    with transaction.atomic():
+        template.updated_by = actor
+        template.save()
+        record(
+            "takedown.template_saved",
+            actor=actor,
+            organisation=template.hotline,
+            object_type="takedown.noticetemplate",
+            object_id=f"{template.kind}/{template.language}",
+        )
+
+
+def do_reset_template(hotline: Organisation, kind: str, language: str, *, actor: User) -> bool:
+    """Drop the hotline's own wording so the default applies again; False if it had none."""
+    with transaction.atomic():
+        deleted, _ = NoticeTemplate.objects.filter(
+            hotline=hotline, kind=kind, language=language
+        ).delete()
+        if deleted:
+            record(
+                "takedown.template_reset",
+                actor=actor,
+                organisation=hotline,
+                object_type="takedown.noticetemplate",
+                object_id=f"{kind}/{language}",
+            )
+    return bool(deleted)

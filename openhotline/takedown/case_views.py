@@ -9,14 +9,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openhotline.accounts.access import hotlines_for_user
+from openhotline.accounts.access import (
+    get_hotline_for_user,
+    has_role,
+    hotlines_for_user,
+    request_user,
+)
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
+from openhotline.accounts.models import ADMIN_ROLES
 from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
-    get_takedown_hotline,
-    is_admin,
 )
 from openhotline.takedown.actions import TakedownError, do_close_case, do_resolve_attention
 from openhotline.takedown.forms import CloseForm
@@ -34,15 +37,9 @@ TABS = [
 ]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    hotlines = list(hotlines_for_user(_user(request)))
+    hotlines = list(hotlines_for_user(request_user(request)))
     if len(hotlines) == 1:
         return redirect("takedown:cases", slug=hotlines[0].slug)
     return render(request, "takedown/index.html", {"hotlines": hotlines})
@@ -50,8 +47,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def cases(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_takedown_hotline(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
     tab = request.GET.get("tab", CaseState.ATTENTION)
     if tab not in CaseState.values:
         tab = CaseState.ATTENTION
@@ -77,14 +74,14 @@ def cases(request: HttpRequest, slug: str) -> HttpResponse:
             "tab": tab,
             "tabs": tabs,
             "page": page,
-            "is_admin": is_admin(user, hotline),
+            "is_admin": has_role(user, hotline, ADMIN_ROLES),
         },
     )
 
 
 @staff_required
 def case_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     case = get_case_for_user(user, code)
     return render(
         request,
@@ -103,7 +100,7 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def resolve(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     case = get_case_for_user(user, code, write=True)
     try:
         do_resolve_attention(case, actor=user)
@@ -117,7 +114,7 @@ def resolve(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def close(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     case = get_case_for_user(user, code, write=True)
     form = CloseForm(request.POST)
     if not form.is_valid():
@@ -132,7 +129,7 @@ def close(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_required
 def notice_detail(request: HttpRequest, code: str) -> HttpResponse:
-    notice = get_notice_for_user(_user(request), code)
+    notice = get_notice_for_user(request_user(request), code)
     lines = notice.lines.select_related("case")
     return render(
         request,

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from openhotline.accounts.access import get_hotline_for_user, has_role, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
-from openhotline.audit.log import record
+from openhotline.accounts.models import ADMIN_ROLES
 from openhotline.takedown.access import (
     get_contact_for_user,
-    get_takedown_hotline,
-    is_admin,
 )
+from openhotline.takedown.actions import do_add_contact, do_reset_template, do_save_template
 from openhotline.takedown.contacts import (
     ContactError,
     do_approve_contact,
@@ -24,40 +22,30 @@ from openhotline.takedown.contacts import (
     do_update_contact,
 )
 from openhotline.takedown.forms import ContactForm, MergeForm, NewContactForm, TemplateForm
-from openhotline.takedown.models import AbuseContact, ContactSource, NoticeTemplate, TemplateKind
+from openhotline.takedown.models import AbuseContact, NoticeTemplate, TemplateKind
 from openhotline.takedown.wording import LANGUAGES, default_wording
 
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @staff_required
 def contacts(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_takedown_hotline(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
     show = request.GET.get("show", "waiting")
     rows = AbuseContact.objects.filter(hotline=hotline, merged_into__isnull=True)
     if show == "waiting":
         rows = rows.filter(approved_at__isnull=True)
     page = Paginator(rows.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    admin = is_admin(user, hotline)
+    admin = has_role(user, hotline, ADMIN_ROLES)
     form = NewContactForm(request.POST or None)
     if request.method == "POST":
         if not admin:
             raise Http404("Not found")
         if form.is_valid():
-            with transaction.atomic():
-                contact = form.save(commit=False)
-                contact.hotline = hotline
-                contact.source = ContactSource.MANUAL
-                contact.email = contact.email.strip().lower()
-                contact.save()
-                record("takedown.contact_added", actor=user, organisation=hotline, obj=contact)
+            contact = form.save(commit=False)
+            contact.hotline = hotline
+            do_add_contact(contact, actor=user)
             return redirect("takedown:contact", code=contact.code)
     return render(
         request,
@@ -68,9 +56,9 @@ def contacts(request: HttpRequest, slug: str) -> HttpResponse:
 
 @staff_required
 def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     contact = get_contact_for_user(user, code)
-    admin = is_admin(user, contact.hotline)
+    admin = has_role(user, contact.hotline, ADMIN_ROLES)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST":
         if not admin:
@@ -103,7 +91,7 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def contact_approve(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     contact = get_contact_for_user(user, code, admin=True)
     try:
         do_approve_contact(contact, actor=user)
@@ -115,7 +103,7 @@ def contact_approve(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @staff_required
 def contact_merge(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     contact = get_contact_for_user(user, code, admin=True)
     form = MergeForm(request.POST)
     if form.is_valid():
@@ -136,7 +124,7 @@ def contact_merge(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_required
 def templates(request: HttpRequest, slug: str) -> HttpResponse:
-    hotline = get_takedown_hotline(_user(request), slug, admin=True)
+    hotline = get_hotline_for_user(request_user(request), slug, roles=ADMIN_ROLES)
     own = {(t.kind, t.language) for t in NoticeTemplate.objects.filter(hotline=hotline)}
     rows = [
         (kind, label, language, (kind, language) in own)
@@ -148,8 +136,8 @@ def templates(request: HttpRequest, slug: str) -> HttpResponse:
 
 @staff_required
 def template_edit(request: HttpRequest, slug: str, kind: str, language: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_takedown_hotline(user, slug, admin=True)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     if kind not in TemplateKind.values or language not in LANGUAGES:
         raise Http404("No such template")
     instance = NoticeTemplate.objects.filter(hotline=hotline, kind=kind, language=language).first()
@@ -165,17 +153,7 @@ def template_edit(request: HttpRequest, slug: str, kind: str, language: str) -> 
         )
     form = TemplateForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save(commit=False)
-            saved.updated_by = user
-            saved.save()
-            record(
-                "takedown.template_saved",
-                actor=user,
-                organisation=hotline,
-                object_type="takedown.noticetemplate",
-                object_id=f"{kind}/{language}",
-            )
+        do_save_template(form.save(commit=False), actor=user)
         messages.success(request, "Saved.")
         return redirect("takedown:templates", slug=hotline.slug)
     return render(
@@ -188,17 +166,7 @@ def template_edit(request: HttpRequest, slug: str, kind: str, language: str) -> 
 @require_POST
 @staff_required
 def template_reset(request: HttpRequest, slug: str, kind: str, language: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_takedown_hotline(user, slug, admin=True)
-    deleted, _ = NoticeTemplate.objects.filter(
-        hotline=hotline, kind=kind, language=language
-    ).delete()
-    if deleted:
-        record(
-            "takedown.template_reset",
-            actor=user,
-            organisation=hotline,
-            object_type="takedown.noticetemplate",
-            object_id=f"{kind}/{language}",
-        )
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
+    do_reset_template(hotline, kind, language, actor=user)
     return redirect("takedown:templates", slug=hotline.slug)
