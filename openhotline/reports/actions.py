@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
-from openhotline.intake.models import DeconflictionLink
 from openhotline.lib.onerow import find_or_create, lock_name
 from openhotline.lib.urlnorm import host_of, normalize_url
 from openhotline.reports.models import (
     OPEN_URL_STATES,
+    DeconflictionLink,
     Report,
     ReportedUrl,
     ReportLink,

@@ -176,3 +176,28 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class DeconflictionLink(models.Model):
+    """Another hotline of this installation has the same URL in its work.
+
+    Analysts see only the other hotline's name, never its report or state.
+    """
+
+    reported_url = models.ForeignKey(
+        "reports.ReportedUrl", models.CASCADE, related_name="deconfliction_links"
+    )
+    other_url = models.ForeignKey("reports.ReportedUrl", models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The table kept its name when the model moved from intake, so no data moved.
+        db_table = "intake_deconflictionlink"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["reported_url", "other_url"], name="unique_deconfliction_link"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reported_url_id} ~ {self.other_url_id}"

@@ -23,11 +23,11 @@ from openhotline.blocking.models import BlocklistEntry, BlocklistSource
 from openhotline.celery import app
 from openhotline.crawler.models import CrawlRun
 from openhotline.evidence.actions import do_store_media
-from openhotline.intake.models import DeconflictionLink, IdempotencyRecord
+from openhotline.intake.models import IdempotencyRecord
 from openhotline.matching.models import HashEntry, HashSet
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.actions import do_file_report
-from openhotline.reports.models import Report, ReportedUrl
+from openhotline.reports.models import DeconflictionLink, Report, ReportedUrl
 from openhotline.takedown.models import AbuseContact, TakedownCase
 from tests.support.racers import Racers, postgres_only
 

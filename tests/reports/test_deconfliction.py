@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
 from openhotline.celery import app
-from openhotline.intake.models import DeconflictionLink
 from openhotline.reports.actions import CRAWL_TASK, do_file_report, do_set_url_state
-from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
+from openhotline.reports.models import DeconflictionLink, ReportedUrl, ReportSource, UrlState
 
 pytestmark = pytest.mark.django_db
 URL = "http://gallery.test/a"

@@ -135,7 +135,7 @@ def police_referral(reported_url_id: int, channel: str, country: str) -> int:
 
 
 def deconfliction_link(reported_url_id: int, other_url_id: int) -> int:
-    from openhotline.intake.models import DeconflictionLink
+    from openhotline.reports.models import DeconflictionLink
 
     link, _ = held(
         lambda: DeconflictionLink.objects.get_or_create(

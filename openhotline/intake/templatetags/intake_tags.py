@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from openhotline.intake.deconfliction import url_sources as compute_url_sources
+from openhotline.reports.deconfliction import url_sources as compute_url_sources
 from openhotline.reports.models import ReportedUrl
 
 register = template.Library()

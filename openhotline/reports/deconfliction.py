@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from openhotline.intake.models import DeconflictionLink
-from openhotline.reports.models import Report, ReportedUrl, ReportSource
+from openhotline.reports.models import DeconflictionLink, Report, ReportedUrl, ReportSource
 
 
 @dataclass(frozen=True)
