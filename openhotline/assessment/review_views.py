@@ -48,7 +48,12 @@ from openhotline.assessment.vocabulary import (
     SiteType,
     Verdict,
 )
-from openhotline.assessment.wellbeing import SESSION_REVEALED, CapReached, do_count_reveal
+from openhotline.assessment.wellbeing import (
+    SESSION_REVEALED,
+    CapReached,
+    RevealRefused,
+    do_count_reveal,
+)
 from openhotline.assessment.wellbeing_views import wellbeing_context
 from openhotline.evidence.actions import do_record_media_view
 from openhotline.evidence.thumbs import RevealStep
@@ -314,14 +319,10 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
     if item is None:
         return _fragments(request, reported_url, message="No such item.", error=True, status=404)
     step = request.POST.get("step", RevealStep.GREY)
-    if step not in {RevealStep.GREY, RevealStep.COLOUR}:
-        return _fragments(request, reported_url, message="Unknown step.", error=True, status=400)
-    if step == RevealStep.COLOUR and item.code not in request.session.get(SESSION_REVEALED, []):
-        return _fragments(
-            request, reported_url, message="Reveal in greyscale first.", error=True, status=400
-        )
     try:
         do_count_reveal(user, request.session, item.code, step=step)
+    except RevealRefused as exc:
+        return _fragments(request, reported_url, message=str(exc), error=True, status=400)
     except CapReached as exc:
         return _fragments(
             request,
@@ -416,7 +417,7 @@ def finish(request: HttpRequest, code: str) -> HttpResponse:
     except AssessmentError as exc:
         return _fragments(request, reported_url, message=str(exc), error=True, status=400)
     request.session.pop(_undo_key(reported_url), None)
-    target = reverse("reports:queue")
+    target = reverse("assessment:queue")
     response = HttpResponse(f"Finished: {assessment.get_verdict_display()}")
     if request.headers.get("HX-Request"):
         response["HX-Redirect"] = target
@@ -445,4 +446,4 @@ def release(request: HttpRequest, code: str) -> HttpResponse:
         do_release_claim(reported_url, user, reason=request.POST.get("reason", "")[:200])
     except ClaimError:
         return HttpResponse("Only a senior analyst can release someone else's claim.", status=403)
-    return redirect("reports:queue")
+    return redirect("assessment:queue")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from openhotline.accounts.models import ANALYST_ROLES, Role, User
 from openhotline.assessment.models import BlurStrength, RevealDay, WellbeingPrefs
 from openhotline.audit.log import record
+from openhotline.evidence.thumbs import RevealStep
 
 SESSION_REVEALED = "wellbeing_revealed"
 SESSION_SINCE = "wellbeing_since"
@@ -29,6 +30,10 @@ REMEMBERED = 500
 
 class CapReached(Exception):
     """The analyst's daily cap is reached and no senior analyst lifted it."""
+
+
+class RevealRefused(ValueError):
+    """A reveal step out of order (colour before grey) or not a reveal step at all."""
 
 
 @dataclass
@@ -68,14 +73,20 @@ def counters(user: User, session: SessionBase, prefs: WellbeingPrefs) -> Counter
 def do_count_reveal(user: User, session: SessionBase, item_code: str, *, step: str) -> Counters:
     """Count one reveal step, refusing a new item once the daily cap is reached.
 
-    1. A step on an item already revealed this session (grey, then colour)
+    1. Only grey and colour are reveal steps, and colour comes after grey
+       in this session: ``RevealRefused`` otherwise.
+    2. A step on an item already revealed this session (grey, then colour)
        is not counted again and is never refused.
-    2. Otherwise lock today's row, refuse at the cap unless lifted, count.
+    3. Otherwise lock today's row, refuse at the cap unless lifted, count.
     """
+    if step not in {RevealStep.GREY, RevealStep.COLOUR}:
+        raise RevealRefused("Unknown step.")
     prefs = prefs_for(user)
     seen: list[str] = list(session.get(SESSION_REVEALED, []))
     if item_code in seen:
         return counters(user, session, prefs)
+    if step == RevealStep.COLOUR:
+        raise RevealRefused("Reveal in greyscale first.")
     with transaction.atomic():
         today, _ = RevealDay.objects.select_for_update().get_or_create(
             user=user, day=timezone.now().date()

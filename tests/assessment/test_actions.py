@@ -102,6 +102,12 @@ def test_a_disagreement_goes_to_a_third_analyst_and_history_is_kept(
     assert status.review_state == ReviewState.DISPUTED
     with pytest.raises(AssessmentError, match="third analyst"):
         do_settle_dispute(status, senior, "baseline")
+    # The final-verdict rule is the action's own, not only the settle view's.
+    for working in ("second_opinion", "not_assessable", "nonsense"):
+        with pytest.raises(AssessmentError, match="choose a verdict"):
+            do_settle_dispute(status, admin, working)
+    status.refresh_from_db()
+    assert status.review_state == ReviewState.DISPUTED
     do_settle_dispute(status, admin, "national", is_virtual=True)
     status.refresh_from_db()
     assert status.is_in_force() and status.current.verdict == "national"

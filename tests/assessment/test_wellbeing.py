@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import RevealDay, WellbeingPrefs
-from openhotline.assessment.wellbeing import SESSION_SINCE
+from openhotline.assessment.wellbeing import SESSION_SINCE, RevealRefused, do_count_reveal
 from openhotline.audit.models import AuditEvent
 from openhotline.reports.models import ReportedUrl
 from tests.assessment.conftest import generated_image, items_of, make_page
@@ -133,3 +134,16 @@ def test_preferences_are_saved_per_user(analyst: User, as_user: Callable[[User],
     refused = client.post("/app/wellbeing/", {"blur": "none", "break_minutes": "1"})
     assert refused.status_code == 200
     assert WellbeingPrefs.objects.get(user=analyst).blur == "strong"
+
+
+def test_the_reveal_action_itself_refuses_colour_before_grey(analyst: User) -> None:
+    """The rule lives in ``do_count_reveal``, not only in the view that calls it."""
+    session = SessionStore()
+    with pytest.raises(RevealRefused, match="greyscale first"):
+        do_count_reveal(analyst, session, "M-1", step="colour")
+    with pytest.raises(RevealRefused, match="Unknown step"):
+        do_count_reveal(analyst, session, "M-1", step="blurred")
+    assert not RevealDay.objects.filter(user=analyst).exists()  # nothing counted
+    do_count_reveal(analyst, session, "M-1", step="grey")
+    counted = do_count_reveal(analyst, session, "M-1", step="colour")
+    assert counted.session == 1 and RevealDay.objects.get(user=analyst).revealed == 1
