@@ -103,7 +103,7 @@ ROOT_URLCONF = "openhotline.urls"
 WSGI_APPLICATION = "openhotline.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "reports:queue"
+LOGIN_REDIRECT_URL = "assessment:queue"
 
 TEMPLATES = [
     {

@@ -7,7 +7,7 @@ from openhotline.api import api
 from openhotline.ops import views as ops_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="reports:queue", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="assessment:queue", permanent=False)),
     path("accounts/", include("openhotline.accounts.urls")),
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),

@@ -104,4 +104,4 @@ def take_next(request: HttpRequest) -> HttpResponse:
             continue  # someone took it a moment ago: try the next one
         return redirect("assessment:review", code=reported_url.code)
     messages.info(request, "Nothing unclaimed is waiting.")
-    return redirect("reports:queue")
+    return redirect("assessment:queue")

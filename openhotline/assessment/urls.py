@@ -1,4 +1,4 @@
-"""The analyst workspace under ``/app/`` (the queue itself is ``reports:queue`` at ``/app/``)."""
+"""The analyst workspace under ``/app/``, the queue at ``/app/`` itself."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from openhotline.assessment import (
 
 app_name = "assessment"
 urlpatterns = [
+    path("", queue_views.queue, name="queue"),
     path("next/", queue_views.take_next, name="next"),
     path("review/<str:code>/", review_views.review, name="review"),
     path("review/<str:code>/classify", review_views.classify, name="classify"),

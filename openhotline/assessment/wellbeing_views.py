@@ -74,7 +74,7 @@ def took_break(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
-    return redirect(next_url or "reports:queue")
+    return redirect(next_url or "assessment:queue")
 
 
 @require_POST
