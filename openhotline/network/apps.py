@@ -9,4 +9,5 @@ class NetworkConfig(AppConfig):
     verbose_name = "Network: routing, forwarding, police and INTERPOL"
 
     def ready(self) -> None:
-        from openhotline.network import receivers  # noqa: F401  (connects the receivers)
+        # Importing them connects the receivers.
+        from openhotline.network import receivers, retrace  # noqa: F401

@@ -9,11 +9,11 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from openhotline.crawler.hosting_facts import fresh_facts
 from openhotline.reports.models import UrlState
 from openhotline.takedown.models import CHECKED_STATES, CheckOutcome, TakedownCase
 from openhotline.takedown.notices import send_due_notices
 from openhotline.takedown.removal import do_record_check, observe
+from openhotline.takedown.signals import url_still_online
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ def recheck_case(case_id: int) -> str:
     1. Crawl (nothing stored) and compare the media served with the hashes
        of the media classified illegal there.
     2. Record the check; the last of the confirming checks records removal.
-    3. While the route waits for a better trace (behind a CDN, or hosting
-       unknown), trace again and route anew when the trace says more.
+    3. Still online: tell network (``url_still_online``), whose route may
+       wait for a better trace (behind a CDN, or hosting unknown).
     """
     case = TakedownCase.objects.select_related("reported_url__hotline").filter(pk=case_id).first()
     if case is None or not case.is_checked() or case.reported_url.state not in OPEN_ILLEGAL:
@@ -68,20 +68,5 @@ def recheck_case(case_id: int) -> str:
     seen = observe(case.reported_url)
     case = do_record_check(case, seen)
     if seen.outcome == CheckOutcome.ONLINE and case.is_checked():
-        _trace_again(case, seen.address)
+        url_still_online.send(sender=TakedownCase, case=case, address=seen.address)
     return str(seen.outcome)
-
-
-def _trace_again(case: TakedownCase, address: str | None) -> None:
-    from openhotline.network.models import Route
-    from openhotline.network.routing import route_quietly
-
-    route = Route.objects.filter(reported_url=case.reported_url).first()
-    if route is None or not route.is_provisional():
-        return
-    facts = fresh_facts(case.reported_url, connected_address=address)
-    if facts.is_located() and (facts.cdn != route.cdn or facts.country != route.country):
-        if facts.country and case.reported_url.hosting_country != facts.country:
-            case.reported_url.hosting_country = facts.country
-            case.reported_url.save(update_fields=["hosting_country", "updated_at"])
-        route_quietly(case.reported_url, facts=facts)
