@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.models import Organisation
 from openhotline.audit.log import record
 from openhotline.intake import throttle
-from openhotline.intake.keys import decrypt_email, encrypt_email
+from openhotline.intake.keys import encrypt_email
 from openhotline.intake.models import IdempotencyRecord, ReporterContact
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import Report, ReportSource
@@ -63,16 +63,6 @@ def do_submit_public_report(
             )
         throttle.count_report(source)
     return report
-
-
-def do_reveal_reporter_email(report: Report, *, actor: User) -> str | None:
-    """The reporter's address for an analyst who will contact them; the look-up is audited."""
-    contact = ReporterContact.objects.filter(report=report).first()
-    if contact is None or contact.is_due(timezone.now()):
-        return None
-    with transaction.atomic():
-        record("reporter_contact.revealed", actor=actor, organisation=report.hotline, obj=report)
-    return decrypt_email(contact.email_ciphertext, context=report.code)
 
 
 def do_erase_expired_intake_data() -> dict[str, int]:

@@ -9,7 +9,6 @@ e-mail messages already imported, and deconfliction links between hotlines.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from django.db import models
@@ -30,9 +29,6 @@ class ReporterContact(models.Model):
 
     def __str__(self) -> str:
         return f"contact for report {self.report_id}"
-
-    def is_due(self, now: datetime) -> bool:
-        return self.erase_after <= now
 
 
 class SourceCounter(models.Model):
