@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from openhotline.accounts.access import get_hotline_for_user, hotlines_for_user
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.access import get_hotline_for_user, has_role
+from openhotline.accounts.models import ADMIN_ROLES, ANALYST_ROLES, User
 from openhotline.crawler.models import CrawlRun, DomainRule
-from openhotline.reports.access import WRITE_ROLES, reported_urls_for_user
+from openhotline.reports.access import reported_urls_for_user
 from openhotline.reports.models import ReportedUrl
 
 
@@ -21,16 +21,12 @@ def get_crawl_for_user(user: User, code: str) -> CrawlRun:
 
 
 def can_request_crawl(user: User, reported_url: ReportedUrl) -> bool:
-    return hotlines_for_user(user, roles=WRITE_ROLES).filter(pk=reported_url.hotline_id).exists()
-
-
-def get_rules_hotline_for_user(user: User, slug: str) -> Organisation:
-    """Domain rules are a hotline admin's: anyone else gets "not found"."""
-    return get_hotline_for_user(user, slug, admin=True)
+    return has_role(user, reported_url.hotline_id, ANALYST_ROLES)
 
 
 def get_rule_for_user(user: User, slug: str, pk: int) -> DomainRule:
-    hotline = get_rules_hotline_for_user(user, slug)
+    # Domain rules are a hotline admin's: anyone else gets "not found".
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     rule = DomainRule.objects.filter(hotline=hotline, pk=pk).select_related("hotline").first()
     if rule is None:
         raise Http404("No such domain rule")

@@ -262,3 +262,14 @@ def do_delete_domain_rule(user: User, rule: DomainRule) -> None:
             object_type="crawler.domainrule",
             object_id=rule.domain,
         )
+
+
+def do_record_screenshot_view(user: User, run: CrawlRun, *, step: str) -> None:
+    """Audit that ``user`` saw a crawl's screenshot (at reveal step ``step``)."""
+    record(
+        "crawl.screenshot_viewed",
+        actor=user,
+        organisation=run.reported_url.hotline,
+        obj=run.reported_url,
+        detail={"crawl": run.code, "step": step},
+    )

@@ -7,16 +7,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from openhotline.accounts.access import get_hotline_for_user, request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import User
-from openhotline.audit.log import record
+from openhotline.accounts.models import ADMIN_ROLES
 from openhotline.crawler.access import (
     get_crawl_for_user,
     get_rule_for_user,
-    get_rules_hotline_for_user,
 )
 from openhotline.crawler.actions import (
     do_delete_domain_rule,
+    do_record_screenshot_view,
     do_request_recrawl,
     do_save_domain_rule,
 )
@@ -29,25 +29,19 @@ from openhotline.evidence.thumbs import RevealStep, placeholder
 from openhotline.reports.access import get_reported_url_for_user
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @require_GET
 @staff_required
 def progress(request: HttpRequest, code: str) -> HttpResponse:
     """The progress section alone, for the reported URL page to poll while a crawl runs."""
-    reported_url = get_reported_url_for_user(_user(request), code)
-    context = progress_context(_user(request), reported_url, script=False)
+    reported_url = get_reported_url_for_user(request_user(request), code)
+    context = progress_context(request_user(request), reported_url, script=False)
     return render(request, "crawler/_progress.html", context)
 
 
 @require_POST
 @staff_required
 def recrawl(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     do_request_recrawl(user, reported_url)
     messages.success(request, "A new crawl is queued.")
@@ -58,7 +52,7 @@ def recrawl(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 def screenshot(request: HttpRequest, code: str) -> HttpResponse:
     """The rendered page's screenshot, blurred like every media preview, and audited."""
-    user = _user(request)
+    user = request_user(request)
     run = get_crawl_for_user(user, code)
     body = placeholder()
     if run.screenshot is not None:
@@ -67,13 +61,7 @@ def screenshot(request: HttpRequest, code: str) -> HttpResponse:
             RevealStep.BLURRED,
             label=f"screenshot of crawl {run.code}",
         )
-    record(
-        "crawl.screenshot_viewed",
-        actor=user,
-        organisation=run.reported_url.hotline,
-        obj=run.reported_url,
-        detail={"crawl": run.code, "step": str(RevealStep.BLURRED)},
-    )
+    do_record_screenshot_view(user, run, step=str(RevealStep.BLURRED))
     response = HttpResponse(body, content_type="image/jpeg")
     response["Cache-Control"] = "no-store, private"
     return response
@@ -81,8 +69,8 @@ def screenshot(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_required
 def rules(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    hotline = get_rules_hotline_for_user(user, slug)
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     form = DomainRuleForm(request.POST or None, hotline=hotline)
     if request.method == "POST" and form.is_valid():
         rule = do_save_domain_rule(user, hotline, form.cleaned_data)
@@ -96,7 +84,7 @@ def rules(request: HttpRequest, slug: str) -> HttpResponse:
 
 @staff_required
 def rule_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = get_rule_for_user(user, slug, pk)
     form = DomainRuleForm(request.POST or None, instance=rule, hotline=rule.hotline)
     if request.method == "POST" and form.is_valid():
@@ -111,7 +99,7 @@ def rule_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = get_rule_for_user(user, slug, pk)
     do_delete_domain_rule(user, rule)
     messages.success(request, f"Rule for {rule.domain} deleted.")
