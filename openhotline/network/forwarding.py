@@ -60,7 +60,7 @@ def sender_statuses(url: ReportedUrl) -> list[ItemStatus]:
 
 
 def _close_takedown(url: ReportedUrl, member: MemberHotline) -> None:
-    from openhotline.takedown.actions import FINISHED_STATES, do_close_case
+    from openhotline.takedown.actions.cases import FINISHED_STATES, do_close_case
 
     case = TakedownCase.objects.filter(reported_url=url).first()
     if case is not None and case.state not in FINISHED_STATES:

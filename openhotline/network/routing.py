@@ -36,7 +36,7 @@ from openhotline.network.models import (
 )
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl, UrlState
-from openhotline.takedown.actions import do_open_case
+from openhotline.takedown.actions.cases import do_open_case
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
 )
-from openhotline.takedown.actions import TakedownError, do_close_case, do_resolve_attention
+from openhotline.takedown.actions.cases import TakedownError, do_close_case, do_resolve_attention
 from openhotline.takedown.forms import CloseForm
 from openhotline.takedown.models import CaseState, TakedownCase
 

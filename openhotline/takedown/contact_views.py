@@ -14,8 +14,8 @@ from openhotline.accounts.models import ADMIN_ROLES
 from openhotline.takedown.access import (
     get_contact_for_user,
 )
-from openhotline.takedown.actions import do_add_contact, do_reset_template, do_save_template
-from openhotline.takedown.contacts import (
+from openhotline.takedown.actions.cases import do_add_contact, do_reset_template, do_save_template
+from openhotline.takedown.actions.contacts import (
     ContactError,
     do_approve_contact,
     do_merge_contacts,

@@ -18,9 +18,9 @@ from openhotline.assessment.signals import url_verdict_changed
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
 from openhotline.evidence.models import UrlMedia
 from openhotline.reports.models import ReportedUrl
-from openhotline.takedown.actions import FINISHED_STATES, do_close_case
+from openhotline.takedown.actions.cases import FINISHED_STATES, do_close_case
+from openhotline.takedown.actions.removal import record_moves
 from openhotline.takedown.models import CaseState, TakedownCase
-from openhotline.takedown.removal import record_moves
 
 logger = logging.getLogger(__name__)
 

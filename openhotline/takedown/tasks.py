@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from openhotline.reports.models import UrlState
+from openhotline.takedown.actions.notices import send_due_notices
+from openhotline.takedown.actions.removal import do_record_check, observe
 from openhotline.takedown.models import CHECKED_STATES, CheckOutcome, TakedownCase
-from openhotline.takedown.notices import send_due_notices
-from openhotline.takedown.removal import do_record_check, observe
 from openhotline.takedown.signals import url_still_online
 
 logger = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from openhotline.network.models import Forward, PoliceReferral, ReferralChannel,
 from openhotline.network.tasks import sweep
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
+from openhotline.takedown.actions.notices import send_due_notices
 from openhotline.takedown.models import CaseState, TakedownCase
-from openhotline.takedown.notices import send_due_notices
 from tests.network.conftest import media_of, page_with_media, record_hosting
 
 pytestmark = pytest.mark.django_db

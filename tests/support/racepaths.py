@@ -63,7 +63,7 @@ def partner_report(api_key_id: int, hotline_id: int, url: str, key: str) -> tupl
 
 def registrar_contact(hotline_id: int, name: str, email: str) -> int:
     from openhotline.accounts.models import Organisation
-    from openhotline.takedown.contacts import registrar_contact as find_or_add
+    from openhotline.takedown.actions.contacts import registrar_contact as find_or_add
 
     contact = held(lambda: find_or_add(Organisation.objects.get(pk=hotline_id), name, email))
     assert contact is not None
@@ -72,7 +72,7 @@ def registrar_contact(hotline_id: int, name: str, email: str) -> int:
 
 def open_case(reported_url_id: int) -> int:
     from openhotline.reports.models import ReportedUrl
-    from openhotline.takedown.actions import do_open_case
+    from openhotline.takedown.actions.cases import do_open_case
 
     url = ReportedUrl.objects.get(pk=reported_url_id)
     return held(lambda: do_open_case(url, notify=False)).pk

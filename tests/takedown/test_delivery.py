@@ -222,7 +222,7 @@ def test_a_run_while_another_holds_the_lease_sends_nothing(
     sink: SmtpSink, due_cases: list[ReportedUrl]
 ) -> None:
     from openhotline.crawler import hostslots
-    from openhotline.takedown.notices import RUN_LOCK, send_due_notices
+    from openhotline.takedown.actions.notices import RUN_LOCK, send_due_notices
 
     lease = hostslots.acquire(RUN_LOCK, 1, 60)
     assert lease is not None

@@ -18,7 +18,8 @@ from openhotline.crawler.policy import hosting_services
 from openhotline.crawler.rdapcache import DbRdapCache
 from openhotline.network.models import MemberHotline
 from openhotline.reports.models import ReportedUrl, UrlState
-from openhotline.takedown.contacts import do_approve_contact
+from openhotline.takedown.actions.contacts import do_approve_contact
+from openhotline.takedown.actions.notices import send_due_notices
 from openhotline.takedown.models import (
     AbuseContact,
     CaseState,
@@ -28,7 +29,6 @@ from openhotline.takedown.models import (
     NoticeTemplate,
     TakedownCase,
 )
-from openhotline.takedown.notices import send_due_notices
 from tests.network.conftest import AssessFn, page_with_media
 from tests.takedown.conftest import Internet, Mailbox
 

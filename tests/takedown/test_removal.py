@@ -20,8 +20,8 @@ from openhotline.crawler.results import CrawlError, CrawlResult, MediaItem, Page
 from openhotline.evidence.actions import do_store_media
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.models import ReportedUrl, UrlState
+from openhotline.takedown.actions.removal import do_record_check, judge, observe
 from openhotline.takedown.models import CaseState, CheckOutcome, Relocation, TakedownCase
-from openhotline.takedown.removal import do_record_check, judge, observe
 from openhotline.takedown.tasks import recheck_case, recheck_due
 from tests.network.conftest import AssessFn, generated_image, page_with_media
 from tests.support.loopback import LoopbackServer, reply

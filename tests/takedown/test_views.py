@@ -9,7 +9,7 @@ import pytest
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
 from openhotline.reports.models import ReportedUrl
-from openhotline.takedown.contacts import do_approve_contact
+from openhotline.takedown.actions.contacts import do_approve_contact
 from openhotline.takedown.models import (
     AbuseContact,
     CaseState,
@@ -135,7 +135,7 @@ def test_only_an_admin_approves_edits_and_merges_contacts(
     case.refresh_from_db()
     assert duplicate.merged_into == contact and case.contact == contact
     assert AuditEvent.objects.filter(action="takedown.contact_merged").exists()
-    from openhotline.takedown.contacts import find_contact
+    from openhotline.takedown.actions.contacts import find_contact
 
     assert find_contact(hotline_a, email="old@hoster.test") == contact
 
@@ -143,7 +143,7 @@ def test_only_an_admin_approves_edits_and_merges_contacts(
 def test_a_contact_without_an_address_cannot_be_approved(
     hotline_a: Organisation, admin: User
 ) -> None:
-    from openhotline.takedown.contacts import ContactError
+    from openhotline.takedown.actions.contacts import ContactError
 
     nameless = AbuseContact.objects.create(
         hotline=hotline_a, name="Mystery Hosting", kind="hoster", source="rdap"

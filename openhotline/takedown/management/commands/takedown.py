@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from openhotline.reports.models import UrlState
+from openhotline.takedown.actions.notices import send_due_notices
+from openhotline.takedown.actions.removal import do_record_check, observe
 from openhotline.takedown.models import CHECKED_STATES, TakedownCase
-from openhotline.takedown.notices import send_due_notices
-from openhotline.takedown.removal import do_record_check, observe
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from openhotline.audit.log import record
 from openhotline.crawler.hosting_facts import HostingFacts, fresh_facts
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
-from openhotline.takedown.contacts import contact_for_facts
+from openhotline.takedown.actions.contacts import contact_for_facts
 from openhotline.takedown.models import (
     AbuseContact,
     CaseState,

@@ -25,8 +25,8 @@ from openhotline.crawler.hosting_facts import HostingFacts, fresh_facts
 from openhotline.ops.mailer import send_mail
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import UrlState
-from openhotline.takedown.actions import do_flag_attention
-from openhotline.takedown.contacts import registrar_contact
+from openhotline.takedown.actions.cases import do_flag_attention
+from openhotline.takedown.actions.contacts import registrar_contact
 from openhotline.takedown.models import (
     NOTICE_STATES,
     AbuseContact,
