@@ -1,8 +1,16 @@
 """Settings for openhotline: one file, every knob from the environment.
 
-See docs/configuration.md for the list. SQLite in ``OPENHOTLINE_DATA`` is the
-default; ``DATABASE_URL`` selects PostgreSQL and ``CELERY_BROKER_URL`` a
-Redis or RabbitMQ broker.
+It reads like a table: Django's own settings first, then one group per app,
+each under a heading comment naming the guide that explains it (README.md
+lists the general ones), and last the periodic task schedule, in one place.
+SQLite in ``OPENHOTLINE_DATA`` is the default; ``DATABASE_URL`` selects
+PostgreSQL and ``CELERY_BROKER_URL`` a Redis or RabbitMQ broker.
+
+Reading this file creates no directory and no database file: the data
+directory, its SQLite files and the static root are prepared at start-up
+(``openhotline/ops/datadir.py``, run by the ops app). Only a secret that is
+generated outside production is written here, where it is first needed.
+This file imports no app, only ``openhotline.lib``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from openhotline.lib import crawlconfig
 from openhotline.lib.envconfig import (
     env_bool,
     env_float,
@@ -25,7 +34,7 @@ from openhotline.lib.envconfig import (
     env_secret,
     env_str,
 )
-from openhotline.lib.privatefiles import make_private_dir, make_sqlite_private, others_access
+from openhotline.lib.privatefiles import others_access
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -36,14 +45,15 @@ if OPENHOTLINE_ENV not in {"development", "production"}:
     )
 PRODUCTION = OPENHOTLINE_ENV == "production"
 
-DATA_DIR = Path(env_str("OPENHOTLINE_DATA", "var")).resolve()
 # --- Private data (docs/operations.md) -------------------------------------------
 # The data directory holds password hashes, TOTP seeds, session keys, secrets and
 # evidence: everything this process creates is for its own account only, whatever
-# the umask of the shell or service manager that started it.
+# the umask of the shell or service manager that started it. Production refuses a
+# directory others can read; a missing one is made (0700) at start-up by
+# openhotline/ops/datadir.py.
+DATA_DIR = Path(env_str("OPENHOTLINE_DATA", "var")).resolve()
 os.umask(0o077)
-make_private_dir(DATA_DIR)
-if PRODUCTION and others_access(DATA_DIR):
+if PRODUCTION and DATA_DIR.is_dir() and others_access(DATA_DIR):
     raise ImproperlyConfigured(
         f"OPENHOTLINE_DATA: {DATA_DIR} can be read by group or others "
         f"(mode {stat.S_IMODE(DATA_DIR.stat().st_mode):04o}); run chmod 700 {DATA_DIR}"
@@ -157,9 +167,6 @@ def _database(url: str) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database(env_str("DATABASE_URL"))}
-_sqlite_name = str(DATABASES["default"]["NAME"])
-if DATABASES["default"]["ENGINE"].endswith("sqlite3") and _sqlite_name not in {"", ":memory:"}:
-    make_sqlite_private(Path(_sqlite_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -184,7 +191,6 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project-wide stylesheet (openhotline/static/) belongs to no app: list it.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
@@ -266,8 +272,6 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
 _broker_scheme = CELERY_BROKER_URL.split(":", 1)[0].lower()
-if _broker_scheme == "sqla+sqlite":
-    make_sqlite_private(Path(CELERY_BROKER_URL.split(":///", 1)[1]))
 if _broker_scheme not in {"sqla+sqlite", "sqla+postgresql", "redis", "rediss", "amqp", "amqps"}:
     raise ImproperlyConfigured(
         f"CELERY_BROKER_URL: unsupported scheme {_broker_scheme!r} "
@@ -302,7 +306,6 @@ if _broker_scheme in {"redis", "rediss"}:
         }
     )
 CELERY_WORKER_HEARTBEAT_SECONDS = env_float("OPENHOTLINE_WORKER_HEARTBEAT_SECONDS", 15.0)
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
@@ -327,6 +330,10 @@ OPENHOTLINE_EVIDENCE_KEYRING_FILE = Path(
     env_str(
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE", str(DATA_DIR / "secrets" / "evidence-keyring.json")
     )
+)
+# Evidence bytes per hotline past which its admins see a storage alarm (0: no alarm).
+OPENHOTLINE_EVIDENCE_ALARM_BYTES = env_int(
+    "OPENHOTLINE_EVIDENCE_ALARM_BYTES", 100 * 1024 * 1024 * 1024, minimum=0
 )
 OPENHOTLINE_VIDEO_FPS = env_float("OPENHOTLINE_VIDEO_FPS", 1.0)
 OPENHOTLINE_VIDEO_MAX_SECONDS = env_float("OPENHOTLINE_VIDEO_MAX_SECONDS", 3600.0)
@@ -396,10 +403,6 @@ OPENHOTLINE_INTAKE_MAIL_MAX_BYTES = env_int(
 OPENHOTLINE_INTAKE_MAIL_DIR = Path(
     env_str("OPENHOTLINE_INTAKE_MAIL_DIR", str(DATA_DIR / "evidence" / "mail"))
 )
-CELERY_BEAT_SCHEDULE["intake-erase-expired"] = {
-    "task": "openhotline.intake.tasks.erase_expired_intake_data",
-    "schedule": 3600.0,
-}
 
 # --- Blocking: blocklist guards, exports and the stop page (docs/blocking.md) ---
 # Guards: a publication changing more than this share of the live list needs a
@@ -438,17 +441,11 @@ OPENHOTLINE_STOPPAGE_HELP_URL = env_str(
     "OPENHOTLINE_STOPPAGE_HELP_URL", "https://troubled-desire.com/"
 )
 OPENHOTLINE_STOPPAGE_DAILY_COUNT = env_bool("OPENHOTLINE_STOPPAGE_DAILY_COUNT", False)
-CELERY_BEAT_SCHEDULE["blocking-propose-overdue"] = {
-    "task": "openhotline.blocking.tasks.propose_overdue_urls",
-    "schedule": 3600.0,
-}
 
 # --- Crawler: safe fetching, hosting trace, rendering (docs/crawler.md) -------------
-from openhotline.lib import crawlconfig as _crawler_config  # noqa: E402 - parses the values below
-
 # Addresses the crawler may fetch although they are internal (loopback, private…):
 # comma-separated addresses or networks. Empty: only public addresses.
-OPENHOTLINE_FETCH_ALLOW = _crawler_config.fetch_allow(
+OPENHOTLINE_FETCH_ALLOW = crawlconfig.fetch_allow(
     "OPENHOTLINE_FETCH_ALLOW", env_str("OPENHOTLINE_FETCH_ALLOW")
 )
 OPENHOTLINE_CRAWL_PAGE_MAX_BYTES = env_int(
@@ -479,7 +476,7 @@ OPENHOTLINE_CRAWL_USER_AGENT = env_str(
 )
 # http://, socks5://, socks5h:// or socks4://; e.g. Tor: socks5h://127.0.0.1:9050.
 # Without one, .onion URLs are refused.
-OPENHOTLINE_CRAWL_PROXY = _crawler_config.proxy_url(
+OPENHOTLINE_CRAWL_PROXY = crawlconfig.proxy_url(
     "OPENHOTLINE_CRAWL_PROXY", env_str("OPENHOTLINE_CRAWL_PROXY")
 )
 # Let the proxy resolve names (needed for Tor: local lookups would leak).
@@ -489,7 +486,7 @@ OPENHOTLINE_CRAWL_PROXY_RESOLVES_NAMES = env_bool(
 )
 OPENHOTLINE_CRAWL_VERIFY_TLS = env_bool("OPENHOTLINE_CRAWL_VERIFY_TLS", True)
 # Headless Chromium: off, when-no-media (the static pass found none) or always.
-OPENHOTLINE_CRAWL_RENDER = _crawler_config.render_mode(
+OPENHOTLINE_CRAWL_RENDER = crawlconfig.render_mode(
     "OPENHOTLINE_CRAWL_RENDER", env_str("OPENHOTLINE_CRAWL_RENDER", "when-no-media")
 )
 OPENHOTLINE_CHROMIUM_PATH = env_str("OPENHOTLINE_CHROMIUM_PATH", "/usr/bin/chromium")
@@ -501,20 +498,15 @@ OPENHOTLINE_CRAWL_ATTEMPTS = env_int("OPENHOTLINE_CRAWL_ATTEMPTS", 4, minimum=1)
 OPENHOTLINE_CRAWL_RETRY_SECONDS = env_int("OPENHOTLINE_CRAWL_RETRY_SECONDS", 60, minimum=0)
 # How often a crawl waits for a busy host before it gives up (about 10 s a wait).
 OPENHOTLINE_CRAWL_HOST_WAITS = env_int("OPENHOTLINE_CRAWL_HOST_WAITS", 720, minimum=0)
-# Whole media only (helper A): bytes one crawl may fetch before the remaining media
-# are recorded as skipped; how far a body may inflate (decoded per received byte,
-# past 1 MiB) before it is refused as a decompression bomb; and the evidence bytes
-# per hotline past which its admins see a storage alarm (0: no alarm).
+# Bytes one crawl may fetch before the remaining media are recorded as skipped, and
+# how far a body may inflate (decoded per received byte, past 1 MiB) before it is
+# refused as a decompression bomb.
 OPENHOTLINE_CRAWL_BYTE_BUDGET = env_int(
     "OPENHOTLINE_CRAWL_BYTE_BUDGET", 512 * 1024 * 1024, minimum=1024 * 1024
 )
 OPENHOTLINE_CRAWL_MAX_DECODE_RATIO = env_int("OPENHOTLINE_CRAWL_MAX_DECODE_RATIO", 100, minimum=0)
-OPENHOTLINE_EVIDENCE_ALARM_BYTES = env_int(
-    "OPENHOTLINE_EVIDENCE_ALARM_BYTES", 100 * 1024 * 1024 * 1024, minimum=0
-)
-# end: whole media only
 # DNS for fetches and the hosting trace: "9.9.9.9, [2620:fe::fe]:53"; empty = the system's.
-OPENHOTLINE_DNS_SERVERS = _crawler_config.dns_servers(
+OPENHOTLINE_DNS_SERVERS = crawlconfig.dns_servers(
     "OPENHOTLINE_DNS_SERVERS", env_str("OPENHOTLINE_DNS_SERVERS")
 )
 OPENHOTLINE_DNS_TIMEOUT = env_float("OPENHOTLINE_DNS_TIMEOUT", 5.0)
@@ -529,6 +521,11 @@ OPENHOTLINE_RDAP_BOOTSTRAP_URL = env_str(
 )
 OPENHOTLINE_RDAP_CLIENT = env_str("OPENHOTLINE_RDAP_CLIENT", "openhotline.crawler.rdap.RdapClient")
 OPENHOTLINE_RDAP_CACHE_HOURS = env_int("OPENHOTLINE_RDAP_CACHE_HOURS", 24 * 7, minimum=1)
+# The sweep that queues again crawls whose task was lost (broker restarted, worker
+# killed): how often it runs, and how long a new URL or a queued crawl sits untouched
+# before it counts as lost (longer than the longest retry delay).
+OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = env_int("OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS", 900, minimum=1)
+OPENHOTLINE_CRAWL_SWEEP_SECONDS = env_float("OPENHOTLINE_CRAWL_SWEEP_SECONDS", 600.0)
 for _name, _file in (
     ("OPENHOTLINE_GEOIP_MMDB", OPENHOTLINE_GEOIP_MMDB),
     ("OPENHOTLINE_GEOIP_ASN_MMDB", OPENHOTLINE_GEOIP_ASN_MMDB),
@@ -540,26 +537,8 @@ for _name, _file in (
 # Minutes after which an untouched claim on a reported URL lapses (each hotline's
 # admin can change it in the workspace settings).
 OPENHOTLINE_CLAIM_IDLE_MINUTES = env_int("OPENHOTLINE_CLAIM_IDLE_MINUTES", 30, minimum=1)
-CELERY_BEAT_SCHEDULE["assessment-recompute-priorities"] = {
-    "task": "openhotline.assessment.tasks.recompute_open_priorities",
-    "schedule": env_float("OPENHOTLINE_PRIORITY_RECOMPUTE_SECONDS", 3600.0),
-}
-CELERY_BEAT_SCHEDULE["assessment-expire-claims"] = {
-    "task": "openhotline.assessment.tasks.expire_claims",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["crawler-purge-rdap-cache"] = {
-    "task": "openhotline.crawler.tasks.purge_rdap_cache",
-    "schedule": 86400.0,
-}
-# The sweep that queues again crawls whose task was lost (broker restarted, worker
-# killed): how often it runs, and how long a new URL or a queued crawl sits untouched
-# before it counts as lost (longer than the longest retry delay).
-OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS = env_int("OPENHOTLINE_CRAWL_FORGOTTEN_SECONDS", 900, minimum=1)
-CELERY_BEAT_SCHEDULE["crawler-queue-forgotten"] = {
-    "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
-    "schedule": env_float("OPENHOTLINE_CRAWL_SWEEP_SECONDS", 600.0),
-}
+# How often the priority of every open URL is computed again (new reports change it).
+OPENHOTLINE_PRIORITY_RECOMPUTE_SECONDS = env_float("OPENHOTLINE_PRIORITY_RECOMPUTE_SECONDS", 3600.0)
 
 # --- Matching: hash sets, PDQ/vPDQ index, hashing API (docs/matching.md) -------------
 # The PDQ indexes (images and video frames), shared by every process of this machine.
@@ -572,10 +551,6 @@ OPENHOTLINE_MATCHING_MAX_UPLOAD = env_int(
 )
 # A video matches a hash-set video when this share of the frames of each is in the other.
 OPENHOTLINE_VPDQ_MATCH_PERCENT = env_float("OPENHOTLINE_VPDQ_MATCH_PERCENT", 80.0)
-CELERY_BEAT_SCHEDULE["matching-sync-index"] = {
-    "task": "openhotline.matching.tasks.sync_index",
-    "schedule": 300.0,
-}
 
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
 # Hours a notice to a hoster waits after the police referral, for a hotline whose
@@ -586,18 +561,10 @@ OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS = env_int("OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS",
 OPENHOTLINE_LEA_PACKAGE_HOURS = env_int("OPENHOTLINE_LEA_PACKAGE_HOURS", 72, minimum=1)
 # Items per page of GET /api/v1/lea/items.
 OPENHOTLINE_LEA_API_PAGE = env_int("OPENHOTLINE_LEA_API_PAGE", 1000, minimum=1)
-CELERY_BEAT_SCHEDULE["network-sweep"] = {
-    "task": "openhotline.network.tasks.sweep",
-    "schedule": 3600.0,
-}
-CELERY_BEAT_SCHEDULE["network-purge-packages"] = {
-    "task": "openhotline.network.tasks.purge_packages",
-    "schedule": 3600.0,
-}
 
-# --- Takedown: notices by SMTP, re-checks until removed (docs/network-and-takedown.md) ---
-# Outgoing mail (notices, escalations, forwards to external hotlines) through Django's
-# SMTP backend. Security: starttls, ssl (implicit TLS, usually port 465) or none.
+# --- Outgoing mail (ops): notices, escalations, forwards (docs/network-and-takedown.md) ---
+# Through Django's SMTP backend (openhotline/ops/mailer.py). Security: starttls,
+# ssl (implicit TLS, usually port 465) or none.
 OPENHOTLINE_MAIL_BACKEND = env_str(
     "OPENHOTLINE_MAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
 )
@@ -625,6 +592,8 @@ EMAIL_USE_TLS = OPENHOTLINE_SMTP_SECURITY == "starttls"
 EMAIL_USE_SSL = OPENHOTLINE_SMTP_SECURITY == "ssl"
 EMAIL_TIMEOUT = OPENHOTLINE_SMTP_TIMEOUT
 DEFAULT_FROM_EMAIL = OPENHOTLINE_MAIL_FROM
+
+# --- Takedown: notices by SMTP, re-checks until removed (docs/network-and-takedown.md) ---
 # Notices are collected and sent per contact every this many minutes; a notice still
 # unanswered is sent again after RESEND hours, and escalated after ESCALATE days.
 # (A fraction is allowed: 0.5 is every 30 s.)
@@ -638,14 +607,6 @@ OPENHOTLINE_NOTICE_ESCALATE_DAYS = env_int("OPENHOTLINE_NOTICE_ESCALATE_DAYS", 7
 OPENHOTLINE_RECHECK_HOURS = env_int("OPENHOTLINE_RECHECK_HOURS", 6, minimum=1)
 OPENHOTLINE_RECHECK_CONFIRM_MINUTES = env_int("OPENHOTLINE_RECHECK_CONFIRM_MINUTES", 60, minimum=0)
 OPENHOTLINE_REMOVAL_CHECKS = env_int("OPENHOTLINE_REMOVAL_CHECKS", 3, minimum=1)
-CELERY_BEAT_SCHEDULE["takedown-send-notices"] = {
-    "task": "openhotline.takedown.tasks.send_notices",
-    "schedule": OPENHOTLINE_NOTICE_BATCH_MINUTES * 60.0,
-}
-CELERY_BEAT_SCHEDULE["takedown-recheck-due"] = {
-    "task": "openhotline.takedown.tasks.recheck_due",
-    "schedule": 300.0,
-}
 
 # --- Statistics: dashboards and the transparency report (docs/statistics.md) ----------
 # The public report shows counts from 1 to below this as "< N" (and hides what would reveal one).
@@ -656,12 +617,6 @@ OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
 )
 # A hoster is ranked by its median time to removal once it has this many removals.
 OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
-# The facts the figures read are kept in step as events happen; a nightly rebuild
-# repairs anything a bulk update went around.
-CELERY_BEAT_SCHEDULE["stats-rebuild-facts"] = {
-    "task": "openhotline.stats.tasks.rebuild_facts",
-    "schedule": 86400.0,
-}
 
 # --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
 # HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key
@@ -676,7 +631,63 @@ OPENHOTLINE_AUDIT_CHECKPOINT_KEY = env_secret(
 # (a socket path such as /dev/log, or host:port over UDP). Neither: none are written.
 OPENHOTLINE_AUDIT_CHECKPOINT_FILE = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_FILE", "")
 OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG", "")
-CELERY_BEAT_SCHEDULE["audit-write-checkpoint"] = {
-    "task": "openhotline.audit.tasks.write_checkpoint",
-    "schedule": env_float("OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS", 600.0),
+OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS = env_float("OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS", 600.0)
+
+# --- Periodic tasks: every sweep of every app, run by the one worker started with --beat ---
+# docs/architecture.md says what each repairs. Seconds between runs.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "intake-erase-expired": {
+        "task": "openhotline.intake.tasks.erase_expired_intake_data",
+        "schedule": 3600.0,
+    },
+    "blocking-propose-overdue": {
+        "task": "openhotline.blocking.tasks.propose_overdue_urls",
+        "schedule": 3600.0,
+    },
+    "assessment-recompute-priorities": {
+        "task": "openhotline.assessment.tasks.recompute_open_priorities",
+        "schedule": OPENHOTLINE_PRIORITY_RECOMPUTE_SECONDS,
+    },
+    "assessment-expire-claims": {
+        "task": "openhotline.assessment.tasks.expire_claims",
+        "schedule": 300.0,
+    },
+    "crawler-purge-rdap-cache": {
+        "task": "openhotline.crawler.tasks.purge_rdap_cache",
+        "schedule": 86400.0,
+    },
+    "crawler-queue-forgotten": {
+        "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
+        "schedule": OPENHOTLINE_CRAWL_SWEEP_SECONDS,
+    },
+    "matching-sync-index": {
+        "task": "openhotline.matching.tasks.sync_index",
+        "schedule": 300.0,
+    },
+    "network-sweep": {
+        "task": "openhotline.network.tasks.sweep",
+        "schedule": 3600.0,
+    },
+    "network-purge-packages": {
+        "task": "openhotline.network.tasks.purge_packages",
+        "schedule": 3600.0,
+    },
+    "takedown-send-notices": {
+        "task": "openhotline.takedown.tasks.send_notices",
+        "schedule": OPENHOTLINE_NOTICE_BATCH_MINUTES * 60.0,
+    },
+    "takedown-recheck-due": {
+        "task": "openhotline.takedown.tasks.recheck_due",
+        "schedule": 300.0,
+    },
+    # The statistics facts are kept in step as events happen; the nightly rebuild
+    # repairs anything a bulk update went around.
+    "stats-rebuild-facts": {
+        "task": "openhotline.stats.tasks.rebuild_facts",
+        "schedule": 86400.0,
+    },
+    "audit-write-checkpoint": {
+        "task": "openhotline.audit.tasks.write_checkpoint",
+        "schedule": OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS,
+    },
 }

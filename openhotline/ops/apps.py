@@ -9,3 +9,6 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from openhotline.ops import checks  # noqa: F401 - registers the deploy checks
+        from openhotline.ops.datadir import prepare_data_dir
+
+        prepare_data_dir()
