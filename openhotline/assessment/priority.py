@@ -10,10 +10,8 @@ stays cheap at 100,000 URLs.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,8 +29,6 @@ from openhotline.assessment.models import (
 from openhotline.assessment.vocabulary import AgeGroup
 from openhotline.evidence.models import UrlMedia
 from openhotline.reports.models import ReportedUrl, ReportLink
-
-logger = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -276,49 +272,3 @@ def _store(rows: list[UrlPriority]) -> None:
         ]
         if changed:
             ReportedUrl.objects.bulk_update(changed, ["priority"], batch_size=BATCH)
-
-
-# --- recomputing after events, once per transaction ---------------------------
-
-
-class _Pending(threading.local):
-    ids: set[int]
-    flush: Callable[[], None] | None = None
-
-
-_pending = _Pending()
-
-
-def schedule_recompute(url_ids: Iterable[int]) -> None:
-    """Recompute these URLs' scores after the current transaction commits.
-
-    Many events in one transaction (a crawl storing 200 media) queue one task:
-    the ids collect in a per-thread set with one commit callback. A callback
-    that is no longer waiting (it ran, or its transaction rolled back and
-    dropped it) starts a new set.
-    """
-    connection = transaction.get_connection()
-    waiting = _pending.flush is not None and any(
-        func is _pending.flush for _, func, _ in connection.run_on_commit
-    )
-    if waiting:
-        _pending.ids.update(url_ids)
-        return
-    ids: set[int] = set(url_ids)
-    _pending.ids = ids
-    _pending.flush = lambda: _send(ids)
-    transaction.on_commit(_pending.flush)
-
-
-def _send(ids: set[int]) -> None:
-    if _pending.flush is not None and _pending.ids is ids:
-        _pending.flush = None  # ran: the next event starts a new set
-    if not ids:
-        return
-    from openhotline.assessment.tasks import recompute_priorities
-
-    try:
-        recompute_priorities.delay(sorted(ids))
-    except Exception:
-        # The change itself is committed; the hourly recompute catches up.
-        logger.exception("could not queue the priority recompute of %d URLs", len(ids))

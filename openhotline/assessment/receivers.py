@@ -1,8 +1,12 @@
 """Rescore reported URLs when something their priority rules look at changes; start the
 wellbeing clock at login.
 
+A media item stored on a URL arrives as ``evidence.signals.media_stored``;
+the other changes are still post-save receivers on rows of reports and
+assessment.
+
 Connected in ``AssessmentConfig.ready``. Each receiver only notes the URL
-ids; ``priority.schedule_recompute`` sends one task per transaction, after
+ids; ``tasks.schedule_recompute`` sends one task per transaction, after
 it commits.
 """
 
@@ -14,10 +18,11 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from openhotline.assessment.actions.wellbeing import take_break
 from openhotline.assessment.models import Classification, ClassificationSource
-from openhotline.assessment.priority import schedule_recompute
-from openhotline.assessment.wellbeing import take_break
+from openhotline.assessment.tasks import schedule_recompute
 from openhotline.evidence.models import UrlMedia
+from openhotline.evidence.signals import media_stored
 from openhotline.reports.models import Report, ReportedUrl, ReportLink
 
 # Fields of a reported URL that a rule reads.
@@ -44,10 +49,9 @@ def _on_reported_url(sender: Any, instance: ReportedUrl, created: bool, **kwargs
         schedule_recompute([instance.pk])
 
 
-@receiver(post_save, sender=UrlMedia, dispatch_uid="assessment.score_on_url_media")
-def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any) -> None:
-    if created:
-        schedule_recompute([instance.reported_url_id])
+@receiver(media_stored, dispatch_uid="assessment.score_on_url_media")
+def _on_media_stored(sender: Any, link: UrlMedia, **kwargs: Any) -> None:
+    schedule_recompute([link.reported_url_id])
 
 
 @receiver(post_save, sender=Classification, dispatch_uid="assessment.score_on_match")

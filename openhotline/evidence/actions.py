@@ -13,6 +13,7 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
 from openhotline.evidence.models import Blob, MediaItem, MediaKind, StorageAlarm, UrlMedia
+from openhotline.evidence.signals import media_stored
 from openhotline.evidence.store import get_store
 from openhotline.reports.models import ReportedUrl
 
@@ -69,14 +70,29 @@ def do_store_media(
             },
         )
         if reported_url is not None:
-            UrlMedia.objects.get_or_create(
-                reported_url=reported_url,
-                media_item=item,
-                defaults={"source_url": source_url, "found_in": found_in},
-            )
+            do_link_media(reported_url, item, source_url=source_url, found_in=found_in)
         if created:
             queue_hashing(item.pk)
     return item, created
+
+
+def do_link_media(
+    reported_url: ReportedUrl, item: MediaItem, *, source_url: str, found_in: str = ""
+) -> tuple[UrlMedia, bool]:
+    """Link ``item`` to the URL it was found on (once); a new link sends ``media_stored``.
+
+    Every ``UrlMedia`` row is made here, so the apps that react to new media
+    (see ``evidence.signals``) hear of each one.
+    """
+    with transaction.atomic():
+        link, created = UrlMedia.objects.get_or_create(
+            reported_url=reported_url,
+            media_item=item,
+            defaults={"source_url": source_url, "found_in": found_in},
+        )
+        if created:
+            media_stored.send(sender=UrlMedia, link=link)
+    return link, created
 
 
 def queue_hashing(media_id: int) -> None:

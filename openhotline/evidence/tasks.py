@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from openhotline.evidence.models import HashState, MediaItem, MediaKind
+from openhotline.evidence.signals import media_hashed
 from openhotline.evidence.store import get_store
 from openhotline.lib.pdq import hash_image
 from openhotline.lib.vpdq import hash_video
@@ -42,8 +43,9 @@ def hash_media_item(media_id: int) -> None:
 
     1. Reload the item; stop if it is gone or already hashed.
     2. Decrypt its content in memory and hash it as an image or a video.
-    3. Save the hashes (or why it could not be decoded) in one update, then
-       hand the item to matching, which compares it with the hash sets.
+    3. Save the hashes (or why it could not be decoded) in one update; after
+       the commit, send ``media_hashed`` (matching compares the item with the
+       hash sets).
     """
     item = MediaItem.objects.select_related("blob").filter(pk=media_id).first()
     if item is None or item.is_hashed():
@@ -87,14 +89,5 @@ def hash_media_item(media_id: int) -> None:
             **fields
         )
         if updated:
-            transaction.on_commit(lambda: _after_hashing(item.pk))
-
-
-def _after_hashing(media_id: int) -> None:
-    """Hand the item to matching, when the matching app is installed."""
-    from django.apps import apps
-
-    if apps.is_installed("openhotline.matching"):
-        from openhotline.matching.tasks import match_media_item
-
-        match_media_item.delay(media_id)
+            media_id = item.pk
+            transaction.on_commit(lambda: media_hashed.send(sender=MediaItem, media_id=media_id))

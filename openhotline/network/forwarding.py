@@ -9,54 +9,28 @@ illegal here is the receiving hotline's to assess under its own law. We see
 the progress of its URL, never its reports or people.
 
 An external member gets an e-mail with the URL, the ICCAM fields and a VICS
-hash manifest; no media ever leave by e-mail.
+hash manifest (``iccam.py``, sent by ``forward_mail.py``); no media ever
+leave by e-mail.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from openhotline.accounts.models import User
-from openhotline.assessment.actions import do_classify_item
-from openhotline.assessment.models import (
-    ClassificationSource,
-    ItemStatus,
-    ReviewState,
-    UrlAssessment,
-)
-from openhotline.assessment.vocabulary import (
-    ICCAM_AGE_GROUP,
-    ICCAM_GENDER,
-    ICCAM_SITE_TYPE,
-    ICCAM_VERDICT,
-    ILLEGAL_VERDICTS,
-    Verdict,
-)
+from openhotline.assessment.actions.classification import do_classify_item
+from openhotline.assessment.models import ClassificationSource, ItemStatus, UrlAssessment
+from openhotline.assessment.vocabulary import Verdict
 from openhotline.audit.log import record
-from openhotline.crawler.hosting_facts import latest_facts
+from openhotline.evidence.actions import do_link_media
 from openhotline.evidence.models import UrlMedia
-from openhotline.network.manifest import items_from_statuses, vics_manifest
+from openhotline.network.forward_mail import queue_forward_package
+from openhotline.network.iccam import sender_statuses
 from openhotline.network.models import Forward, ForwardKind, ForwardState, MemberHotline
 from openhotline.reports.actions import add_timeline, do_file_report, do_set_url_state
 from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
 from openhotline.takedown.models import TakedownCase
-
-
-def sender_statuses(url: ReportedUrl) -> list[ItemStatus]:
-    """The sender's classifications in force of the media on its URL."""
-    return list(
-        ItemStatus.objects.filter(
-            hotline=url.hotline,
-            media_item__url_links__reported_url=url,
-            review_state=ReviewState.FINAL,
-        )
-        .select_related("current", "media_item", "hotline")
-        .order_by("media_item__pk")
-    )
 
 
 def _close_takedown(url: ReportedUrl, member: MemberHotline) -> None:
@@ -93,11 +67,9 @@ def do_forward_to_tenant(url: ReportedUrl, member: MemberHotline, *, actor: User
             ),
         )
         receiver_url = report.urls.get()
-        for link in UrlMedia.objects.filter(reported_url=url):
-            UrlMedia.objects.get_or_create(
-                reported_url=receiver_url,
-                media_item_id=link.media_item_id,
-                defaults={"source_url": link.source_url, "found_in": "forwarded"},
+        for link in UrlMedia.objects.filter(reported_url=url).select_related("media_item"):
+            do_link_media(
+                receiver_url, link.media_item, source_url=link.source_url, found_in="forwarded"
             )
         taken = set(
             ItemStatus.objects.filter(hotline=receiver).values_list("media_item_id", flat=True)
@@ -168,59 +140,5 @@ def do_forward_external(url: ReportedUrl, member: MemberHotline, *, actor: User 
             detail={"to": member.name, "kind": "external", "email": member.contact_email},
         )
         forward_id = forward.pk
-        transaction.on_commit(lambda: _queue(forward_id))
+        transaction.on_commit(lambda: queue_forward_package(forward_id))
     return forward
-
-
-def _queue(forward_id: int) -> None:
-    from openhotline.network.tasks import send_forward_package
-
-    try:
-        send_forward_package.delay(forward_id)
-    except Exception:  # the sweep task sends what is still waiting
-        import logging
-
-        logging.getLogger(__name__).exception("could not queue forward %s", forward_id)
-
-
-def iccam_report(url: ReportedUrl) -> dict[str, Any]:
-    """The URL in ICCAM's field names (shared/FORMATS.md), for another hotline."""
-    assessment = UrlAssessment.objects.filter(reported_url=url).first()
-    facts = latest_facts(url)
-    statuses = [s for s in sender_statuses(url) if s.current.verdict in ILLEGAL_VERDICTS]
-    first = statuses[0].current if statuses else None
-    received = url.reports.order_by("created_at").values_list("created_at", flat=True).first()
-    return {
-        "Url": url.url,
-        "HostingCountry": url.hosting_country,
-        "HostingIP": facts.address if facts is not None else "",
-        "HostingNetName": facts.hoster if facts is not None else "",
-        "Received": (received or url.created_at).isoformat(),
-        "ReportingHotline": url.hotline.name,
-        "ReportingHotlineReference": url.code,
-        "ClassificationID": ICCAM_VERDICT.get(assessment.verdict) if assessment else None,  # type: ignore[call-overload]
-        "ClassificationDate": assessment.assessed_at.isoformat() if assessment else None,
-        "SiteTypeID": ICCAM_SITE_TYPE.get(assessment.site_type) if assessment else None,  # type: ignore[call-overload]
-        "AgeGroupID": ICCAM_AGE_GROUP.get(first.age_group) if first else None,  # type: ignore[call-overload]
-        "GenderID": ICCAM_GENDER.get(first.gender) if first else None,  # type: ignore[call-overload]
-        "IsVirtual": bool(first and first.is_virtual),
-        "IsChildModeling": bool(first and first.is_child_modelling),
-        "IsUserGC": bool(first and first.is_self_generated),
-        "IllegalMediaCount": len(statuses),
-    }
-
-
-def package_attachments(url: ReportedUrl) -> list[tuple[str, bytes, str]]:
-    """The files of an external forward: the ICCAM report and a VICS hash manifest."""
-    report = json.dumps(iccam_report(url), indent=2, ensure_ascii=True).encode()
-    illegal = [s for s in sender_statuses(url) if s.current.verdict in ILLEGAL_VERDICTS]
-    manifest = vics_manifest(
-        items_from_statuses(illegal),
-        case_number=url.code,
-        contact_email=url.hotline.contact_email,
-        with_files=False,
-    )
-    return [
-        ("report.json", report, "application/json"),
-        ("manifest.vics.json", manifest, "application/json"),
-    ]

@@ -9,7 +9,7 @@
   item to law enforcement, or withdraw it.
 - A hotline was created: list it in the directory for its country, if that
   country has no member yet.
-- A media item was found on a URL (``UrlMedia`` saved): link the URL to
+- A media item was found on a URL (``media_stored``): link the URL to
   other hotlines' URLs showing the same item (deconfliction by content).
 
 Receivers never raise: the change that triggered them is committed already.
@@ -33,6 +33,7 @@ from openhotline.assessment.signals import (
     url_verdict_changed,
 )
 from openhotline.evidence.models import UrlMedia
+from openhotline.evidence.signals import media_stored
 from openhotline.network.lea_items import do_sync_lea_item
 from openhotline.network.models import MediaOverlap, MemberHotline
 from openhotline.network.referrals import do_correct_referrals
@@ -83,14 +84,12 @@ def _on_organisation(sender: Any, instance: Organisation, created: bool, **kwarg
     )
 
 
-@receiver(post_save, sender=UrlMedia, dispatch_uid="network.overlap_on_url_media")
-def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any) -> None:
-    if not created:
-        return
+@receiver(media_stored, dispatch_uid="network.overlap_on_url_media")
+def _on_media_stored(sender: Any, link: UrlMedia, **kwargs: Any) -> None:
     try:
-        note_overlaps(instance)
+        note_overlaps(link)
     except Exception:
-        logger.exception("deconfliction of media link %s failed", instance.pk)
+        logger.exception("deconfliction of media link %s failed", link.pk)
 
 
 def note_overlaps(link: UrlMedia) -> None:

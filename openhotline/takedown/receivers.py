@@ -1,4 +1,5 @@
-"""Moved material: when a crawl finds a case's illegal media at another URL, note it.
+"""Moved material: when a crawl finds a case's illegal media at another URL
+(``media_stored``), note it.
 A verdict changed to not illegal (``url_verdict_changed``, a shared item
 re-classified): close the URL's open case, so no notice goes to the hoster.
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from openhotline.assessment.signals import url_verdict_changed
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
 from openhotline.evidence.models import UrlMedia
+from openhotline.evidence.signals import media_stored
 from openhotline.reports.models import ReportedUrl
 from openhotline.takedown.actions.cases import FINISHED_STATES, do_close_case
 from openhotline.takedown.actions.removal import record_moves
@@ -25,16 +26,12 @@ from openhotline.takedown.models import CaseState, TakedownCase
 logger = logging.getLogger(__name__)
 
 
-@receiver(post_save, sender=UrlMedia, dispatch_uid="takedown.moves_on_url_media")
-def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any) -> None:
-    if not created:
-        return
+@receiver(media_stored, dispatch_uid="takedown.moves_on_url_media")
+def _on_media_stored(sender: Any, link: UrlMedia, **kwargs: Any) -> None:
     try:
         cases = (
-            TakedownCase.objects.filter(
-                reported_url__media_links__media_item=instance.media_item_id
-            )
-            .exclude(reported_url=instance.reported_url_id)
+            TakedownCase.objects.filter(reported_url__media_links__media_item=link.media_item_id)
+            .exclude(reported_url=link.reported_url_id)
             .exclude(state=CaseState.CLOSED)
             .select_related("reported_url__hotline", "hotline")
             .distinct()
@@ -42,7 +39,7 @@ def _on_url_media(sender: Any, instance: UrlMedia, created: bool, **kwargs: Any)
         for case in cases:
             record_moves(case)
     except Exception:
-        logger.exception("looking for moved material of media link %s failed", instance.pk)
+        logger.exception("looking for moved material of media link %s failed", link.pk)
 
 
 @receiver(url_verdict_changed, dispatch_uid="takedown.close_on_verdict_change")
