@@ -9,4 +9,4 @@ class StatsConfig(AppConfig):
     verbose_name = "Statistics"
 
     def ready(self) -> None:
-        from openhotline.stats import receivers, sources  # noqa: F401  (connects the receivers)
+        from openhotline.stats import receivers  # noqa: F401  (connects the receivers)

@@ -1,8 +1,11 @@
-"""Keep the facts in step with reports, reported URLs, assessments and classifications.
+"""Keep the facts in step with the rows they are computed from.
 
-Connected in ``StatsConfig.ready``; the network and takedown receivers are in
-``sources.py``. Each receiver recomputes the facts it touches in the
-transaction that made the change, so the figures never lag behind a commit.
+Reports, reported URLs, assessments, classifications, police referrals and
+takedown cases (what else the statistics read from the network and takedown
+apps is listed in ``sources.py``). Connected in ``StatsConfig.ready``. Each
+receiver recomputes the facts it
+touches in the transaction that made the change, so the figures never lag
+behind a commit.
 A deletion recomputes after the commit instead: the row it refers to may be
 going in the same deletion.
 """
@@ -21,16 +24,20 @@ from openhotline.assessment.models import (
     ItemStatus,
     UrlAssessment,
 )
+from openhotline.network.models import PoliceReferral
 from openhotline.reports.models import Report, ReportedUrl
 from openhotline.stats.rebuild import (
     refresh_item_facts,
     refresh_report_facts,
     refresh_url_facts,
 )
+from openhotline.takedown.models import TakedownCase
 
 # Fields of a reported URL or report that a fact reads.
 URL_FIELDS = {"hotline", "created_at", "hosting_country", "assessed_at", "removed_at"}
 REPORT_FIELDS = {"hotline", "created_at", "source"}
+# Fields of a takedown case that a fact reads.
+CASE_FIELDS = {"first_notice_at", "contact", "reported_url"}
 
 
 def _touches(kwargs: dict[str, Any], created: bool, fields: set[str]) -> bool:
@@ -75,3 +82,27 @@ def _on_classification(sender: Any, instance: Classification, created: bool, **k
                 hotline_id=instance.hotline_id, media_item_id=instance.media_item_id
             ).values_list("pk", flat=True)
         )
+
+
+@receiver(post_save, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral")
+def _on_referral(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
+    refresh_url_facts([instance.reported_url_id])
+
+
+@receiver(post_delete, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral_delete")
+def _on_referral_delete(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
+    # After commit: the URL itself may be going in the same deletion.
+    url_id = instance.reported_url_id
+    transaction.on_commit(lambda: refresh_url_facts([url_id]))
+
+
+@receiver(post_save, sender=TakedownCase, dispatch_uid="stats.fact_on_case")
+def _on_case(sender: Any, instance: TakedownCase, created: bool, **kwargs: Any) -> None:
+    if _touches(kwargs, created, CASE_FIELDS):
+        refresh_url_facts([instance.reported_url_id])
+
+
+@receiver(post_delete, sender=TakedownCase, dispatch_uid="stats.fact_on_case_delete")
+def _on_case_delete(sender: Any, instance: TakedownCase, **kwargs: Any) -> None:
+    url_id = instance.reported_url_id
+    transaction.on_commit(lambda: refresh_url_facts([url_id]))

@@ -12,6 +12,9 @@ is the only one to follow. What is used:
 - ``takedown.Notice``: ``hotline``, ``contact``, ``kind``, ``state``,
   ``sent_at``; ``takedown.NoticeLine``: ``notice``, ``case``.
 - ``takedown.AbuseContact``: ``name``, ``country``, ``merged_into``.
+
+The receivers that keep the facts in step with these rows are in
+``receivers.py``, with the others.
 """
 
 from __future__ import annotations
@@ -20,19 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.network.models import MemberHotline, PoliceReferral
 from openhotline.stats.scope import Scope
 from openhotline.stats.timefuncs import EpochSeconds, seconds_between
-from openhotline.takedown.models import AbuseContact, Notice, NoticeKind, NoticeState, TakedownCase
-
-# Fields of a takedown case that a fact reads.
-CASE_FIELDS = {"first_notice_at", "contact", "reported_url"}
+from openhotline.takedown.models import AbuseContact, Notice, NoticeKind, NoticeState
 
 
 def url_annotations() -> dict[str, Any]:
@@ -132,37 +129,3 @@ def urls_noticed(scope: Scope, contact_ids: list[int]) -> int:
     if scope.end is not None:
         lines = lines.filter(sent_at__lt=scope.end)
     return lines.aggregate(n=Count("lines__case_id", distinct=True))["n"] or 0
-
-
-# --- Keeping facts in step -------------------------------------------------------
-
-
-def _refresh(url_id: int) -> None:
-    from openhotline.stats.rebuild import refresh_url_facts
-
-    refresh_url_facts([url_id])
-
-
-@receiver(post_save, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral")
-def _on_referral(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
-    _refresh(instance.reported_url_id)
-
-
-@receiver(post_delete, sender=PoliceReferral, dispatch_uid="stats.fact_on_referral_delete")
-def _on_referral_delete(sender: Any, instance: PoliceReferral, **kwargs: Any) -> None:
-    # After commit: the URL itself may be going in the same deletion.
-    url_id = instance.reported_url_id
-    transaction.on_commit(lambda: _refresh(url_id))
-
-
-@receiver(post_save, sender=TakedownCase, dispatch_uid="stats.fact_on_case")
-def _on_case(sender: Any, instance: TakedownCase, created: bool, **kwargs: Any) -> None:
-    fields = kwargs.get("update_fields")
-    if created or fields is None or CASE_FIELDS & set(fields):
-        _refresh(instance.reported_url_id)
-
-
-@receiver(post_delete, sender=TakedownCase, dispatch_uid="stats.fact_on_case_delete")
-def _on_case_delete(sender: Any, instance: TakedownCase, **kwargs: Any) -> None:
-    url_id = instance.reported_url_id
-    transaction.on_commit(lambda: _refresh(url_id))
