@@ -3,9 +3,11 @@
 - ``url_assessed(reported_url, assessment)``: a reported URL's verdict took
   effect: the analyst finished it and every classification behind it is in
   force (confirmed by a second person where the four-eyes rule asks). Also
-  sent when a shared item made a not-illegal URL illegal. Routing (police,
-  INTERPOL, forwarding, notices) and blocking react to it; nothing leaves
-  the hotline before it.
+  sent when a shared item made a not-illegal URL illegal. Receivers:
+  network (``receivers._on_url_assessed``: routing to the police, INTERPOL,
+  a member hotline, or a takedown notice); nothing leaves the hotline before
+  it. Blocking does not listen: its hourly ``propose_overdue_urls`` sweep
+  polls for illegal URLs still online after the grace time.
 - ``url_verdict_changed(reported_url, before, after)``: the verdict in force
   of a finished URL changed because an item it shares with other URLs was
   re-classified (and confirmed). Receivers undo or correct what they did:
@@ -13,9 +15,10 @@
   the case when no longer illegal), blocking (proposes a delisting).
 - ``item_classification_in_force(status)``: a classification took effect
   (after any four-eyes confirmation); matching feeds our own hash set and
-  the law-enforcement portal picks up illegal items.
+  the law-enforcement portal (network) picks up illegal items.
 
-All are sent after the transaction commits.
+All are sent after the transaction commits. The evidence app's events
+(``media_stored``, ``media_hashed``) are in ``evidence/signals.py``.
 """
 
 from __future__ import annotations
