@@ -75,3 +75,41 @@ def test_production_refuses_a_data_directory_others_can_read(tmp_path: Path) -> 
     assert len(lines) == 1, result.stderr
     assert "OPENHOTLINE_DATA" in lines[0] and str(data) in lines[0]
     assert "0755" in lines[0]
+
+
+def test_reading_the_settings_makes_no_directory_start_up_makes_them(tmp_path: Path) -> None:
+    """settings.py is a table: reading it creates nothing; django.setup() prepares the data."""
+    data = tmp_path / "data"
+    secrets = {
+        name: "given-" + name.lower()
+        for name in (
+            "OPENHOTLINE_SECRET_KEY",
+            "OPENHOTLINE_INTAKE_KEY",
+            "OPENHOTLINE_AUDIT_KEY",
+            "OPENHOTLINE_AUDIT_CHECKPOINT_KEY",
+        )
+    }
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL"} and not k.startswith("OPENHOTLINE_")
+    }
+    environ.update({"OPENHOTLINE_DATA": str(data), **secrets})
+    read = subprocess.run(
+        [sys.executable, "-c", "import openhotline.settings as s; print(s.DATA_DIR)"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == str(data)
+    assert not data.exists()
+
+    result = run_cli(data, "check", **secrets)
+    assert result.returncode == 0, result.stderr
+    assert mode(data) == 0o700 and mode(data / "static") == 0o700
+    assert mode(data / "openhotline.sqlite3") == 0o600
+    assert mode(data / "broker.sqlite3") == 0o600
+    assert not (data / "secrets").exists()  # every secret was given
