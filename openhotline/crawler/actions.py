@@ -21,10 +21,9 @@ from openhotline.crawler.models import (
 from openhotline.crawler.results import PageEvidence
 from openhotline.evidence.actions import do_store_blob
 from openhotline.lib.onerow import find_or_create
-from openhotline.reports.actions import add_timeline, do_set_url_state
+from openhotline.reports.actions import add_timeline, do_set_url_state, queue_crawl
 from openhotline.reports.models import ReportedUrl, UrlState
 
-CRAWL_TASK = "openhotline.crawler.tasks.crawl_reported_url"
 _STARTABLE = frozenset({UrlState.NEW, UrlState.CRAWL_FAILED})
 
 
@@ -205,17 +204,8 @@ def do_request_recrawl(user: User, reported_url: ReportedUrl) -> CrawlRun:
             ).first(),
             create,
         )
-        code, pk = run.code, reported_url.pk
-        transaction.on_commit(lambda: _send(pk, code))
+        queue_crawl(reported_url.pk, crawl_code=run.code)
     return run
-
-
-def _send(reported_url_id: int, crawl_code: str) -> None:
-    from openhotline.celery import app
-
-    app.send_task(
-        CRAWL_TASK, args=[reported_url_id], kwargs={"crawl_code": crawl_code}, queue="crawl"
-    )
 
 
 RULE_FIELDS = (

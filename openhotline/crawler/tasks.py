@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from openhotline.crawler import hostslots
 from openhotline.crawler.actions import (
-    CRAWL_TASK,
     do_finish_crawl,
     do_note_retry,
     do_skip_crawl,
@@ -26,6 +25,7 @@ from openhotline.crawler.rules import rule_for
 from openhotline.crawler.runner import Outcome, run_crawl, stored_errors
 from openhotline.lib.onerow import find_or_create
 from openhotline.lib.urlnorm import host_of
+from openhotline.reports.actions import CRAWL_TASK
 from openhotline.reports.models import ReportedUrl, UrlState
 
 logger = logging.getLogger(__name__)

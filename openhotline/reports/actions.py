@@ -29,6 +29,8 @@ from openhotline.reports.models import (
 
 logger = logging.getLogger(__name__)
 
+# The crawler's task, sent by name so that reports need not import the crawler;
+# the crawler's task takes its name from here, and ``queue_crawl`` is the one sender.
 CRAWL_TASK = "openhotline.crawler.tasks.crawl_reported_url"
 # Priority of a URL named in an escalated report (CyberTipline escalateToHighPriority).
 ESCALATED_PRIORITY = 100
@@ -212,22 +214,25 @@ def _link_other_hotlines(reported_url: ReportedUrl, since: datetime) -> int:
     return count
 
 
-def queue_crawl(reported_url_id: int) -> None:
+def queue_crawl(reported_url_id: int, *, crawl_code: str | None = None) -> None:
     """Ask the crawler to fetch a reported URL once the current transaction commits.
 
-    The task is sent by name, so intake needs nothing from the crawler app but
-    the task it defines (``openhotline.crawler.tasks.crawl_reported_url``).
+    The one place the crawl task is sent from (a new URL, or a re-crawl's new
+    run named by ``crawl_code``). It is sent by name (``CRAWL_TASK``), so
+    reports and intake need nothing from the crawler app.
     """
-    transaction.on_commit(lambda: _send_crawl(reported_url_id))
+    transaction.on_commit(lambda: _send_crawl(reported_url_id, crawl_code))
 
 
-def _send_crawl(reported_url_id: int) -> None:
-    # The report is committed by now: a broker outage must not turn it into an
-    # error page for the reporter. The URL stays "new" and can be queued again.
+def _send_crawl(reported_url_id: int, crawl_code: str | None) -> None:
+    # The row is committed by now: a broker outage must not turn it into an
+    # error page. The URL stays "new" (or its run "queued"), and the crawler's
+    # ``queue_forgotten_crawls`` sweep sends it again.
     from openhotline.celery import app
 
+    options: dict[str, Any] = {"kwargs": {"crawl_code": crawl_code}} if crawl_code else {}
     try:
-        app.send_task(CRAWL_TASK, args=[reported_url_id], queue="crawl")
+        app.send_task(CRAWL_TASK, args=[reported_url_id], queue="crawl", **options)
     except Exception:
         logger.exception("could not queue the crawl of reported URL %s", reported_url_id)
 
