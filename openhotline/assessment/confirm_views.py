@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import hotlines_for_user, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import SENIOR_ROLES
-from openhotline.assessment.actions import (
+from openhotline.assessment.actions.classification import (
     AssessmentError,
     do_confirm_item,
     do_page_second_opinion,

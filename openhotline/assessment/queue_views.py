@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import Membership
-from openhotline.assessment.claims import ClaimError, do_claim_url
+from openhotline.assessment.actions.claims import ClaimError, do_claim_url
 from openhotline.assessment.queue import (
     AGES,
     COUNT_LIMIT,

@@ -19,17 +19,14 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import has_role, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import SENIOR_ROLES, User
-from openhotline.assessment.actions import AssessmentError
-from openhotline.assessment.claims import (
+from openhotline.assessment.actions.claims import (
     ClaimError,
     do_claim_url,
     do_release_claim,
     live_claim,
 )
-from openhotline.assessment.models import ReviewDraft, UrlAssessment, UrlPriority
-from openhotline.assessment.page_facts import hosting_status, reporter_notes
-from openhotline.assessment.queue import QUEUE_STATES
-from openhotline.assessment.review import (
+from openhotline.assessment.actions.classification import AssessmentError
+from openhotline.assessment.actions.review import (
     FLAGS,
     Card,
     SharedItemChange,
@@ -41,18 +38,21 @@ from openhotline.assessment.review import (
     page_media,
     parse_changes,
 )
+from openhotline.assessment.actions.wellbeing import (
+    SESSION_REVEALED,
+    CapReached,
+    RevealRefused,
+    do_count_reveal,
+)
+from openhotline.assessment.models import ReviewDraft, UrlAssessment, UrlPriority
+from openhotline.assessment.page_facts import hosting_status, reporter_notes
+from openhotline.assessment.queue import QUEUE_STATES
 from openhotline.assessment.vocabulary import (
     FINAL_VERDICTS,
     AgeGroup,
     Gender,
     SiteType,
     Verdict,
-)
-from openhotline.assessment.wellbeing import (
-    SESSION_REVEALED,
-    CapReached,
-    RevealRefused,
-    do_count_reveal,
 )
 from openhotline.assessment.wellbeing_views import wellbeing_context
 from openhotline.evidence.actions import do_record_media_view

@@ -16,9 +16,12 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import get_hotline_for_user, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import ADMIN_ROLES
-from openhotline.assessment.actions import do_save_priority_rules, do_save_workspace_settings
+from openhotline.assessment.actions.classification import (
+    do_save_priority_rules,
+    do_save_workspace_settings,
+)
+from openhotline.assessment.actions.four_eyes import do_set_four_eyes, four_eyes_matrix
 from openhotline.assessment.forms import PriorityRuleForm, WorkspaceSettingsForm
-from openhotline.assessment.four_eyes import do_set_four_eyes, four_eyes_matrix
 from openhotline.assessment.models import Material, PriorityRule, WorkspaceSettings
 from openhotline.assessment.priority import DEFAULT_RULES, DEFAULTS_BY_KIND
 from openhotline.assessment.vocabulary import Verdict

@@ -15,9 +15,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
-from openhotline.assessment.forms import WellbeingForm
-from openhotline.assessment.models import RevealDay
-from openhotline.assessment.wellbeing import (
+from openhotline.assessment.actions.wellbeing import (
     break_due,
     can_lift_cap,
     counters,
@@ -26,6 +24,8 @@ from openhotline.assessment.wellbeing import (
     take_break,
     thumbnail_params,
 )
+from openhotline.assessment.forms import WellbeingForm
+from openhotline.assessment.models import RevealDay
 
 
 def wellbeing_context(request: HttpRequest) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from openhotline.accounts.models import ApiKey, Organisation, OrgKind, User
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.audit.log import record
 from openhotline.evidence.models import MediaItem

@@ -10,7 +10,7 @@ from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem

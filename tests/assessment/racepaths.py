@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openhotline.accounts.models import User
-from openhotline.assessment.actions import do_second_opinion
+from openhotline.assessment.actions.classification import do_second_opinion
 from openhotline.assessment.models import ItemStatus
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import (
+from openhotline.assessment.actions.classification import (
     AssessmentError,
     do_classify_item,
     do_confirm_item,

@@ -22,7 +22,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role
-from openhotline.assessment.actions import do_classify_item, do_finish_url, do_second_opinion
+from openhotline.assessment.actions.classification import (
+    do_classify_item,
+    do_finish_url,
+    do_second_opinion,
+)
 from openhotline.assessment.models import ItemStatus, ReviewState, UrlAssessment
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.models import ReportedUrl, UrlState

@@ -7,7 +7,7 @@ from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.claims import (
+from openhotline.assessment.actions.claims import (
     ClaimError,
     do_claim_url,
     do_expire_claims,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item, do_finish_url
+from openhotline.assessment.actions.classification import do_classify_item, do_finish_url
 from openhotline.assessment.models import (
     ClassificationSource,
     ItemStatus,

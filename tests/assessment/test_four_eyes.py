@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item
-from openhotline.assessment.four_eyes import do_set_four_eyes, requires_confirmation
+from openhotline.assessment.actions.classification import do_classify_item
+from openhotline.assessment.actions.four_eyes import do_set_four_eyes, requires_confirmation
 from openhotline.assessment.models import ClassificationSource, ReviewState
 from openhotline.evidence.models import MediaItem
 from openhotline.matching.models import HashEntry, HashKind, HashSet, Match, Trust

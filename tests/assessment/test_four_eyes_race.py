@@ -16,7 +16,7 @@ import pytest
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item, do_finish_url
+from openhotline.assessment.actions.classification import do_classify_item, do_finish_url
 from openhotline.assessment.models import UrlAssessment
 from openhotline.celery import app
 from openhotline.network.models import PoliceReferral, Route

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.claims import do_claim_url
+from openhotline.assessment.actions.claims import do_claim_url
 from openhotline.assessment.models import UrlClaim, UrlPriority
 from openhotline.assessment.priority import compute_scores
 from openhotline.reports.models import ReportedUrl, ReportSource, UrlState

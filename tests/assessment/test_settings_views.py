@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item, do_confirm_item
-from openhotline.assessment.four_eyes import four_eyes_matrix
+from openhotline.assessment.actions.classification import do_classify_item, do_confirm_item
+from openhotline.assessment.actions.four_eyes import four_eyes_matrix
 from openhotline.assessment.models import ItemStatus, PriorityRule, ReviewState, WorkspaceSettings
 from openhotline.assessment.priority import DEFAULT_RULES
 from tests.assessment.conftest import items_of, make_page

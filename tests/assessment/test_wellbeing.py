@@ -13,8 +13,8 @@ from django.utils import timezone
 from PIL import Image
 
 from openhotline.accounts.models import Organisation, User
+from openhotline.assessment.actions.wellbeing import SESSION_SINCE, RevealRefused, do_count_reveal
 from openhotline.assessment.models import RevealDay, WellbeingPrefs
-from openhotline.assessment.wellbeing import SESSION_SINCE, RevealRefused, do_count_reveal
 from openhotline.audit.models import AuditEvent
 from openhotline.reports.models import ReportedUrl
 from tests.assessment.conftest import generated_image, items_of, make_page

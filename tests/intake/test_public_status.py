@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.claims import do_claim_url
+from openhotline.assessment.actions.claims import do_claim_url
 from openhotline.reports.models import Report, ReportedUrl, ReportState, UrlState
 from tests.intake.test_views import send
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from openhotline.accounts.actions import do_create_api_key, do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item, do_confirm_item
+from openhotline.assessment.actions.classification import do_classify_item, do_confirm_item
 from openhotline.blocking.models import BlocklistEntry, BlocklistSource
 from openhotline.celery import app
 from openhotline.crawler.models import CrawlRun

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import Classification, ClassificationSource, ItemStatus
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item, do_confirm_item
+from openhotline.assessment.actions.classification import do_classify_item, do_confirm_item
 from openhotline.assessment.models import ClassificationSource, ItemStatus, ReviewState
 from openhotline.matching.indexcheck import check_indexes
 from openhotline.matching.models import HashEntry, HashSet, Match

@@ -18,7 +18,7 @@ from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.actions import do_create_organisation, do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item, do_finish_url
+from openhotline.assessment.actions.classification import do_classify_item, do_finish_url
 from openhotline.crawler.actions import do_record_hosting
 from openhotline.crawler.hosting import HostingTrace
 from openhotline.crawler.models import CrawlRun, CrawlState

@@ -10,7 +10,7 @@ from django.test import Client
 
 from openhotline.accounts.actions import do_create_api_key
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.audit.models import AuditEvent
 from openhotline.network.lea_items import do_sync_lea_item
 from openhotline.network.models import PoliceReferral

@@ -17,15 +17,15 @@ from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import (
+from openhotline.assessment.actions.classification import (
     do_classify_item,
     do_finish_url,
     do_page_second_opinion,
     do_second_opinion,
     do_settle_dispute,
 )
+from openhotline.assessment.actions.review import SharedItemChange, do_classify_items
 from openhotline.assessment.models import ItemStatus, ReviewState, UrlAssessment
-from openhotline.assessment.review import SharedItemChange, do_classify_items
 from openhotline.blocking.models import BlocklistEntry, EntryState
 from openhotline.blocking.tasks import propose_overdue_urls
 from openhotline.network.models import Forward, PoliceReferral, ReferralChannel, Route

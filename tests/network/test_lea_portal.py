@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.audit.models import AuditEvent
 from openhotline.network.models import LeaItem, PoliceReferral
 from tests.network.conftest import AssessFn, media_of, page_with_media, record_hosting

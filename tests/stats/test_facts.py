@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import Model
 
 from openhotline.accounts.models import Organisation
-from openhotline.assessment.actions import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource, FourEyesRule, UrlAssessment
 from openhotline.audit.models import AuditEvent
 from openhotline.network.models import PoliceReferral

@@ -11,7 +11,11 @@ from django.utils import timezone
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.assessment.actions import do_classify_item, do_confirm_item, do_finish_url
+from openhotline.assessment.actions.classification import (
+    do_classify_item,
+    do_confirm_item,
+    do_finish_url,
+)
 from openhotline.assessment.models import ItemStatus
 from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState
 from openhotline.blocking.tasks import propose_overdue_urls

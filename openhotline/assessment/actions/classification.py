@@ -18,7 +18,10 @@ from django.utils import timezone
 
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ROLES, Organisation, User
-from openhotline.assessment.four_eyes import exactly_matched_to_trusted, requires_confirmation
+from openhotline.assessment.actions.four_eyes import (
+    exactly_matched_to_trusted,
+    requires_confirmation,
+)
 from openhotline.assessment.models import (
     Classification,
     ClassificationSource,
@@ -69,7 +72,7 @@ def needs_confirmation(classification: Classification, *, new_material: bool) ->
     """The four-eyes rule: whether a second person confirms it before it takes effect.
 
     Each hotline's admin decides per verdict, for new material and for items
-    matched exactly to a trusted hash set (``assessment.four_eyes``).
+    matched exactly to a trusted hash set (``assessment.actions.four_eyes``).
     """
     if classification.source not in HELD_SOURCES:
         return False

@@ -16,13 +16,13 @@ from typing import Any
 from django.db import transaction
 
 from openhotline.accounts.models import User
-from openhotline.assessment.actions import (
+from openhotline.assessment.actions.claims import do_release_claim
+from openhotline.assessment.actions.classification import (
     CLASSIFICATION_FIELDS,
     AssessmentError,
     do_classify_item,
     do_finish_url,
 )
-from openhotline.assessment.claims import do_release_claim
 from openhotline.assessment.models import (
     Classification,
     ClassificationSource,
