@@ -82,7 +82,7 @@ def fill(count: int) -> tuple[Organisation, User, list[tuple[str, str, str]]]:
     from django.utils import timezone
 
     from openhotline.accounts.actions import do_create_organisation, do_create_user
-    from openhotline.blocking.actions import get_source
+    from openhotline.blocking.actions.entries import get_source
     from openhotline.blocking.models import BlocklistEntry, EntryState, new_entry_code
 
     hotline = do_create_organisation("Bench Hotline", "hotline", "DK")
@@ -275,9 +275,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="blocklist-bench-"))
     try:
         setup_django(workdir / "data")
+        from openhotline.blocking.actions.publishing import do_publish
         from openhotline.blocking.exportfiles import write_version
         from openhotline.blocking.exports import ExportOptions
-        from openhotline.blocking.publishing import do_publish
 
         started = time.perf_counter()
         hotline, senior, rows = fill(args.entries)

@@ -17,7 +17,7 @@ from django.dispatch import receiver
 
 from openhotline.assessment.signals import url_verdict_changed
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
-from openhotline.blocking.actions import do_propose_delisting
+from openhotline.blocking.actions.entries import do_propose_delisting
 from openhotline.blocking.models import ACTIVE_STATES, BlocklistEntry
 from openhotline.reports.models import ReportedUrl
 

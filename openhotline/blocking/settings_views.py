@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import get_hotline_for_user, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import ADMIN_ROLES
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     do_protect_name,
     do_save_stop_page,
     do_save_stop_page_text,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, OrgKind
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     ASSESSMENT_SOURCE,
     BlocklistError,
     do_propose_entry,

@@ -16,10 +16,10 @@ from openhotline.accounts.models import (
     Organisation,
     OrgKind,
 )
-from openhotline.blocking.actions import BlocklistError
+from openhotline.blocking.actions.entries import BlocklistError
+from openhotline.blocking.actions.publishing import PublishRefused, do_publish, do_rollback
 from openhotline.blocking.forms import PublishForm
 from openhotline.blocking.models import FeedFetch, Publication
-from openhotline.blocking.publishing import PublishRefused, do_publish, do_rollback
 
 VERSIONS_SHOWN = 50
 

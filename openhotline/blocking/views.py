@@ -26,7 +26,7 @@ from openhotline.assessment.models import UrlAssessment
 from openhotline.blocking.access import (
     get_entry_for_user,
 )
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     ASSESSMENT_SOURCE,
     BlocklistError,
     do_approve_delisting,

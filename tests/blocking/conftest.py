@@ -9,9 +9,9 @@ import pytest
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
-from openhotline.blocking.actions import do_approve_entry, do_propose_entry, get_source
+from openhotline.blocking.actions.entries import do_approve_entry, do_propose_entry, get_source
+from openhotline.blocking.actions.publishing import PublishOutcome, do_publish
 from openhotline.blocking.models import BlocklistEntry, BlocklistSource, SourceKind
-from openhotline.blocking.publishing import PublishOutcome, do_publish
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.audit.models import AuditEvent
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     BlocklistError,
     do_approve_all,
     do_approve_delisting,

@@ -11,9 +11,9 @@ from openhotline.accounts.actions import (
     do_revoke_api_key,
 )
 from openhotline.accounts.models import Organisation, User
-from openhotline.blocking.actions import do_approve_delisting, do_propose_delisting
+from openhotline.blocking.actions.entries import do_approve_delisting, do_propose_delisting
+from openhotline.blocking.actions.publishing import do_publish
 from openhotline.blocking.models import BlocklistEntry, FeedFetch
-from openhotline.blocking.publishing import do_publish
 
 pytestmark = pytest.mark.django_db
 

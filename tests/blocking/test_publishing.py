@@ -6,11 +6,12 @@ import pytest
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     BlocklistError,
     do_approve_delisting,
     do_propose_delisting,
 )
+from openhotline.blocking.actions.publishing import PublishRefused, do_publish, do_rollback
 from openhotline.blocking.guards import (
     RULE_CHANGE_SHARE,
     RULE_MALFORMED,
@@ -24,7 +25,6 @@ from openhotline.blocking.models import (
     ProtectedDomain,
     Publication,
 )
-from openhotline.blocking.publishing import PublishRefused, do_publish, do_rollback
 from openhotline.blocking.versions import diff, entry_ids_at
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource, UrlState

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.blocking.actions import do_propose_entry
+from openhotline.blocking.actions.entries import do_propose_entry
 from openhotline.blocking.models import (
     BlocklistEntry,
     BlocklistSource,

@@ -98,7 +98,7 @@ def feed_own_set(status_id: int) -> int:
 
 def propose_entry(hotline_id: int, source_id: int, value: str) -> int:
     from openhotline.accounts.models import Organisation
-    from openhotline.blocking.actions import do_propose_entry
+    from openhotline.blocking.actions.entries import do_propose_entry
     from openhotline.blocking.models import BlocklistSource
 
     hotline = Organisation.objects.get(pk=hotline_id)

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.blocking.actions import (
+from openhotline.blocking.actions.entries import (
     do_approve_entry,
     do_propose_entry,
     get_source,

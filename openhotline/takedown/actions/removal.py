@@ -22,7 +22,7 @@ from django.utils import timezone
 from openhotline.assessment.models import ItemStatus, ReviewState
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
 from openhotline.audit.log import record
-from openhotline.blocking.actions import do_propose_delisting
+from openhotline.blocking.actions.entries import do_propose_delisting
 from openhotline.blocking.models import ACTIVE_STATES
 from openhotline.crawler.engine import Crawler
 from openhotline.crawler.policy import crawl_policy

@@ -8,12 +8,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.blocking.access import only_hotline
-from openhotline.blocking.actions import BlocklistError, do_approve_all, do_import_entries
+from openhotline.blocking.actions.entries import BlocklistError, do_approve_all, do_import_entries
+from openhotline.blocking.actions.publishing import do_publish, do_rollback
 from openhotline.blocking.exportfiles import write_version
 from openhotline.blocking.exports import ACTIONS, FORMATS, ExportError, ExportOptions
 from openhotline.blocking.importing import ImportFormatError, read_list
 from openhotline.blocking.models import BlocklistEntry, EntryState
-from openhotline.blocking.publishing import do_publish, do_rollback
 from openhotline.blocking.versions import current_publication
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, Organisation, User
 from openhotline.audit.log import record
-from openhotline.blocking.actions import BlocklistError
+from openhotline.blocking.actions.entries import BlocklistError
 from openhotline.blocking.guards import EntryChecker, Violation, change_share_violation
 from openhotline.blocking.models import (
     ACTIVE_STATES,
