@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticError
 from openhotline.accounts.models import ApiKey, OrgKind
 from openhotline.lib.hashlist import normalize_hash
 from openhotline.matching.access import sets_visible_to, shows_metadata
-from openhotline.matching.actions import do_record_lookup
+from openhotline.matching.actions.hash_sets import do_record_lookup
 from openhotline.matching.filehashes import hash_file
 from openhotline.matching.lookup import Query, find_matches, found_json
 from openhotline.matching.uploads import UploadMissing, UploadTooLarge, read_upload

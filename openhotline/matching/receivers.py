@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def _on_classification_in_force(sender: Any, status: ItemStatus, **kwargs: Any) -> None:
     # Sent after the commit: the analyst's request must not fail because of us, so a
     # failure is handed to the task, which retries.
-    from openhotline.matching.ownset import do_feed_own_set
+    from openhotline.matching.actions.ownset import do_feed_own_set
     from openhotline.matching.tasks import feed_own_set
 
     try:

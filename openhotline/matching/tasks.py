@@ -6,9 +6,9 @@ from celery import shared_task
 
 from openhotline.assessment.models import ItemStatus
 from openhotline.evidence.models import MediaItem
-from openhotline.matching.actions import do_match_item
+from openhotline.matching.actions.hash_sets import do_match_item
+from openhotline.matching.actions.ownset import do_feed_own_set
 from openhotline.matching.indexing import index_pending
-from openhotline.matching.ownset import do_feed_own_set
 
 # Entries younger than this are probably being indexed by the process that wrote them.
 SYNC_AFTER_SECONDS = 60.0

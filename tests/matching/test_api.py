@@ -10,8 +10,8 @@ from openhotline.accounts.actions import do_create_organisation
 from openhotline.accounts.models import Organisation
 from openhotline.audit.models import AuditEvent
 from openhotline.lib.pdq import hash_image
-from openhotline.matching.actions import do_create_set
-from openhotline.matching.importing import do_import
+from openhotline.matching.actions.hash_sets import do_create_set
+from openhotline.matching.actions.importing import do_import
 from openhotline.matching.models import Audience, HashSet, Trust
 from openhotline.matching.readers import ReadOptions
 from tests.conftest import TESTDATA

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from openhotline.accounts.models import Organisation
-from openhotline.matching.actions import do_create_set
+from openhotline.matching.actions.hash_sets import do_create_set
+from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.exporting import export_set
-from openhotline.matching.importing import ImportFailed, do_import
 from openhotline.matching.indexing import pending_entries
 from openhotline.matching.models import HashEntry, HashSet, ImportState
 from openhotline.matching.readers import ReadOptions, detect_format
@@ -208,7 +208,7 @@ def test_formats_are_told_by_name_and_content() -> None:
 def test_hotline_sets_are_named_uniquely_per_owner(
     hotline_a: Organisation, hotline_b: Organisation
 ) -> None:
-    from openhotline.matching.actions import MatchingError
+    from openhotline.matching.actions.hash_sets import MatchingError
 
     do_create_set("Local", owner=hotline_a)
     do_create_set("Local", owner=hotline_b)

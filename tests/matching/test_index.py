@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from openhotline.matching.actions import do_create_set, do_delete_set
-from openhotline.matching.importing import do_import
+from openhotline.matching.actions.hash_sets import do_create_set, do_delete_set
+from openhotline.matching.actions.importing import do_import
 from openhotline.matching.index import SharedIndex, get_index
 from openhotline.matching.indexcheck import check_indexes
 from openhotline.matching.indexing import index_pending, rebuild_indexes

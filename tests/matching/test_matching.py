@@ -12,8 +12,8 @@ from openhotline.assessment.models import Classification, ClassificationSource, 
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem
 from openhotline.lib.vpdq import hash_video
-from openhotline.matching.actions import do_create_set
-from openhotline.matching.importing import do_import
+from openhotline.matching.actions.hash_sets import do_create_set
+from openhotline.matching.actions.importing import do_import
 from openhotline.matching.lookup import Query, find_matches
 from openhotline.matching.models import HashSet, Match, Trust
 from openhotline.matching.readers import ReadOptions

@@ -80,7 +80,7 @@ def open_case(reported_url_id: int) -> int:
 
 def own_set(hotline_id: int) -> int:
     from openhotline.accounts.models import Organisation
-    from openhotline.matching.ownset import own_set as find_or_add
+    from openhotline.matching.actions.ownset import own_set as find_or_add
 
     hotline = Organisation.objects.get(pk=hotline_id)
     return held(lambda: find_or_add(hotline)).pk
@@ -88,7 +88,7 @@ def own_set(hotline_id: int) -> int:
 
 def feed_own_set(status_id: int) -> int:
     from openhotline.assessment.models import ItemStatus
-    from openhotline.matching.ownset import do_feed_own_set
+    from openhotline.matching.actions.ownset import do_feed_own_set
 
     status = ItemStatus.objects.get(pk=status_id)
     entry = held(lambda: do_feed_own_set(status))

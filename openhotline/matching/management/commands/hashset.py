@@ -10,14 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q
 
 from openhotline.accounts.models import Organisation, OrgKind, User
-from openhotline.matching.actions import (
+from openhotline.matching.actions.hash_sets import (
     MatchingError,
     do_create_set,
     do_delete_set,
     do_update_set,
 )
+from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.exporting import EXPORT_FORMATS, LIST_KINDS, export_set
-from openhotline.matching.importing import ImportFailed, do_import
 from openhotline.matching.indexcheck import check_indexes
 from openhotline.matching.indexing import index_pending, rebuild_indexes
 from openhotline.matching.models import (
