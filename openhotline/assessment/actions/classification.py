@@ -3,8 +3,8 @@
 A finished URL's verdict takes effect (``UrlAssessment.in_force_at``) only
 once every classification behind it is in force: confirmed by a second
 person where the hotline's four-eyes rule asks for it. Only then is
-``url_assessed`` sent, and with it the referral, forward, notice or
-blocklist proposal. A later change to a shared item re-derives the verdict
+``url_assessed`` sent, and with it the referral, forward or notice (a
+blocklist proposal follows later, from blocking's hourly sweep). A later change to a shared item re-derives the verdict
 of every finished URL showing it and sends ``url_verdict_changed``.
 """
 
@@ -341,7 +341,8 @@ def do_refresh_url_verdict(assessment: UrlAssessment, *, actor: User | None) -> 
     1. Nothing happens while any classification behind it awaits a second
        person: the URL keeps the effects of the verdict in force, if any.
     2. A verdict not yet in force takes effect: the URL's state follows it
-       and ``url_assessed`` is sent (routing, takedown and blocking react).
+       and ``url_assessed`` is sent (network routes it: referral, forward
+       or takedown notice).
     3. A verdict in force that a shared item changed is replaced: the state
        follows, and ``url_verdict_changed`` lets each app undo or correct
        what it did (withdrawn referral, delisting, closed takedown case);
