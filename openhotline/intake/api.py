@@ -21,16 +21,16 @@ from ninja.errors import HttpError, ValidationError
 
 from openhotline.accounts.models import ApiKey, Organisation, OrgKind
 from openhotline.intake import schemas
-from openhotline.intake.cybertip import CyberTipError, parse_cybertip
-from openhotline.intake.destination import default_hotline, hotlines
-from openhotline.intake.filehashes import HashValueError, parse_hash
-from openhotline.intake.partner import (
+from openhotline.intake.actions.partner import (
     FileHashIn,
     Idempotency,
     IdempotencyConflict,
     PartnerSubmission,
     do_submit_partner_report,
 )
+from openhotline.intake.cybertip import CyberTipError, parse_cybertip
+from openhotline.intake.destination import default_hotline, hotlines
+from openhotline.intake.filehashes import HashValueError, parse_hash
 from openhotline.lib.urlnorm import UrlError, normalize_url
 from openhotline.reports.models import Report, ReportLink
 

@@ -24,8 +24,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from openhotline.intake.actions.partner import FileHashIn
 from openhotline.intake.filehashes import HashValueError, parse_hash
-from openhotline.intake.partner import FileHashIn
 from openhotline.lib.urlnorm import UrlError, normalize_url
 
 INCIDENT_TYPES = frozenset(

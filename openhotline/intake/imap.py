@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from openhotline.intake.mailimport import (
+from openhotline.intake.actions.mailimport import (
     ImportResult,
     do_import_message,
     do_record_oversized,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from openhotline.intake.actions import do_erase_expired_intake_data
+from openhotline.intake.actions.public import do_erase_expired_intake_data
 
 
 @shared_task(acks_late=True, name="openhotline.intake.tasks.erase_expired_intake_data")

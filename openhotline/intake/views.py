@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from openhotline.accounts.models import Organisation
 from openhotline.intake import throttle
-from openhotline.intake.actions import TooManyReports, do_submit_public_report
+from openhotline.intake.actions.public import TooManyReports, do_submit_public_report
 from openhotline.intake.destination import default_hotline, hotline_by_slug, hotlines
 from openhotline.intake.forms import ReportForm, StatusForm
 from openhotline.reports.models import Report, ReportState, UrlState

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from openhotline.accounts.models import Organisation
-from openhotline.intake.mailimport import do_import_message, mail_store
+from openhotline.intake.actions.mailimport import do_import_message, mail_store
 from openhotline.intake.models import ImportedMessage, MailOutcome
 from openhotline.reports.models import Report, ReportSource
 from tests.support.services import openhotline_env

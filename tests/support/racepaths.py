@@ -41,7 +41,7 @@ def file_report(hotline_id: int, urls: list[str]) -> list[int]:
 
 def partner_report(api_key_id: int, hotline_id: int, url: str, key: str) -> tuple[int, str]:
     from openhotline.accounts.models import ApiKey, Organisation
-    from openhotline.intake.partner import (
+    from openhotline.intake.actions.partner import (
         Idempotency,
         PartnerSubmission,
         do_submit_partner_report,

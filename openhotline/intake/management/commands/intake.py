@@ -17,8 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from openhotline.intake.actions.mailimport import ImportResult, MailConfigError, do_import_message
 from openhotline.intake.imap import ImapConfig, ImapError, poll_mailbox
-from openhotline.intake.mailimport import ImportResult, MailConfigError, do_import_message
 from openhotline.intake.models import MailOutcome
 
 logger = logging.getLogger(__name__)
