@@ -18,7 +18,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from openhotline.assessment.actions.classification.wellbeing import take_break
+from openhotline.assessment.actions.wellbeing import take_break
 from openhotline.assessment.models import Classification, ClassificationSource
 from openhotline.assessment.tasks import schedule_recompute
 from openhotline.evidence.models import UrlMedia

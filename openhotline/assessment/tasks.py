@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from celery import shared_task
 from django.db import transaction
 
-from openhotline.assessment.actions.classification.claims import do_expire_claims
+from openhotline.assessment.actions.claims import do_expire_claims
 from openhotline.assessment.priority import BATCH, compute_scores
 from openhotline.assessment.queue import QUEUE_STATES
 from openhotline.reports.models import ReportedUrl

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openhotline.accounts.models import User
-from openhotline.assessment.actions.classification.classification import do_classify_item
+from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource, ItemStatus, UrlAssessment
 from openhotline.assessment.vocabulary import Verdict
 from openhotline.audit.log import record
