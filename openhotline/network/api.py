@@ -24,7 +24,7 @@ from openhotline.accounts.models import ApiKey
 from openhotline.assessment.vocabulary import vics_category
 from openhotline.evidence.models import UrlMedia
 from openhotline.evidence.store import get_store
-from openhotline.network.actions import do_record_lea_api_download, do_record_lea_api_read
+from openhotline.network.actions.members import do_record_lea_api_download, do_record_lea_api_read
 from openhotline.network.lea_access import LeaSeat, get_media, referrals_for, seat_for_key
 from openhotline.network.lea_access import items_for as visible_items
 from openhotline.network.models import LeaItem

@@ -24,6 +24,8 @@ from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.crawler.hosting_facts import latest_facts
 from openhotline.evidence.store import get_store
+from openhotline.network.actions.packages import do_create_package, do_record_download
+from openhotline.network.actions.referrals import CORRECTION_KINDS
 from openhotline.network.forms import ItemFilterForm
 from openhotline.network.lea_access import (
     LeaSeat,
@@ -34,8 +36,6 @@ from openhotline.network.lea_access import (
     seat_for_user,
 )
 from openhotline.network.models import Delivery, LeaItem, Package
-from openhotline.network.packages import do_create_package, do_record_download
-from openhotline.network.referrals import CORRECTION_KINDS
 
 PAGE_SIZE = 50
 

@@ -14,7 +14,7 @@ from openhotline.accounts.access import has_role
 from openhotline.accounts.models import ANALYST_ROLES, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.assessment.vocabulary import Verdict
-from openhotline.network.forwarding import sender_statuses
+from openhotline.network.actions.forwarding import sender_statuses
 from openhotline.network.models import Forward, MediaOverlap, PoliceReferral, Route
 from openhotline.reports.models import DeconflictionLink, ReportedUrl, UrlState
 from openhotline.takedown.models import TakedownCase

@@ -34,10 +34,10 @@ from openhotline.assessment.signals import (
 )
 from openhotline.evidence.models import UrlMedia
 from openhotline.evidence.signals import media_stored
-from openhotline.network.lea_items import do_sync_lea_item
+from openhotline.network.actions.lea_items import do_sync_lea_item
+from openhotline.network.actions.referrals import do_correct_referrals
+from openhotline.network.actions.routing import route_quietly
 from openhotline.network.models import MediaOverlap, MemberHotline
-from openhotline.network.referrals import do_correct_referrals
-from openhotline.network.routing import route_quietly
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
 

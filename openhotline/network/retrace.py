@@ -12,8 +12,8 @@ from typing import Any
 from django.dispatch import receiver
 
 from openhotline.crawler.hosting_facts import fresh_facts
+from openhotline.network.actions.routing import route_quietly
 from openhotline.network.models import Route
-from openhotline.network.routing import route_quietly
 from openhotline.reports.models import ReportedUrl
 from openhotline.takedown.models import TakedownCase
 from openhotline.takedown.signals import url_still_online

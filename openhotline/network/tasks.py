@@ -12,10 +12,10 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from openhotline.network.actions.packages import do_purge_expired_packages
+from openhotline.network.actions.routing import route_quietly
 from openhotline.network.forward_mail import send_forward_package
 from openhotline.network.models import Forward, ForwardKind, ForwardState
-from openhotline.network.packages import do_purge_expired_packages
-from openhotline.network.routing import route_quietly
 from openhotline.reports.models import ReportedUrl, UrlState
 
 

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import hotlines_for_user, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import ADMIN_ROLES
-from openhotline.network.actions import do_update_member
+from openhotline.network.actions.members import do_update_member
+from openhotline.network.actions.routing import do_route
 from openhotline.network.forms import MemberForm
 from openhotline.network.models import MemberHotline
 from openhotline.network.panel import panel_context
-from openhotline.network.routing import do_route
 from openhotline.reports.access import get_reported_url_for_user
 
 

@@ -12,7 +12,7 @@ from openhotline.accounts.actions import do_create_api_key
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.audit.models import AuditEvent
-from openhotline.network.lea_items import do_sync_lea_item
+from openhotline.network.actions.lea_items import do_sync_lea_item
 from openhotline.network.models import PoliceReferral
 from tests.network.conftest import AssessFn, media_of, page_with_media, record_hosting
 

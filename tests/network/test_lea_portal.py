@@ -96,7 +96,7 @@ def test_the_items_list_takes_a_fixed_number_of_queries(
     for item in media_of(more):
         do_classify_item(hotline_a, item, "baseline", analyst=analyst, new_material=False)
     from openhotline.assessment.models import ItemStatus
-    from openhotline.network.lea_items import do_sync_lea_item
+    from openhotline.network.actions.lea_items import do_sync_lea_item
 
     for status in ItemStatus.objects.filter(media_item__in=media_of(more)):
         do_sync_lea_item(status)
@@ -129,7 +129,7 @@ def test_withdrawn_classifications_leave_the_portal(
 ) -> None:
     item = media_of(world["br"])[0]
     status = do_classify_item(hotline_a, item, "not_illegal", analyst=analyst, new_material=False)
-    from openhotline.network.lea_items import do_sync_lea_item
+    from openhotline.network.actions.lea_items import do_sync_lea_item
 
     do_sync_lea_item(status)
     assert not LeaItem.objects.get(media_item=item).in_force

@@ -15,8 +15,8 @@ from django.utils import timezone
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
 from openhotline.lib.vics import VicsMedia, read_vics
+from openhotline.network.actions.packages import do_purge_expired_packages
 from openhotline.network.models import Delivery, Package
-from openhotline.network.packages import do_purge_expired_packages
 from tests.network.conftest import AssessFn, media_of, page_with_media, record_hosting
 
 PASSWORD = re.compile(r'id="package-password">([a-z0-9-]+)<')

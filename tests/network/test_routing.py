@@ -14,6 +14,7 @@ from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.crawler.hosting_facts import HostingFacts
 from openhotline.evidence.models import UrlMedia
 from openhotline.lib.vics import VicsMedia, read_vics
+from openhotline.network.actions.routing import do_route
 from openhotline.network.models import (
     Forward,
     ForwardState,
@@ -23,7 +24,6 @@ from openhotline.network.models import (
     Route,
     RouteKind,
 )
-from openhotline.network.routing import do_route
 from openhotline.network.tasks import send_forward_package, sweep
 from openhotline.reports.models import Report, ReportedUrl, ReportSource, UrlState
 from openhotline.takedown.models import CaseState, ContactKind, TakedownCase

@@ -127,7 +127,7 @@ def request_recrawl(user_id: int, reported_url_id: int) -> int:
 
 
 def police_referral(reported_url_id: int, channel: str, country: str) -> int:
-    from openhotline.network.routing import _referral
+    from openhotline.network.actions.routing import _referral
     from openhotline.reports.models import ReportedUrl
 
     url = ReportedUrl.objects.get(pk=reported_url_id)

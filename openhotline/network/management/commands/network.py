@@ -7,8 +7,8 @@ from django_countries import countries
 
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.audit.log import record
+from openhotline.network.actions.routing import route_quietly
 from openhotline.network.models import MemberHotline
-from openhotline.network.routing import route_quietly
 from openhotline.reports.models import ReportedUrl, UrlState
 
 

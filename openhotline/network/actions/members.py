@@ -1,7 +1,7 @@
-"""Audited writes of the network app that its views and LEA API call.
+"""The member directory's edits, and the audit records of the law-enforcement API's reads.
 
-(Helper C of issue 18 started this module for the writes that used to sit
-in ``views.py`` and ``api.py``; the app's other ``do_*`` actions join it.)
+The writes that used to sit in ``views.py`` and ``api.py``; the app's other
+``do_*`` actions live beside this module, one per subject.
 """
 
 from __future__ import annotations

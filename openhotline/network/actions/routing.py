@@ -120,7 +120,7 @@ def do_route(
        hosting) and the trace now says more, or an analyst asks ``again``.
     3. Record the route, then act on it: referral, takedown case, forward.
     """
-    from openhotline.network.forwarding import do_forward_external, do_forward_to_tenant
+    from openhotline.network.actions.forwarding import do_forward_external, do_forward_to_tenant
 
     url = ReportedUrl.objects.select_related("hotline").get(pk=reported_url.pk)
     assessment = UrlAssessment.objects.filter(reported_url=url).first()
