@@ -303,3 +303,34 @@ def test_no_view_or_api_module_calls_record() -> None:
     assert any(p.name == "api.py" for p in modules)
     offenders = [call for path in modules for call in record_calls(path)]
     assert offenders == []
+
+
+# docs/architecture.md is the map; these keep it from drifting from the code.
+ARCHITECTURE_DOC = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def test_the_architecture_doc_lists_every_periodic_task() -> None:
+    from django.conf import settings
+
+    doc = ARCHITECTURE_DOC.read_text()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks
+    # The doc names a task by app and function: ``network.tasks.sweep``.
+    missing = sorted(t for t in tasks if t.removeprefix("openhotline.") not in doc)
+    assert missing == []
+
+
+def test_the_architecture_doc_lists_every_event() -> None:
+    doc = ARCHITECTURE_DOC.read_text()
+    events = []
+    for path in sorted(PACKAGE.glob("*/signals.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+                and node.value.func.id == "Signal"
+            ):
+                events += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    assert "media_stored" in events and "url_assessed" in events
+    assert sorted(e for e in events if f"`{e}(" not in doc) == []
