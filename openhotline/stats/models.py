@@ -6,7 +6,7 @@ subtract timestamps row by row within a second, least of all on SQLite,
 where each timestamp is text. A fact row holds what the figures need:
 the hotline, the moment that places it in a period, the hosting country,
 the verdict, and each duration already in whole seconds. Receivers
-(``receivers.py``, ``sources.py``) update a fact in the transaction that
+(``receivers.py``) update a fact in the transaction that
 changes its source; ``rebuild.py`` recomputes them all (nightly, and by
 ``openhotline stats rebuild``), which repairs anything a bulk update
 bypassed.
