@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import hotlines_for_user, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import SENIOR_ROLES
+from openhotline.accounts.pages import act
 from openhotline.assessment.actions.classification import (
     AssessmentError,
     do_confirm_item,
@@ -84,14 +85,16 @@ class Waiting:
     def hotline_name(self) -> str:
         if self.status is not None:
             return self.status.hotline.name
-        assert self.url is not None
+        if self.url is None:
+            raise ValueError("a waiting verdict is of an item status or of a page")
         return self.url.hotline.name
 
     @property
     def disputed(self) -> bool:
         if self.status is not None:
             return self.status.review_state == ReviewState.DISPUTED
-        assert self.assessment is not None
+        if self.assessment is None:
+            raise ValueError("a waiting verdict is of an item status or of a page")
         return self.assessment.page_review_state == ReviewState.DISPUTED
 
 
@@ -134,7 +137,8 @@ def _find_urls(rows: list[Waiting]) -> None:
         .in_bulk(set(first.values()))
     )
     for row in rows:
-        assert row.status is not None
+        if row.status is None:  # these rows were built from item statuses
+            raise ValueError("an item row without its item status")
         url_id = first.get((row.status.media_item_id, row.status.hotline_id))
         row.url = urls.get(url_id) if url_id is not None else None
 
@@ -294,6 +298,13 @@ def _is_blind(hotline_id: int) -> bool:
     return bool(blind_hotlines({hotline_id}))
 
 
+def _not_blind(status: ItemStatus) -> ItemStatus:
+    """``status`` itself, where its hotline's confirmation is not blind."""
+    if _is_blind(status.hotline_id):
+        raise AssessmentError("confirmation is blind here: give your own verdict")
+    return status
+
+
 def _said(request: HttpRequest, state: str) -> None:
     if state == ReviewState.FINAL:
         messages.success(request, "Confirmed: the verdict is in force.")
@@ -306,14 +317,15 @@ def _said(request: HttpRequest, state: str) -> None:
 def agree(request: HttpRequest, media_code: str) -> HttpResponse:
     """Confirm the first verdict as shown (only where confirmation is not blind)."""
     status = _status(request, media_code)
-    try:
-        if _is_blind(status.hotline_id):
-            raise AssessmentError("confirmation is blind here: give your own verdict")
-        _said(
-            request, do_confirm_item(status, request_user(request), agree=True, note=_note(request))
-        )
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
+    state = act(
+        request,
+        lambda: do_confirm_item(
+            _not_blind(status), request_user(request), agree=True, note=_note(request)
+        ),
+        refused=AssessmentError,
+    )
+    if state is not None:
+        _said(request, state)
     return redirect("assessment:confirm")
 
 
@@ -321,19 +333,19 @@ def agree(request: HttpRequest, media_code: str) -> HttpResponse:
 @staff_required
 def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
     status = _status(request, media_code)
-    try:
-        if _is_blind(status.hotline_id):
-            raise AssessmentError("confirmation is blind here: give your own verdict")
-        do_confirm_item(
-            status,
+    state = act(
+        request,
+        lambda: do_confirm_item(
+            _not_blind(status),
             request_user(request),
             agree=False,
             verdict=_verdict(request),
             note=_note(request),
-        )
+        ),
+        refused=AssessmentError,
+    )
+    if state is not None:
         messages.warning(request, "Disputed: a third analyst will decide.")
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
     return redirect("assessment:confirm")
 
 
@@ -342,15 +354,15 @@ def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
 def opinion(request: HttpRequest, media_code: str) -> HttpResponse:
     """A second opinion given blind: the same verdict confirms, another opens a dispute."""
     status = _status(request, media_code)
-    try:
-        _said(
-            request,
-            do_second_opinion(
-                status, request_user(request), _verdict(request), note=_note(request)
-            ),
-        )
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
+    state = act(
+        request,
+        lambda: do_second_opinion(
+            status, request_user(request), _verdict(request), note=_note(request)
+        ),
+        refused=AssessmentError,
+    )
+    if state is not None:
+        _said(request, state)
     return redirect("assessment:confirm")
 
 
@@ -400,11 +412,14 @@ def confirm_selected(request: HttpRequest) -> HttpResponse:
 @staff_required
 def settle(request: HttpRequest, media_code: str) -> HttpResponse:
     status = _status(request, media_code)
-    try:
-        do_settle_dispute(status, request_user(request), _verdict(request), note=_note(request))
-        messages.success(request, "Dispute settled.")
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
+    act(
+        request,
+        lambda: do_settle_dispute(
+            status, request_user(request), _verdict(request), note=_note(request)
+        ),
+        refused=AssessmentError,
+        done="Dispute settled.",
+    )
     return redirect("assessment:confirm")
 
 
@@ -412,15 +427,15 @@ def settle(request: HttpRequest, media_code: str) -> HttpResponse:
 @staff_required
 def page_opinion(request: HttpRequest, code: str) -> HttpResponse:
     assessment = _page(request, code)
-    try:
-        _said(
-            request,
-            do_page_second_opinion(
-                assessment, request_user(request), _verdict(request), note=_note(request)
-            ),
-        )
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
+    state = act(
+        request,
+        lambda: do_page_second_opinion(
+            assessment, request_user(request), _verdict(request), note=_note(request)
+        ),
+        refused=AssessmentError,
+    )
+    if state is not None:
+        _said(request, state)
     return redirect("assessment:confirm")
 
 
@@ -428,11 +443,12 @@ def page_opinion(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 def page_settle(request: HttpRequest, code: str) -> HttpResponse:
     assessment = _page(request, code)
-    try:
-        do_settle_page_dispute(
+    act(
+        request,
+        lambda: do_settle_page_dispute(
             assessment, request_user(request), _verdict(request), note=_note(request)
-        )
-        messages.success(request, "Dispute settled.")
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
+        ),
+        refused=AssessmentError,
+        done="Dispute settled.",
+    )
     return redirect("assessment:confirm")

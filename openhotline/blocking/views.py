@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import (
     get_hotline_for_user,
     has_role,
-    hotlines_for_user,
     request_user,
 )
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, User
+from openhotline.accounts.pages import act, hotline_index
 from openhotline.assessment.models import UrlAssessment
 from openhotline.blocking.access import (
     get_entry_for_user,
@@ -52,10 +52,7 @@ TABS = {
 
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    hotlines = list(hotlines_for_user(request_user(request)))
-    if len(hotlines) == 1:
-        return redirect("blocking:list", slug=hotlines[0].slug)
-    return render(request, "blocking/index.html", {"hotlines": hotlines})
+    return hotline_index(request, url_name="blocking:list", template="blocking/index.html")
 
 
 @staff_required
@@ -157,10 +154,7 @@ def _act(
     user = request_user(request)
     entry = get_entry_for_user(user, code)
     reason = str(request.POST.get("reason", ""))[:500]
-    try:
-        change(entry, user, reason)
-    except BlocklistError as exc:
-        messages.error(request, str(exc))
+    act(request, lambda: change(entry, user, reason), refused=BlocklistError)
     return redirect("blocking:entry", code=entry.code)
 
 

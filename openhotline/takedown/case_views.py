@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import (
     get_hotline_for_user,
     has_role,
-    hotlines_for_user,
     request_user,
 )
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import ADMIN_ROLES
+from openhotline.accounts.pages import act, hotline_index
 from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
@@ -39,10 +39,7 @@ TABS = [
 
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    hotlines = list(hotlines_for_user(request_user(request)))
-    if len(hotlines) == 1:
-        return redirect("takedown:cases", slug=hotlines[0].slug)
-    return render(request, "takedown/index.html", {"hotlines": hotlines})
+    return hotline_index(request, url_name="takedown:cases", template="takedown/index.html")
 
 
 @staff_required
@@ -102,12 +99,12 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
 def resolve(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request)
     case = get_case_for_user(user, code, write=True)
-    try:
-        do_resolve_attention(case, actor=user)
-    except TakedownError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Notices resume to {case.contact}.")
+    act(
+        request,
+        lambda: do_resolve_attention(case, actor=user),
+        refused=TakedownError,
+        done=lambda _: f"Notices resume to {case.contact}.",
+    )
     return redirect("takedown:case", code=case.code)
 
 
@@ -120,10 +117,11 @@ def close(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give a reason for closing the case.")
         return redirect("takedown:case", code=case.code)
-    try:
-        do_close_case(case, actor=user, reason=form.cleaned_data["reason"])
-    except TakedownError as exc:
-        messages.error(request, str(exc))
+    act(
+        request,
+        lambda: do_close_case(case, actor=user, reason=form.cleaned_data["reason"]),
+        refused=TakedownError,
+    )
     return redirect("takedown:case", code=case.code)
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from openhotline.accounts.access import get_hotline_for_user, has_role, request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import ADMIN_ROLES
+from openhotline.accounts.pages import act
 from openhotline.takedown.access import (
     get_contact_for_user,
 )
@@ -93,10 +94,7 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
 def contact_approve(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request)
     contact = get_contact_for_user(user, code, admin=True)
-    try:
-        do_approve_contact(contact, actor=user)
-    except ContactError as exc:
-        messages.error(request, str(exc))
+    act(request, lambda: do_approve_contact(contact, actor=user), refused=ContactError)
     return redirect("takedown:contact", code=contact.code)
 
 
