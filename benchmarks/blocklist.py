@@ -288,7 +288,8 @@ def main() -> None:
         outcome = do_publish(hotline, actor=senior, override=True)
         print(f"publish (guards + version): {time.perf_counter() - started:.1f} s")
         publication = outcome.publication
-        assert publication is not None
+        if publication is None:
+            raise SystemExit("publish made no version: nothing was approved")
 
         zone_file = workdir / "blocklist.rpz"
         started = time.perf_counter()

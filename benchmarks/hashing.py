@@ -63,7 +63,8 @@ def naive(data: bytes) -> tuple[str, int]:
 
 def ours(data: bytes) -> tuple[str, int]:
     result = hash_image(data)
-    assert result.pdq is not None and result.pdq_quality is not None, result.error
+    if result.pdq is None or result.pdq_quality is None:
+        raise SystemExit(f"openhotline could not hash a benchmark image: {result.error}")
     return result.pdq, result.pdq_quality
 
 

@@ -156,7 +156,8 @@ def run_ours(
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    if reader.stdout is None or reader.stdout.readline().strip() != "ready":
+        raise SystemExit("the reader process did not start")
     t0 = time.perf_counter()
     added_at = time.monotonic()
     index.add([len(hashes)], [new])

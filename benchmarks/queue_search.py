@@ -240,9 +240,9 @@ def main() -> None:
 
     rng = random.Random(args.seed + 1)
     url = ReportedUrl.objects.filter(hotline_id=hotline_id).order_by("?").first()
-    assert url is not None
     item = MediaItem.objects.filter(url_links__reported_url__hotline_id=hotline_id).first()
-    assert item is not None
+    if url is None or item is None:
+        raise SystemExit("the benchmark data has no reported URL or no media item")
     report_code = url.reports.get().code
     near = f"{int(item.pdq, 16) ^ (rng.getrandbits(256) & int('1' * 8 + '0' * 248, 2)):064x}"
     path_part = url.url.split("/", 3)[3][:18]  # "gallery/<i>/page-…": rare
@@ -271,7 +271,8 @@ def main() -> None:
 
         def request(q: str = q) -> Any:
             response = client.get("/app/", {"q": q})
-            assert response.status_code == 200, response.status_code
+            if response.status_code != 200:
+                raise SystemExit(f"GET /app/?q={q}: status {response.status_code}")
             return response
 
         def search(q: str = q) -> list[Any]:
@@ -295,7 +296,8 @@ def main() -> None:
         page_s, response = timed(request, args.repeat)
         search_s, rows = timed(search, args.repeat)
         shown = set(ROW_CODE.findall(response.content.decode()))
-        assert shown == {row.code for row in rows}, label
+        if shown != {row.code for row in rows}:
+            raise SystemExit(f"{label}: the page shows other rows than the search finds")
 
         def naive(kind: str = kind, value: str = value) -> set[int]:
             return naive_search(hotline_id, kind, value, 31)
@@ -303,7 +305,8 @@ def main() -> None:
         naive_s, expected = timed(naive, max(1, args.repeat // 2))
         expected = set(ReportedUrl.objects.filter(pk__in=expected).values_list("code", flat=True))
         # The first page holds the best 50 of what the naive filter finds, all of it when fewer.
-        assert shown <= expected and len(shown) == min(50, len(expected)), (label, len(shown))
+        if not shown <= expected or len(shown) != min(50, len(expected)):
+            raise SystemExit(f"{label}: {len(shown)} rows shown, not the best of {len(expected)}")
         print(
             f"{label:<18} {len(expected):>6} {len(executed):>7} "
             f"{page_s * 1000:>8.1f} {search_s * 1000:>9.1f} {naive_s * 1000:>9.1f} "

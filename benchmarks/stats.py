@@ -229,7 +229,9 @@ def main() -> None:
         for slug in DASHBOARDS:
 
             def get(path: str = f"/app/stats/{slug}/{query}") -> None:
-                assert client.get(path).status_code == 200
+                status = client.get(path).status_code
+                if status != 200:
+                    raise SystemExit(f"GET {path}: status {status}")
 
             first, median = timed(get, args.repeat)
             worst = max(worst, median)

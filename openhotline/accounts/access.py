@@ -8,7 +8,9 @@ these. "Not found" and "not yours" raise the same ``Http404``.
 - ``hotlines_for_user(user, roles=…)``: the hotlines a user works for in
   one of ``roles`` (a role set from ``accounts.models``);
 - ``get_hotline_for_user(user, slug, roles=…)``: one of those, or 404;
-- ``has_role(user, hotline, roles)``: the one role check.
+- ``has_role(user, hotline, roles)``: the one role check;
+- ``request_api_key(request)``: the API key of a request to the JSON API (the
+  one way API routes get their key).
 """
 
 from __future__ import annotations
@@ -40,6 +42,18 @@ def request_user(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("Sign in first")
     return user
+
+
+def request_api_key(request: HttpRequest) -> ApiKey:
+    """The API key the router authenticated ``request`` with (``openhotline.api``).
+
+    A request without one here is a route without authentication, so it is
+    refused rather than let through.
+    """
+    key = getattr(request, "auth", None)
+    if not isinstance(key, ApiKey):
+        raise PermissionDenied("An API key is required")
+    return key
 
 
 def hotlines_for_user(user: User, *, roles: set[str] | None = None) -> QuerySet[Organisation]:

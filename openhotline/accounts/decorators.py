@@ -20,7 +20,8 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        assert isinstance(user, User)
+        if not isinstance(user, User):
+            raise TypeError(f"AUTH_USER_MODEL is not accounts.User: {type(user).__name__}")
         if settings.OPENHOTLINE_REQUIRE_2FA and not user.is_second_factor_verified():
             # A session from before 2FA was required: log in again, with a code.
             logout(request)

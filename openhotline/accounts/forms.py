@@ -52,7 +52,8 @@ class LoginForm(forms.Form):
         user = authenticate(self.request, username=username, password=password)
         if user is None or not user.is_active:
             raise forms.ValidationError(REFUSED)
-        assert isinstance(user, User)
+        if not isinstance(user, User):
+            raise TypeError(f"authenticate() gave a {type(user).__name__}, not an accounts.User")
         if settings.OPENHOTLINE_REQUIRE_2FA:
             code = (data.get("code") or "").strip()
             device = match_login_code(user, code)

@@ -7,6 +7,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +23,8 @@ from openhotline.accounts.models import EnrolmentLink, hash_enrolment_token
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        assert form.user is not None
+        if form.user is None:  # is_valid() sets it
+            raise PermissionDenied("Sign in first")
         login(request, form.user)
         if form.device is not None:
             otp_login(request, form.device)

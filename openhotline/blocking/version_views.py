@@ -83,8 +83,9 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     except BlocklistError as exc:
         messages.error(request, str(exc))
     else:
-        assert outcome.publication is not None
-        if outcome.created:
+        if outcome.publication is None:
+            messages.info(request, "Nothing to publish: no entry is approved.")
+        elif outcome.created:
             messages.success(
                 request,
                 f"Version {outcome.publication.serial} published "
@@ -108,8 +109,11 @@ def rollback(request: HttpRequest, slug: str, serial: int) -> HttpResponse:
     except BlocklistError as exc:
         messages.error(request, str(exc))
     else:
-        assert outcome.publication is not None
-        messages.success(
-            request, f"Version {outcome.publication.serial} published, restoring version {serial}."
-        )
+        if outcome.publication is None:  # do_rollback publishes a version or raises
+            messages.error(request, f"Version {serial} was not restored.")
+        else:
+            messages.success(
+                request,
+                f"Version {outcome.publication.serial} published, restoring version {serial}.",
+            )
     return redirect("blocking:versions", slug=hotline.slug)

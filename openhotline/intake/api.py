@@ -19,6 +19,7 @@ from ninja import Header, Router
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError, ValidationError
 
+from openhotline.accounts.access import request_api_key
 from openhotline.accounts.models import ApiKey, Organisation, OrgKind
 from openhotline.intake import schemas
 from openhotline.intake.actions.partner import (
@@ -73,8 +74,7 @@ def _error(loc: Sequence[str | int], msg: str, kind: str = "value_error") -> dic
 
 
 def _writer(request: HttpRequest) -> ApiKey:
-    key = request.auth  # type: ignore[attr-defined]
-    assert isinstance(key, ApiKey)
+    key = request_api_key(request)
     if not key.can_write():
         raise HttpError(403, "this API key is read-only; reports need a read_write key")
     if key.organisation.kind not in {OrgKind.PARTNER, OrgKind.HOTLINE}:
@@ -270,8 +270,7 @@ def submit_cybertipline(
 @router.get("/reports/{code}", response={200: schemas.ReportOut, **_ERRORS})
 def get_report(request: HttpRequest, code: str) -> JsonResponse:
     """A report this organisation submitted: its state and the state of each URL."""
-    key = request.auth  # type: ignore[attr-defined]
-    assert isinstance(key, ApiKey)
+    key = request_api_key(request)
     report = (
         Report.objects.select_related("hotline")
         .filter(code=code, submitted_by_org=key.organisation)

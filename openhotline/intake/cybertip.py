@@ -128,7 +128,8 @@ def parse_cybertip(data: bytes, *, max_urls: int, max_url_length: int) -> CyberT
     tip = reader.read(root)
     if reader.problems:
         raise CyberTipError(reader.problems[:MAX_ERRORS])
-    assert tip is not None
+    if tip is None:
+        raise CyberTipError([XmlProblem("/", "the report could not be read")])
     return tip
 
 

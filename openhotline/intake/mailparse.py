@@ -96,7 +96,8 @@ def read_html(html: str) -> tuple[list[str], str]:
 def parse_message(raw: bytes) -> ParsedMail:
     """Read sender, subject, body text and URLs (in order of appearance, without repeats)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    if not isinstance(message, EmailMessage):  # policy.default always makes one
+        raise TypeError(f"email parser gave a {type(message).__name__}, not an EmailMessage")
     addresses = getaddresses([str(message.get("From", ""))])
     sender = addresses[0][1].strip().lower() if addresses else ""
     texts: list[str] = []

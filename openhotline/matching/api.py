@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 from pydantic import ValidationError as PydanticError
 
+from openhotline.accounts.access import request_api_key
 from openhotline.accounts.models import ApiKey, OrgKind
 from openhotline.lib.hashlist import normalize_hash
 from openhotline.matching.access import sets_visible_to, shows_metadata
@@ -141,8 +142,7 @@ _MATCH_BODY = {
 
 
 def _key(request: HttpRequest) -> ApiKey:
-    key = request.auth  # type: ignore[attr-defined]
-    assert isinstance(key, ApiKey)
+    key = request_api_key(request)
     if key.organisation.kind not in ALLOWED_KINDS:
         raise HttpError(403, "this key's organisation may not use the matching API")
     return key

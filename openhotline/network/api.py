@@ -20,6 +20,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
+from openhotline.accounts.access import request_api_key
 from openhotline.accounts.models import ApiKey
 from openhotline.assessment.vocabulary import vics_category
 from openhotline.evidence.models import UrlMedia
@@ -93,8 +94,7 @@ class ReferralOut(Schema):
 
 
 def _seat(request: HttpRequest) -> tuple[ApiKey, LeaSeat]:
-    key = request.auth  # type: ignore[attr-defined]
-    assert isinstance(key, ApiKey)
+    key = request_api_key(request)
     try:
         return key, seat_for_key(key)
     except Http404:

@@ -46,7 +46,8 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         everyone = "All hotlines (network)" if network else "All my hotlines"
         hotline, country = self.fields["hotline"], self.fields["country"]
-        assert isinstance(hotline, forms.ChoiceField) and isinstance(country, forms.ChoiceField)
+        if not isinstance(hotline, forms.ChoiceField) or not isinstance(country, forms.ChoiceField):
+            raise TypeError("the hotline and country filters must be ChoiceFields")
         hotline.choices = [("", everyone)] + [(h.slug, h.name) for h in hotlines]
         country.choices = [("", "All countries"), *((c, str(n)) for c, n in countries)]
 

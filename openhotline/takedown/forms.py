@@ -20,7 +20,8 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["escalate_to"]
-        assert isinstance(field, forms.ModelChoiceField)
+        if not isinstance(field, forms.ModelChoiceField):
+            raise TypeError("escalate_to must be a ModelChoiceField")
         field.queryset = AbuseContact.objects.filter(
             hotline=self.instance.hotline, merged_into__isnull=True
         ).exclude(pk=self.instance.pk)

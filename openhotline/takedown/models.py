@@ -103,7 +103,8 @@ class AbuseContact(models.Model):
         while contact.merged_into_id is not None and contact.merged_into_id not in seen:
             seen.add(contact.merged_into_id)
             nxt = contact.merged_into
-            assert nxt is not None
+            if nxt is None:  # merged_into_id is set: only a deleted row gives None
+                break
             contact = nxt
         return contact
 

@@ -44,7 +44,8 @@ def _close_takedown(url: ReportedUrl, member: MemberHotline) -> None:
 def do_forward_to_tenant(url: ReportedUrl, member: MemberHotline, *, actor: User | None) -> Forward:
     """Hand the URL to a member hotline of this installation; safe to call twice."""
     receiver = member.organisation
-    assert receiver is not None
+    if receiver is None:
+        raise ValueError(f"member hotline {member.code} is not on this installation")
     assessment = UrlAssessment.objects.filter(reported_url=url).first()
     verdict = assessment.verdict if assessment is not None else Verdict.BASELINE
     with transaction.atomic():

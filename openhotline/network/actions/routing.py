@@ -180,11 +180,11 @@ def do_route(
         elif kind == RouteKind.NO_MEMBER:
             _referral(url, ReferralChannel.INTERPOL, country)
             do_open_case(url, notify=False, reason=f"no member hotline in {country}")
+        elif member is None:  # decide() names a member with every forwarding route
+            raise ValueError(f"route {kind} of {url.code} has no member hotline")
         elif kind == RouteKind.FORWARD_TENANT:
-            assert member is not None
             do_forward_to_tenant(url, member, actor=actor)
         else:
-            assert member is not None
             do_forward_external(url, member, actor=actor)
     return route
 

@@ -163,8 +163,8 @@ def do_record_check(
                     )
             case.next_check_at = now + confirm
             if case.gone_streak >= settings.OPENHOTLINE_REMOVAL_CHECKS:
-                assert case.gone_since is not None
-                _mark_removed(case, case.gone_since)
+                # The first check that saw it gone set gone_since; now at the latest.
+                _mark_removed(case, case.gone_since or now)
         elif seen.outcome == CheckOutcome.ONLINE:
             if case.gone_streak:
                 add_timeline(

@@ -91,9 +91,14 @@ class Command(BaseCommand):
             f"({result.already_listed} already listed, {len(result.problems)} refused)"
         )
 
+    def _actor(self, username: str | None) -> User:
+        user = self._user(username)
+        if user is None:
+            raise CommandError("--as USERNAME is required")
+        return user
+
     def handle_approve(self, hotline: Organisation, options: dict[str, Any]) -> None:
-        user = self._user(options["username"])
-        assert user is not None
+        user = self._actor(options["username"])
         result = do_approve_all(hotline, actor=user)
         skipped = (
             f"; {result.skipped} skipped: {user.username} proposed them (four-eyes)"
@@ -109,7 +114,9 @@ class Command(BaseCommand):
         outcome = do_publish(
             hotline, actor=self._user(options["username"]), override=options["override"]
         )
-        assert outcome.publication is not None
+        if outcome.publication is None:
+            self.stdout.write("nothing to publish: no entry is approved and no version is live")
+            return
         if not outcome.created:
             self.stdout.write(f"nothing changed; version {outcome.publication.serial} stays live")
             return
@@ -120,10 +127,9 @@ class Command(BaseCommand):
         )
 
     def handle_rollback(self, hotline: Organisation, options: dict[str, Any]) -> None:
-        user = self._user(options["username"])
-        assert user is not None
-        outcome = do_rollback(hotline, options["serial"], actor=user)
-        assert outcome.publication is not None
+        outcome = do_rollback(hotline, options["serial"], actor=self._actor(options["username"]))
+        if outcome.publication is None:
+            raise CommandError(f"version {options['serial']} was not restored")
         self.stdout.write(
             f"published version {outcome.publication.serial}, restoring version "
             f"{options['serial']}: {outcome.publication.entry_count} entries"
