@@ -83,8 +83,8 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     except BlocklistError as exc:
         messages.error(request, str(exc))
     else:
-        if outcome.publication is None:
-            messages.info(request, "Nothing to publish: no entry is approved.")
+        if outcome.publication is None:  # do_publish returns a version or raises
+            messages.error(request, "No version was published.")
         elif outcome.created:
             messages.success(
                 request,

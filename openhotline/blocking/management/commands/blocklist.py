@@ -114,9 +114,8 @@ class Command(BaseCommand):
         outcome = do_publish(
             hotline, actor=self._user(options["username"]), override=options["override"]
         )
-        if outcome.publication is None:
-            self.stdout.write("nothing to publish: no entry is approved and no version is live")
-            return
+        if outcome.publication is None:  # do_publish returns a version or raises
+            raise CommandError("no version was published")
         if not outcome.created:
             self.stdout.write(f"nothing changed; version {outcome.publication.serial} stays live")
             return
