@@ -14,19 +14,16 @@ from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem
-from openhotline.evidence.store import reset_store
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportedUrl, ReportSource
+from tests.support.evidence import own_evidence_store
 
 
 @pytest.fixture(autouse=True)
 def evidence_dir(tmp_path: Path, settings: SettingsWrapper) -> Iterator[Path]:
     """Each test gets its own evidence store and key ring."""
-    settings.OPENHOTLINE_EVIDENCE_DIR = tmp_path / "evidence"
-    settings.OPENHOTLINE_EVIDENCE_KEYRING_FILE = tmp_path / "keyring.json"
-    reset_store()
-    yield tmp_path / "evidence"
-    reset_store()
+    with own_evidence_store(settings, tmp_path) as store:
+        yield store
 
 
 @pytest.fixture

@@ -24,19 +24,17 @@ from pytest_django import Settings as SettingsWrapper
 from openhotline.accounts.models import Organisation
 from openhotline.crawler.models import CrawlRun
 from openhotline.crawler.tasks import crawl_reported_url
-from openhotline.evidence.store import reset_store
 from openhotline.lib.netcheck import parse_allow_list
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportedUrl, ReportSource
 from tests.support.dnsserver import DnsServer, Records, dns_server
+from tests.support.evidence import own_evidence_store
 from tests.support.loopback import LoopbackServer, Route, reply, serve
 
 
 @pytest.fixture(autouse=True)
 def crawler_settings(tmp_path: Path, settings: SettingsWrapper) -> Iterator[None]:
     """Loopback allowed, short limits, no rendering or RDAP unless a test turns them on."""
-    settings.OPENHOTLINE_EVIDENCE_DIR = tmp_path / "evidence"
-    settings.OPENHOTLINE_EVIDENCE_KEYRING_FILE = tmp_path / "keyring.json"
     settings.OPENHOTLINE_FETCH_ALLOW = parse_allow_list("127.0.0.1")
     settings.OPENHOTLINE_CRAWL_DEADLINE = 3.0
     settings.OPENHOTLINE_CRAWL_CONNECT_TIMEOUT = 2.0
@@ -54,9 +52,8 @@ def crawler_settings(tmp_path: Path, settings: SettingsWrapper) -> Iterator[None
     settings.OPENHOTLINE_GEOIP_MMDB = ""
     settings.OPENHOTLINE_GEOIP_ASN_MMDB = ""
     settings.OPENHOTLINE_CDN_RANGES_DIR = ""
-    reset_store()
-    yield
-    reset_store()
+    with own_evidence_store(settings, tmp_path):
+        yield
 
 
 def png(color: str = "red", size: tuple[int, int] = (8, 8)) -> bytes:

@@ -8,17 +8,14 @@ import pytest
 from PIL import Image, ImageDraw
 from pytest_django import Settings as SettingsWrapper
 
-from openhotline.evidence.store import reset_store
+from tests.support.evidence import own_evidence_store
 
 
 @pytest.fixture(autouse=True)
 def evidence_dir(tmp_path: Path, settings: SettingsWrapper) -> Iterator[Path]:
     """Each test gets its own store and key ring."""
-    settings.OPENHOTLINE_EVIDENCE_DIR = tmp_path / "evidence"
-    settings.OPENHOTLINE_EVIDENCE_KEYRING_FILE = tmp_path / "keyring.json"
-    reset_store()
-    yield tmp_path / "evidence"
-    reset_store()
+    with own_evidence_store(settings, tmp_path) as store:
+        yield store
 
 
 def sharp_image(seed: int = 1, size: tuple[int, int] = (640, 480)) -> bytes:

@@ -18,10 +18,10 @@ from openhotline.accounts.actions import do_create_api_key, do_create_organisati
 from openhotline.accounts.models import Organisation, Role, User
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem
-from openhotline.evidence.store import reset_store
 from openhotline.evidence.tasks import hash_media_item
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportSource
+from tests.support.evidence import own_evidence_store
 
 VICS2_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 VICS1_CONTEXT = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases"
@@ -30,12 +30,9 @@ VICS1_CONTEXT = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases"
 @pytest.fixture(autouse=True)
 def own_dirs(tmp_path: Path, settings: SettingsWrapper) -> Iterator[Path]:
     """Each test gets its own evidence store, key ring and PDQ index."""
-    settings.OPENHOTLINE_EVIDENCE_DIR = tmp_path / "evidence"
-    settings.OPENHOTLINE_EVIDENCE_KEYRING_FILE = tmp_path / "keyring.json"
     settings.OPENHOTLINE_MATCHING_INDEX_DIR = tmp_path / "index"
-    reset_store()
-    yield tmp_path / "index"
-    reset_store()
+    with own_evidence_store(settings, tmp_path):
+        yield tmp_path / "index"
 
 
 @pytest.fixture

@@ -24,23 +24,20 @@ from openhotline.crawler.hosting import HostingTrace
 from openhotline.crawler.models import CrawlRun, CrawlState
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem
-from openhotline.evidence.store import reset_store
 from openhotline.network.models import MemberHotline
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportedUrl, ReportSource
+from tests.support.evidence import own_evidence_store
 
 
 @pytest.fixture(autouse=True)
 def network_settings(tmp_path: Path, settings: SettingsWrapper) -> Iterator[None]:
     """An evidence store per test; mail kept in memory unless a test starts an SMTP server."""
-    settings.OPENHOTLINE_EVIDENCE_DIR = tmp_path / "evidence"
-    settings.OPENHOTLINE_EVIDENCE_KEYRING_FILE = tmp_path / "keyring.json"
     settings.OPENHOTLINE_MAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.OPENHOTLINE_MAIL_FROM = "notices@hotline-a.test"
     settings.OPENHOTLINE_POLICE_FIRST_HOURS = 0
-    reset_store()
-    yield
-    reset_store()
+    with own_evidence_store(settings, tmp_path):
+        yield
 
 
 @pytest.fixture

@@ -10,14 +10,18 @@ import sys
 from pathlib import Path
 
 
-def run_cli(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def environment(data: Path, **env: str) -> dict[str, str]:
+    """This process's environment without openhotline's settings, plus ``env``."""
     environ = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "OPENHOTLINE_ENV"}
-        and not k.startswith("OPENHOTLINE_")
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL"} and not k.startswith("OPENHOTLINE_")
     }
-    environ.update({"OPENHOTLINE_DATA": str(data), **env})
+    return {**environ, "OPENHOTLINE_DATA": str(data), **env}
+
+
+def run_cli(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = environment(data, **env)
     return subprocess.run(
         [sys.executable, "-m", "openhotline", *args],
         capture_output=True,
@@ -89,17 +93,11 @@ def test_reading_the_settings_makes_no_directory_start_up_makes_them(tmp_path: P
             "OPENHOTLINE_AUDIT_CHECKPOINT_KEY",
         )
     }
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL"} and not k.startswith("OPENHOTLINE_")
-    }
-    environ.update({"OPENHOTLINE_DATA": str(data), **secrets})
     read = subprocess.run(
         [sys.executable, "-c", "import openhotline.settings as s; print(s.DATA_DIR)"],
         capture_output=True,
         text=True,
-        env=environ,
+        env=environment(data, **secrets),
         timeout=120,
         check=False,
     )
