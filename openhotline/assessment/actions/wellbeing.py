@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from openhotline.accounts.models import ANALYST_ROLES, Role, User
+from openhotline.accounts.models import ANALYST_ROLES, SENIOR_ROLES, User
 from openhotline.assessment.models import BlurStrength, RevealDay, WellbeingPrefs
 from openhotline.audit.log import record
 from openhotline.evidence.thumbs import RevealStep
@@ -120,9 +120,7 @@ def take_break(session: SessionBase) -> None:
 def can_lift_cap(senior: User, analyst: User) -> bool:
     """A senior analyst or admin of a hotline where ``analyst`` works."""
     hotlines = analyst.memberships.filter(role__in=ANALYST_ROLES).values("organisation")
-    return senior.memberships.filter(
-        organisation__in=hotlines, role__in=[Role.SENIOR_ANALYST, Role.ADMIN]
-    ).exists()
+    return senior.memberships.filter(organisation__in=hotlines, role__in=SENIOR_ROLES).exists()
 
 
 def do_lift_cap(analyst: User, senior: User) -> None:
