@@ -9,6 +9,7 @@ from openhotline.accounts.access import hotlines_for_user
 from openhotline.accounts.models import ANALYST_ROLES, User
 from openhotline.reports.models import Report, ReportedUrl
 
+
 def reported_urls_for_user(user: User) -> QuerySet[ReportedUrl]:
     return ReportedUrl.objects.filter(hotline__in=hotlines_for_user(user))
 

@@ -13,6 +13,7 @@ from openhotline.accounts.access import hotlines_for_user
 from openhotline.accounts.models import ADMIN_ROLES, ANALYST_ROLES, User
 from openhotline.takedown.models import AbuseContact, Notice, TakedownCase
 
+
 def get_case_for_user(user: User, code: str, *, write: bool = False) -> TakedownCase:
     hotlines = hotlines_for_user(user, roles=ANALYST_ROLES if write else None)
     try:

@@ -4,8 +4,9 @@ A finished URL's verdict takes effect (``UrlAssessment.in_force_at``) only
 once every classification behind it is in force: confirmed by a second
 person where the hotline's four-eyes rule asks for it. Only then is
 ``url_assessed`` sent, and with it the referral, forward or notice (a
-blocklist proposal follows later, from blocking's hourly sweep). A later change to a shared item re-derives the verdict
-of every finished URL showing it and sends ``url_verdict_changed``.
+blocklist proposal follows later, from blocking's hourly sweep). A later
+change to a shared item re-derives the verdict of every finished URL showing
+it and sends ``url_verdict_changed``.
 """
 
 from __future__ import annotations
