@@ -34,11 +34,13 @@ def test_readyz_names_an_unreachable_broker(settings) -> None:
     from openhotline.celery import app
 
     WorkerHeartbeat.beat("worker-1@test")
-    previous = app.conf.broker_url
-    app.conf["broker_url"] = "redis://127.0.0.1:9/0"
+    # Both: Celery 5.6 has already copied broker_url into broker_write_url,
+    # which is the one the check's connection_for_write() reads.
+    previous = {key: app.conf[key] for key in ("broker_url", "broker_write_url")}
+    app.conf.update(dict.fromkeys(previous, "redis://127.0.0.1:9/0"))
     try:
         response = Client().get("/readyz")
     finally:
-        app.conf["broker_url"] = previous
+        app.conf.update(previous)
     assert response.status_code == 503
     assert "broker unreachable" in json.loads(response.content)["reason"]
