@@ -433,9 +433,15 @@ OPENHOTLINE_STOPPAGE_ADDRESSES = env_list("OPENHOTLINE_STOPPAGE_ADDRESSES", [])
 OPENHOTLINE_STOPPAGE_HOST = env_str("OPENHOTLINE_STOPPAGE_HOST", "")
 # Stop page: who implements the block (the Link rel="blocked-by" target), the default
 # help service, and whether to keep a daily count of visits per blocked name.
-OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL = env_str(
-    "OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL", OPENHOTLINE_BASE_URL
-)
+# The hotline's public web address, as visitors of the stop page reach it (not the
+# staff application's address, which may be internal or a development port): the
+# stop page's blocked-by and complaint links are made absolute on it.
+OPENHOTLINE_PUBLIC_BASE_URL = env_str("OPENHOTLINE_PUBLIC_BASE_URL", OPENHOTLINE_BASE_URL)
+# A URL, or a path on the public site ("/"); empty means the public base URL.
+OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL = env_str("OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL", "")
+# Where visitors complain about a wrong block when a hotline sets nothing and has no
+# contact address: an e-mail address, a URL or a path on the public site.
+OPENHOTLINE_STOPPAGE_COMPLAINT = env_str("OPENHOTLINE_STOPPAGE_COMPLAINT", "")
 OPENHOTLINE_STOPPAGE_HELP_NAME = env_str("OPENHOTLINE_STOPPAGE_HELP_NAME", "Troubled Desire")
 OPENHOTLINE_STOPPAGE_HELP_URL = env_str(
     "OPENHOTLINE_STOPPAGE_HELP_URL", "https://troubled-desire.com/"
@@ -468,6 +474,10 @@ OPENHOTLINE_CRAWL_MAX_MEDIA_PER_PAGE = env_int(
 OPENHOTLINE_CRAWL_MAX_MEDIA_TOTAL = env_int("OPENHOTLINE_CRAWL_MAX_MEDIA_TOTAL", 5000, minimum=1)
 OPENHOTLINE_CRAWL_IFRAME_DEPTH = env_int("OPENHOTLINE_CRAWL_IFRAME_DEPTH", 2, minimum=0)
 OPENHOTLINE_CRAWL_VIEWER_DEPTH = env_int("OPENHOTLINE_CRAWL_VIEWER_DEPTH", 1, minimum=0)
+# Same-site links to other pages (a gallery's next pages): links deep from the
+# reported page (0: none), and pages followed per crawl; domain rules may change both.
+OPENHOTLINE_CRAWL_FOLLOW_DEPTH = env_int("OPENHOTLINE_CRAWL_FOLLOW_DEPTH", 1, minimum=0)
+OPENHOTLINE_CRAWL_FOLLOW_PAGES = env_int("OPENHOTLINE_CRAWL_FOLLOW_PAGES", 20, minimum=0)
 OPENHOTLINE_CRAWL_THREADS = env_int("OPENHOTLINE_CRAWL_THREADS", 16, minimum=1)
 OPENHOTLINE_CRAWL_USER_AGENT = env_str(
     "OPENHOTLINE_CRAWL_USER_AGENT",

@@ -20,8 +20,8 @@ from django.conf import settings
 
 from openhotline.accounts.models import Organisation
 from openhotline.blocking.exports import ExportOptions, ListInfo, csv_field, write_export
-from openhotline.blocking.models import Publication
-from openhotline.blocking.versions import VersionDiff, rows_at
+from openhotline.blocking.models import EntryKind, Publication
+from openhotline.blocking.versions import VersionDiff, rows_at, spans_at
 
 EXTENSIONS = {
     "rpz": "rpz",
@@ -30,6 +30,7 @@ EXTENSIONS = {
     "dnsmasq": "conf",
     "csv": "csv",
     "json": "json",
+    "squid": "acl",
 }
 # Versions whose files are kept besides the newest (providers catching up).
 KEEP_VERSIONS = 3
@@ -41,6 +42,7 @@ def list_info(hotline: Organisation, publication: Publication) -> ListInfo:
         serial=publication.serial,
         published_at=publication.created_at,
         entries=publication.entry_count,
+        url_entries=spans_at(hotline, publication.serial).filter(entry__kind=EntryKind.URL).count(),
     )
 
 

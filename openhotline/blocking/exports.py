@@ -1,9 +1,13 @@
-"""The published list in the formats providers load: RPZ, hosts, Unbound, dnsmasq, CSV, JSON.
+"""The published list in the formats providers load: RPZ, hosts, Unbound, dnsmasq, CSV,
+JSON and a Squid ACL file.
 
-DNS can only block whole host names: a URL-level entry blocks its whole host in
-the DNS formats, and only the CSV and JSON exports (for proxy-based filters) keep
-the URLs. Each DNS export says so in its header. A domain-level entry also covers
-every name below the domain.
+DNS can only block whole names, so the DNS exports carry only the names the
+hotline chose to block whole: domain entries (the domain and every name below
+it) and whole-host entries (that one name). A URL-level entry never widens into
+its host there: one image on a shared image host would otherwise take the host
+off the internet for every customer of every provider (the 2012 Danish failure
+in a smaller form). URL entries go to the URL-capable exports only (CSV, JSON,
+Squid); each DNS export says in its header how many it left out, and why.
 
 Writers take rows ordered by host (``versions.rows_at``), fold the entries of one
 host into one name, and write in large chunks: a million entries take seconds.
@@ -20,12 +24,14 @@ from typing import Any, TextIO
 
 from django.conf import settings
 
-from openhotline.blocking.models import EntryKind
+from openhotline.blocking.models import WHOLE_NAME_KINDS, EntryKind
 
 ACTIONS = ("local-data", "cname", "nxdomain")
 DNS_FORMATS = ("rpz", "hosts", "unbound", "dnsmasq")
-FORMATS = (*DNS_FORMATS, "csv", "json")
+URL_FORMATS = ("csv", "json", "squid")
+FORMATS = (*DNS_FORMATS, *URL_FORMATS)
 CONTENT_TYPES = {
+    "squid": "text/plain; charset=utf-8",
     "rpz": "text/dns; charset=utf-8",
     "hosts": "text/plain; charset=utf-8",
     "unbound": "text/plain; charset=utf-8",
@@ -34,8 +40,10 @@ CONTENT_TYPES = {
     "json": "application/json",
 }
 DNS_NOTE = (
-    "DNS can only block whole host names: a URL-level entry blocks every page of its "
-    "host here. Use the CSV or JSON export in a proxy to block single URLs."
+    "DNS exports carry only names blocked whole: domains (with every name below) and "
+    "whole hosts (that name only), each marked dedicated to abuse material. URL-level "
+    "entries are left out of them, as DNS would block the URL's whole host; block them "
+    "with a proxy from the CSV, JSON or Squid export."
 )
 _CHUNK = 5000
 
@@ -97,14 +105,22 @@ class ListInfo:
     serial: int
     published_at: datetime
     entries: int
+    # URL-level entries in the version: what the DNS exports leave out.
+    url_entries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def fold_hosts(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, bool]]:
-    """``(host, whole_domain)`` once per host of rows ordered by host."""
+    """``(name, whole_domain)`` once per name blocked whole, of rows ordered by host.
+
+    URL-level rows are skipped: DNS never widens a URL into its host. A name
+    with both a whole-host and a domain entry is a domain (the wider of the two).
+    """
     current = ""
     domain = False
     for kind, host, _value, _code in rows:
+        if kind not in WHOLE_NAME_KINDS:
+            continue
         if host != current:
             if current:
                 yield current, domain
@@ -116,12 +132,17 @@ def fold_hosts(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, bool]]:
 
 
 def _header(info: ListInfo, comment: str, options: ExportOptions) -> str:
+    whole = info.entries - info.url_entries
     lines = [
         f"openhotline blocklist of {info.hotline}, version {info.serial}",
         f"published {info.published_at.isoformat(timespec='seconds')}, {info.entries} entries",
         f"action: {options.action}",
+        f"{whole} entries blocked whole here (domains and whole hosts marked dedicated).",
+        f"{info.url_entries} URL-level entries left out: DNS would block each URL's whole "
+        "host, taking every other page of a shared host off the internet.",
         DNS_NOTE,
-        "A domain-level entry also covers every name below the domain.",
+        "A domain-level entry also covers every name below the domain; a whole-host "
+        "entry covers its own name only.",
     ]
     return "".join(f"{comment} {line}\n" for line in lines)
 
@@ -181,10 +202,11 @@ def write_unbound(
 ) -> None:
     """Unbound ``local-zone``/``local-data`` lines, to include in its ``server:`` clause.
 
-    With local data, a URL entry's host is a ``transparent`` zone (its own name
-    only; other types answer no data); a domain is a ``redirect`` zone (every name
-    below). Unbound has no exact-name NXDOMAIN, so with the nxdomain and cname
-    actions names below a URL entry's host are blocked too.
+    With local data, a whole host is a ``transparent`` zone (its own name only;
+    other types answer no data); a domain is a ``redirect`` zone (every name
+    below). Unbound's local zones have no exact-name NXDOMAIN or CNAME, so with
+    the nxdomain and cname actions names below a whole host are blocked too
+    (the RPZ export blocks the exact name with every action).
     """
     out.write(_header(info, "#", o))
     records = o.records()
@@ -206,19 +228,25 @@ def write_unbound(
 def write_dnsmasq(
     out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
 ) -> None:
-    """dnsmasq ``address=`` lines; dnsmasq always covers the names below as well."""
+    """dnsmasq lines: ``address=`` for a domain (dnsmasq covers every name below it),
+    ``host-record=`` for a whole host with local data (that one name only)."""
     out.write(_header(info, "#", o))
-    out.write("# dnsmasq's address= covers every name below each name, URL entries included.\n")
+    out.write(
+        "# address= covers every name below each domain; host-record= answers one name only.\n"
+        "# dnsmasq has no exact-name NXDOMAIN: with the nxdomain action, names below a\n"
+        "# whole host are blocked too (the RPZ export blocks the exact name).\n"
+    )
     addresses = [a for _t, a in o.records()] if o.action != "nxdomain" else []
     targets = addresses or [""]
-    _write_chunked(
-        out,
-        (
-            f"address=/{host}/{address}\n"
-            for host, _domain in fold_hosts(rows)
-            for address in targets
-        ),
-    )
+
+    def lines() -> Iterator[str]:
+        for host, domain in fold_hosts(rows):
+            if addresses and not domain:
+                yield f"host-record={host},{','.join(addresses)}\n"
+            else:
+                yield from (f"address=/{host}/{address}\n" for address in targets)
+
+    _write_chunked(out, lines())
 
 
 def write_csv(
@@ -252,6 +280,51 @@ def write_json(
     out.write("]}\n")
 
 
+# Characters with a meaning in a POSIX extended regular expression (Squid's url_regex).
+_REGEX_SPECIAL = frozenset(".[]()*+?{}|^$\\")
+
+
+def regex_escape(text: str) -> str:
+    return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
+
+
+def squid_pattern(kind: str, host: str, value: str) -> str:
+    """One ``url_regex`` line matching exactly what the entry blocks.
+
+    Squid matches ``url_regex`` against the request URL: ``http://host/path`` for
+    plain HTTP, ``host:443`` for an HTTPS tunnel it does not decrypt. A URL entry
+    matches its own URL only (so a tunnel never matches it: no overblocking); a
+    whole host matches that host with any scheme, port and path; a domain also
+    every name below it.
+    """
+    if kind == EntryKind.URL:
+        return f"^{regex_escape(value)}$"
+    below = "([^/@:]+\\.)?" if kind == EntryKind.DOMAIN else ""
+    return f"^([a-z]+://)?{below}{regex_escape(host)}(:[0-9]+)?(/|$)"
+
+
+def write_squid(
+    out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
+) -> None:
+    """A Squid ACL file of ``url_regex`` patterns, one per entry, URLs included.
+
+    ``url_regex`` rather than ``dstdomain``: dstdomain matches host names only,
+    so it would widen a URL into its host exactly as DNS does.
+    """
+    lines = [
+        f"openhotline blocklist of {info.hotline}, version {info.serial}",
+        f"published {info.published_at.isoformat(timespec='seconds')}, {info.entries} entries",
+        "Squid url_regex patterns, one per entry: URLs exactly, whole hosts, and domains",
+        "with every name below. Use it as:",
+        '  acl openhotline url_regex "/etc/squid/openhotline.acl"',
+        "  http_access deny openhotline",
+    ]
+    out.write("".join(f"# {line}\n" for line in lines))
+    _write_chunked(
+        out, (squid_pattern(kind, host, value) + "\n" for kind, host, value, _code in rows)
+    )
+
+
 def csv_field(value: str) -> str:
     # Canonical URLs escape quotes, but commas are legal in them.
     if "," in value or '"' in value:
@@ -266,6 +339,7 @@ WRITERS = {
     "dnsmasq": write_dnsmasq,
     "csv": write_csv,
     "json": write_json,
+    "squid": write_squid,
 }
 
 

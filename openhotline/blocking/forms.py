@@ -7,10 +7,10 @@ from openhotline.blocking.models import EntryKind, StopPageSettings, StopPageTex
 
 
 class ProposeForm(forms.Form):
-    value = forms.CharField(label=_("URL or domain"), max_length=2048)
+    value = forms.CharField(label=_("URL, host or domain"), max_length=2048)
     kind = forms.ChoiceField(label=_("Kind"), choices=EntryKind.choices)
     dedicated = forms.BooleanField(
-        label=_("The whole domain is dedicated to abuse material"), required=False
+        label=_("The whole host or domain is dedicated to abuse material"), required=False
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
     evidence = forms.CharField(

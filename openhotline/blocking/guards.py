@@ -7,8 +7,9 @@ the rule, so the analyst knows what to fix:
 - ``protected-domain``: an entry's name is, lies under, or (domain entries)
   covers a protected name (shipped in ``data/protected_domains.txt`` plus the
   hotline's own additions);
-- ``many-not-illegal-urls``: a domain-level entry over a domain where many
-  distinct URLs have been assessed not illegal: it is not dedicated to abuse;
+- ``many-not-illegal-urls``: a domain-level entry over a domain, or a
+  whole-host entry on a host, where many distinct URLs have been assessed not
+  illegal: the name is not dedicated to abuse;
 - ``malformed-name``: a name DNS cannot block, or must not (a public suffix);
 - ``change-share``: the publication changes more than the configured share of
   the list; a senior analyst may override this one rule, explicitly.
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from openhotline.accounts.models import Organisation
-from openhotline.blocking.models import EntryKind, ProtectedDomain
+from openhotline.blocking.models import WHOLE_NAME_KINDS, EntryKind, ProtectedDomain
 from openhotline.blocking.names import dns_name_problem, parent_names
 from openhotline.reports.models import ReportedUrl, UrlState
 
@@ -89,7 +90,9 @@ class NotIllegalCounts:
 
     def __init__(self, per_host: Iterable[tuple[str, int]]) -> None:
         self.totals: dict[str, int] = {}
+        self.exact: dict[str, int] = {}
         for host, count in per_host:
+            self.exact[host] = self.exact.get(host, 0) + count
             for name in parent_names(host):
                 self.totals[name] = self.totals.get(name, 0) + count
 
@@ -107,6 +110,10 @@ class NotIllegalCounts:
 
     def under(self, domain: str) -> int:
         return self.totals.get(domain, 0)
+
+    def on(self, host: str) -> int:
+        """On this host name exactly: what a whole-host entry blocks."""
+        return self.exact.get(host, 0)
 
 
 class EntryChecker:
@@ -130,13 +137,19 @@ class EntryChecker:
             return Violation(
                 RULE_PROTECTED, f"{host} touches the protected name {protected}", code, value
             )
-        if kind == EntryKind.DOMAIN:
-            seen = self.not_illegal.under(host)
+        if kind in WHOLE_NAME_KINDS:
+            whole = "domain" if kind == EntryKind.DOMAIN else "host"
+            seen = (
+                self.not_illegal.under(host)
+                if kind == EntryKind.DOMAIN
+                else self.not_illegal.on(host)
+            )
             if seen >= self.limit:
                 return Violation(
                     RULE_NOT_ILLEGAL,
-                    f"{seen} distinct URLs under {host} were assessed not illegal "
-                    f"(limit {self.limit}); the domain is not dedicated to abuse material",
+                    f"{seen} distinct URLs {'under' if whole == 'domain' else 'on'} {host} "
+                    f"were assessed not illegal (limit {self.limit}); the {whole} is not "
+                    "dedicated to abuse material",
                     code,
                     value,
                 )

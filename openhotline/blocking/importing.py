@@ -1,6 +1,6 @@
 """Reading lists from police, INTERPOL or another hotline: CSV or JSON.
 
-CSV has a header row naming at least ``value`` and ``kind`` (``url`` or
+CSV has a header row naming at least ``value`` and ``kind`` (``url``, ``host`` or
 ``domain``), and optionally ``reason``. JSON is the same as a list of objects,
 either at the top level or under ``"entries"``. Both are read as a stream, so a
 list of a million lines needs no more memory than a few of them.
@@ -19,7 +19,7 @@ import ijson
 from openhotline.lib.csvrecords import UnclosedQuote, csv_records
 from openhotline.lib.nulchars import nul_path
 
-KINDS = ("url", "domain")
+KINDS = ("url", "host", "domain")
 # A longer line is refused (a URL list has no business with 100,000 columns).
 MAX_LINE = 16 * 1024
 
@@ -121,5 +121,5 @@ def _row(line: int, row: dict[str, Any]) -> ImportRow | ImportProblem:
     if not value:
         return ImportProblem(line, "empty value")
     if kind not in KINDS:
-        return ImportProblem(line, f"kind must be url or domain, not {kind!r}")
+        return ImportProblem(line, f"kind must be url, host or domain, not {kind!r}")
     return ImportRow(line, value, kind, reason)

@@ -1,8 +1,8 @@
 """The blocklist: entries, where they come from, and the versions published to providers.
 
-Each hotline keeps its own list. An entry names a URL, or a whole domain when an
-analyst (or the source of an imported list) marks the domain as dedicated to abuse
-material. It is proposed, approved by a second person (four-eyes), goes live with
+Each hotline keeps its own list. An entry names a URL, or a whole host or a whole
+domain when an analyst (or the source of an imported list) marks the name as
+dedicated to abuse material. It is proposed, approved by a second person (four-eyes), goes live with
 the next publication, and is delisted by the same two-step route.
 
 A publication is a numbered version of the list. Which entries a version holds is
@@ -25,7 +25,16 @@ from openhotline.lib.codes import random_code
 
 class EntryKind(models.TextChoices):
     URL = "url", "URL"
+    # One host name exactly, not the names below it: a host dedicated to abuse
+    # material on a domain that is not (``gallery.shared.example``).
+    HOST = "host", "Whole host"
     DOMAIN = "domain", "Whole domain"
+
+
+# The kinds DNS exports carry: names the hotline chose to block whole. A URL entry
+# never widens into its host there (one image on a shared host must not take the
+# host off the internet); it goes only to the URL-capable exports.
+WHOLE_NAME_KINDS = (EntryKind.HOST, EntryKind.DOMAIN)
 
 
 class EntryState(models.TextChoices):
@@ -74,9 +83,9 @@ class BlocklistEntry(models.Model):
         "accounts.Organisation", models.PROTECT, related_name="blocklist_entries"
     )
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
-    # The canonical URL, or the domain name for a domain-level entry.
+    # The canonical URL, or the name of a host- or domain-level entry.
     value = models.TextField()
-    # The DNS name a resolver blocks: the URL's host, or the domain.
+    # The URL's host, or the name a resolver blocks (host and domain entries).
     host = models.CharField(max_length=255, db_index=True)
     dedicated = models.BooleanField(default=False)
     source = models.ForeignKey(BlocklistSource, models.PROTECT, related_name="entries")

@@ -30,21 +30,21 @@ class EntryValueError(ValueError):
 def canonical_entry(value: str, kind: str) -> tuple[str, str]:
     """Return ``(value, host)`` in canonical form for an entry of ``kind``, or raise.
 
-    A URL entry keeps the canonical URL; a domain entry is the canonical host name
-    (given bare, as ``*.name`` or as a URL).
+    A URL entry keeps the canonical URL; a host or domain entry is the canonical
+    host name (given bare or as a URL; a domain also as ``*.name``).
     """
     text = value.strip()
     try:
         if kind == EntryKind.URL:
             url = normalize_url(text)
             host = host_of(url)
-        elif kind == EntryKind.DOMAIN:
-            if text.startswith("*."):
+        elif kind in (EntryKind.DOMAIN, EntryKind.HOST):
+            if text.startswith("*.") and kind == EntryKind.DOMAIN:
                 text = text[2:]
             host = host_of(text if "://" in text else f"http://{text}")
             url = host
         else:
-            raise EntryValueError(f"unknown kind {kind!r} (url or domain)")
+            raise EntryValueError(f"unknown kind {kind!r} (url, host or domain)")
     except UrlError as exc:
         raise EntryValueError(str(exc)) from None
     problem = dns_name_problem(host, kind=kind)
@@ -60,8 +60,9 @@ def dns_name_problem(host: str, *, kind: str) -> str:
     2. Check the shape: total length, labels of letters, digits, hyphens and
        underscores, no empty label, an alphabetic top-level label.
     3. Check punycode labels decode.
-    4. A domain entry must not be a public suffix itself ("com", "co.uk",
-       "blogspot.com"): that would block everyone's sites below it.
+    4. A domain or host entry must not be a public suffix itself ("com",
+       "co.uk", "blogspot.com"): a domain would block everyone's sites below
+       it, and a suffix's own name is the shared service's front door.
     """
     if not host:
         return "empty name"
@@ -88,7 +89,7 @@ def dns_name_problem(host: str, *, kind: str) -> str:
                 return f"{host} has an invalid punycode label {label!r}"
     if not _TLD_RE.fullmatch(labels[-1]):
         return f"{host} has an invalid top-level label {labels[-1]!r}"
-    if kind == EntryKind.DOMAIN and _suffix_list().is_public(host):
+    if kind in (EntryKind.DOMAIN, EntryKind.HOST) and _suffix_list().is_public(host):
         return f"{host} is a public suffix; blocking it would block every site under it"
     return ""
 

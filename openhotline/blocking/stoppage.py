@@ -6,6 +6,13 @@ It answers any Host and any path with ``451 Unavailable For Legal Reasons`` and
 HTML with no external resources. It never logs who visited: at most, when
 ``OPENHOTLINE_STOPPAGE_DAILY_COUNT`` is on, a count per day and blocked name.
 
+One stop page serves every hotline of the installation: the blocked name chooses
+the hotline whose live list blocks it (a whole host, or the nearest domain above
+it). A name no list blocks gets the default hotline's page (``--hotline``, or the
+only hotline), or a page naming no hotline. Links (``blocked-by``, a complaint
+path such as ``/complaints/``) are made absolute on
+``OPENHOTLINE_PUBLIC_BASE_URL``, never on a development address.
+
 ``openhotline stoppage --listen HOST:PORT`` serves it with gunicorn.
 """
 
@@ -27,6 +34,7 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
 from openhotline.blocking.models import (
+    WHOLE_NAME_KINDS,
     BlocklistEntry,
     EntryKind,
     EntryState,
@@ -64,6 +72,47 @@ class StopContent:
     texts: dict[str, StopText]
 
 
+def public_url(link: str) -> str:
+    """``link`` made absolute on the public base URL when it is a path (``/complaints/``)."""
+    if link.startswith("/") and not link.startswith("//"):
+        return settings.OPENHOTLINE_PUBLIC_BASE_URL.rstrip("/") + link
+    return link
+
+
+def default_blocked_by() -> str:
+    return public_url(settings.OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL or "/")
+
+
+def complaint_of(hotline: Organisation, page: StopPageSettings | None) -> str:
+    """Where a visitor complains about a wrong block: an address or a form, never nothing.
+
+    The hotline's own setting, else its contact address, else the installation's
+    ``OPENHOTLINE_STOPPAGE_COMPLAINT`` (an address, a URL or a path on the public
+    site), else the public site itself.
+    """
+    for candidate in (
+        page.complaint_contact if page else "",
+        hotline.contact_email,
+        settings.OPENHOTLINE_STOPPAGE_COMPLAINT,
+    ):
+        if candidate:
+            return public_url(candidate.strip())
+    return public_url("/")
+
+
+def fallback_content() -> StopContent:
+    """The page when no hotline can be named (database down, or no list blocks the name)."""
+    return StopContent(
+        "",
+        default_blocked_by(),
+        public_url(settings.OPENHOTLINE_STOPPAGE_COMPLAINT or "/"),
+        settings.OPENHOTLINE_STOPPAGE_HELP_NAME,
+        settings.OPENHOTLINE_STOPPAGE_HELP_URL,
+        "en",
+        dict(DEFAULT_TEXTS),
+    )
+
+
 def load_content(hotline: Organisation) -> StopContent:
     page = StopPageSettings.objects.filter(hotline=hotline).first()
     texts = dict(DEFAULT_TEXTS)
@@ -76,11 +125,11 @@ def load_content(hotline: Organisation) -> StopContent:
             help=text.help or default.help,
             address_label=default.address_label,
         )
-    blocked_by = (page and page.blocked_by_url) or settings.OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL
+    blocked_by = public_url(page.blocked_by_url) if page and page.blocked_by_url else ""
     return StopContent(
         operator=hotline.name,
-        blocked_by_url=blocked_by,
-        contact=(page and page.complaint_contact) or hotline.contact_email or blocked_by,
+        blocked_by_url=blocked_by or default_blocked_by(),
+        contact=complaint_of(hotline, page),
         help_name=(page and page.help_name) or settings.OPENHOTLINE_STOPPAGE_HELP_NAME,
         help_url=(page and page.help_url) or settings.OPENHOTLINE_STOPPAGE_HELP_URL,
         default_language=COUNTRY_LANGUAGE.get(str(hotline.country), "en"),
@@ -154,54 +203,85 @@ def render(content: StopContent, language: str, host: str) -> bytes:
     return page.encode("utf-8")
 
 
+def blocker_of(host: str) -> tuple[int, str] | None:
+    """``(hotline id, blocked name)`` of the live entry that sends ``host`` here.
+
+    What the DNS exports carry decides: a whole host (its own name) or a domain
+    (the name and every name below it). The nearest name wins; among hotlines
+    blocking the same name, the oldest hotline, so the answer is stable.
+    """
+    parents = parent_names(host)
+    rows = list(
+        BlocklistEntry.objects.filter(state=EntryState.LIVE)
+        .filter(
+            Q(host=host, kind__in=WHOLE_NAME_KINDS) | Q(kind=EntryKind.DOMAIN, host__in=parents[1:])
+        )
+        .values_list("hotline_id", "host")
+    )
+    if not rows:
+        return None
+    return min(rows, key=lambda row: (parents.index(row[1]), row[0]))
+
+
 class StopPageApp:
-    """The WSGI application for one hotline's stop page."""
+    """The WSGI application of the stop page, for every hotline of the installation."""
 
     def __init__(
-        self, hotline_id: int, *, count_daily: bool = False, refresh_seconds: float = 60.0
+        self,
+        default_hotline_id: int | None = None,
+        *,
+        count_daily: bool = False,
+        refresh_seconds: float = 60.0,
     ) -> None:
-        self.hotline_id = hotline_id
+        self.default_hotline_id = default_hotline_id
         self.count_daily = count_daily
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._content: StopContent | None = None
-        self._loaded_at = 0.0
+        # Per hotline id: (content, loaded at).
+        self._contents: dict[int, tuple[StopContent, float]] = {}
 
-    def content(self) -> StopContent:
-        """The page's content; the database is asked at most once a ``refresh_seconds``.
+    def content(self, hotline_id: int | None = None) -> StopContent:
+        """The page's content for a hotline; the database is asked at most once a
+        ``refresh_seconds`` per hotline.
 
         When the database cannot be reached the page keeps answering with what it
         had, or with the defaults: a stop page must never fail.
         """
+        hotline_id = self.default_hotline_id if hotline_id is None else hotline_id
+        if hotline_id is None:
+            return fallback_content()
         with self._lock:
             now = time.monotonic()
-            if self._content is None or now - self._loaded_at > self.refresh_seconds:
+            cached = self._contents.get(hotline_id)
+            if cached is None or now - cached[1] > self.refresh_seconds:
                 try:
-                    self._content = load_content(Organisation.objects.get(pk=self.hotline_id))
+                    content = load_content(Organisation.objects.get(pk=hotline_id))
                 except (DatabaseError, Organisation.DoesNotExist):
                     logger.exception("stop page: could not load its texts; using what it has")
-                    if self._content is None:
-                        self._content = StopContent(
-                            "",
-                            settings.OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL,
-                            settings.OPENHOTLINE_STOPPAGE_BLOCKED_BY_URL,
-                            settings.OPENHOTLINE_STOPPAGE_HELP_NAME,
-                            settings.OPENHOTLINE_STOPPAGE_HELP_URL,
-                            "en",
-                            dict(DEFAULT_TEXTS),
-                        )
-                self._loaded_at = now
-            return self._content
+                    content = cached[0] if cached is not None else fallback_content()
+                self._contents[hotline_id] = (content, now)
+                return content
+            return cached[0]
+
+    def blocker(self, host: str) -> tuple[int, str] | None:
+        if not host:
+            return None
+        try:
+            return blocker_of(host)
+        except DatabaseError:
+            logger.exception("stop page: could not look up the blocked name")
+            return None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        content = self.content()
         host = request_host(environ)
+        blocker = self.blocker(host)
+        content = self.content(blocker[0] if blocker else None)
         language = choose_language(
             str(environ.get("HTTP_ACCEPT_LANGUAGE", "")), content.default_language
         )
         body = render(content, language, host)
-        if self.count_daily and host:
-            self.count(host)
+        if self.count_daily and blocker is not None:
+            self.count(*blocker)
         blocked_by = content.blocked_by_url.replace(">", "%3E").replace("\n", "")
         headers = [
             ("Content-Type", "text/html; charset=utf-8"),
@@ -217,23 +297,14 @@ class StopPageApp:
         start_response(STATUS, headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
-    def count(self, host: str) -> None:
-        """Add one to today's count of the blocked name ``host`` falls under; nothing else.
+    def count(self, hotline_id: int, blocked: str) -> None:
+        """Add one to today's count of the blocked name; nothing else.
 
-        Names that are not on the live list are not counted, so arbitrary Host
+        Only names on a live list are counted (``blocker_of``), so arbitrary Host
         headers cannot fill the table.
         """
-        parents = parent_names(host)
         try:
-            blocked = (
-                BlocklistEntry.objects.filter(hotline_id=self.hotline_id, state=EntryState.LIVE)
-                .filter(Q(host=host) | Q(kind=EntryKind.DOMAIN, host__in=parents[1:]))
-                .values_list("host", flat=True)
-                .first()
-            )
-            if blocked is None:
-                return
-            key = {"hotline_id": self.hotline_id, "day": timezone.localdate(), "host": blocked}
+            key = {"hotline_id": hotline_id, "day": timezone.localdate(), "host": blocked}
             if StopPageDailyCount.objects.filter(**key).update(count=F("count") + 1):
                 return
             try:

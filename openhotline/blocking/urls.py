@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("app/blocking/<slug:slug>/", views.entry_list, name="list"),
     path("app/blocking/<slug:slug>/propose/", views.propose, name="propose"),
+    path(
+        "app/blocking/<slug:slug>/propose-host/",
+        views.propose_whole_host,
+        name="propose_host",
+    ),
     path("app/blocking/<slug:slug>/versions/", version_views.versions, name="versions"),
     path("app/blocking/<slug:slug>/publish/", version_views.publish, name="publish"),
     path(

@@ -37,7 +37,8 @@ from openhotline.blocking.actions.entries import (
     get_source,
 )
 from openhotline.blocking.forms import ProposeForm
-from openhotline.blocking.models import BlocklistEntry, EntryState, SourceKind
+from openhotline.blocking.hosts import url_only_hosts
+from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState, SourceKind
 from openhotline.blocking.versions import current_publication
 from openhotline.reports.models import ReportedUrl
 
@@ -74,6 +75,7 @@ def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(entries.order_by("-updated_at", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    hosts, hosts_total = url_only_hosts(hotline)
     return render(
         request,
         "blocking/list.html",
@@ -84,8 +86,48 @@ def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
             "tabs": TABS,
             "publication": current_publication(hotline),
             "can_publish": has_role(user, hotline, SENIOR_ROLES),
+            "url_only_hosts": hosts,
+            "url_only_total": hosts_total,
         },
     )
+
+
+@require_POST
+@staff_required
+def propose_whole_host(request: HttpRequest, slug: str) -> HttpResponse:
+    """One click: propose a host whose URLs are listed as a whole host (dedicated)."""
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
+    host = str(request.POST.get("host", ""))[:255]
+    # Evidence: a reported URL behind one of the host's listed URLs, when there is one.
+    evidence = (
+        ReportedUrl.objects.filter(
+            hotline=hotline,
+            blocklist_entries__hotline=hotline,
+            blocklist_entries__kind=EntryKind.URL,
+            blocklist_entries__host=host,
+        )
+        .order_by("pk")
+        .first()
+    )
+    entry = act(
+        request,
+        lambda: do_propose_entry(
+            hotline,
+            value=host,
+            kind=EntryKind.HOST,
+            source=get_source(hotline, ASSESSMENT_SOURCE, SourceKind.ASSESSMENT),
+            reason="marked dedicated to abuse material from the blocking page",
+            evidence=evidence,
+            dedicated=True,
+            actor=user,
+        ),
+        refused=BlocklistError,
+        done=lambda e: f"Whole host {e.host} proposed as {e.code}; a senior analyst approves.",
+    )
+    if entry is None:
+        return redirect("blocking:list", slug=hotline.slug)
+    return redirect("blocking:entry", code=entry.code)
 
 
 @staff_required

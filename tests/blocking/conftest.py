@@ -49,11 +49,14 @@ ListBuilder = Callable[..., list[BlocklistEntry]]
 def approved_entries(
     hotline_a: Organisation, analyst: User, senior: User, assessment: BlocklistSource
 ) -> ListBuilder:
-    """Propose (as the analyst) and approve (as the senior) URL and domain entries."""
+    """Propose (as the analyst) and approve (as the senior) URL, domain and whole-host
+    entries."""
 
-    def build(urls: Sequence[str] = (), domains: Sequence[str] = ()) -> list[BlocklistEntry]:
+    def build(
+        urls: Sequence[str] = (), domains: Sequence[str] = (), hosts: Sequence[str] = ()
+    ) -> list[BlocklistEntry]:
         entries = []
-        for kind, values in (("url", urls), ("domain", domains)):
+        for kind, values in (("url", urls), ("domain", domains), ("host", hosts)):
             for value in values:
                 entry = do_propose_entry(
                     hotline_a,
@@ -76,8 +79,10 @@ def published(
 ) -> Callable[..., PublishOutcome]:
     """Approve entries and publish them as the senior analyst (override allowed)."""
 
-    def build(urls: Sequence[str] = (), domains: Sequence[str] = ()) -> PublishOutcome:
-        approved_entries(urls, domains)
+    def build(
+        urls: Sequence[str] = (), domains: Sequence[str] = (), hosts: Sequence[str] = ()
+    ) -> PublishOutcome:
+        approved_entries(urls, domains, hosts)
         return do_publish(hotline_a, actor=senior, override=True)
 
     return build

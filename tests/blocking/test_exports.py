@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import dns.zone
 import pytest
@@ -17,11 +18,12 @@ pytestmark = pytest.mark.django_db
 
 URLS = ["http://www.bad.test/a", "http://www.bad.test/b", "http://x.test/p?a=1,2"]
 DOMAINS = ["whole.test"]
+HOSTS = ["gallery.shared.test"]
 
 
 @pytest.fixture
 def publication(published) -> Publication:
-    outcome = published(urls=URLS, domains=DOMAINS)
+    outcome = published(urls=URLS, domains=DOMAINS, hosts=HOSTS)
     assert outcome.publication is not None
     return outcome.publication
 
@@ -32,7 +34,7 @@ def export(hotline: Organisation, publication: Publication, fmt: str, action: st
     return out.getvalue()
 
 
-def test_rpz_is_a_zone_with_the_version_as_serial_and_local_data(
+def test_rpz_is_a_zone_with_the_version_as_serial_and_only_whole_names(
     hotline_a: Organisation, publication: Publication
 ) -> None:
     text = export(hotline_a, publication, "rpz")
@@ -40,17 +42,18 @@ def test_rpz_is_a_zone_with_the_version_as_serial_and_local_data(
     soa = zone.find_rdataset("rpz.hotline.test.", "SOA")[0]
     assert soa.serial == publication.serial
     names = {str(name) for name in zone.nodes} - {"rpz.hotline.test."}
-    # Two URLs on one host fold into one name; a domain also covers its subdomains.
+    # URL entries never widen into their hosts; a domain also covers its subdomains,
+    # a whole host its own name only.
     assert names == {
-        "www.bad.test.rpz.hotline.test.",
-        "x.test.rpz.hotline.test.",
+        "gallery.shared.test.rpz.hotline.test.",
         "whole.test.rpz.hotline.test.",
         "*.whole.test.rpz.hotline.test.",
     }
     wildcard = "*.whole.test.rpz.hotline.test."
     assert [str(r) for r in zone.find_rdataset(wildcard, "A")] == ["127.0.0.1"]
     assert [str(r) for r in zone.find_rdataset(wildcard, "AAAA")] == ["::1"]
-    assert "DNS can only block whole host names" in text
+    assert "; 3 URL-level entries left out: DNS would block each URL's whole host" in text
+    assert "; 2 entries blocked whole here" in text
 
 
 @pytest.mark.parametrize(("action", "target"), [("nxdomain", "."), ("cname", "stop.hotline.test.")])
@@ -58,32 +61,70 @@ def test_rpz_actions_by_setting(
     hotline_a: Organisation, publication: Publication, action: str, target: str
 ) -> None:
     zone = dns.zone.from_text(export(hotline_a, publication, "rpz", action), relativize=False)
-    rdataset = zone.find_rdataset("x.test.rpz.hotline.test.", "CNAME")
+    rdataset = zone.find_rdataset("gallery.shared.test.rpz.hotline.test.", "CNAME")
     assert [str(r) for r in rdataset] == [target]
+    assert zone.get_node("x.test.rpz.hotline.test.") is None
 
 
-def test_hosts_unbound_and_dnsmasq_name_each_host_once(
+def test_hosts_unbound_and_dnsmasq_carry_whole_names_only(
     hotline_a: Organisation, publication: Publication
 ) -> None:
-    hosts = [
-        line for line in export(hotline_a, publication, "hosts").splitlines() if line[:1] != "#"
-    ]
+    hosts_text = export(hotline_a, publication, "hosts")
+    hosts = [line for line in hosts_text.splitlines() if line[:1] != "#"]
     assert sorted(hosts) == sorted(
         f"{address} {name}"
         for address in ("127.0.0.1", "::1")
-        for name in ("www.bad.test", "whole.test", "x.test")
+        for name in ("gallery.shared.test", "whole.test")
     )
     unbound = export(hotline_a, publication, "unbound")
     assert 'local-zone: "whole.test." redirect' in unbound
-    assert 'local-zone: "www.bad.test." transparent' in unbound
+    assert 'local-zone: "gallery.shared.test." transparent' in unbound
     assert 'local-data: "whole.test. AAAA ::1"' in unbound
-    assert unbound.count('local-zone: "www.bad.test."') == 1
-    assert 'local-zone: "x.test." always_nxdomain' in export(
+    assert "www.bad.test" not in unbound and "x.test" not in unbound
+    assert 'local-zone: "gallery.shared.test." always_nxdomain' in export(
         hotline_a, publication, "unbound", "nxdomain"
     )
     dnsmasq = export(hotline_a, publication, "dnsmasq")
     assert "address=/whole.test/127.0.0.1" in dnsmasq
-    assert "address=/x.test/" in export(hotline_a, publication, "dnsmasq", "nxdomain")
+    # A whole host is one name: host-record=, not address= (which covers names below).
+    assert "host-record=gallery.shared.test,127.0.0.1,::1" in dnsmasq
+    for text in (hosts_text, unbound, dnsmasq):
+        assert "# 3 URL-level entries left out" in text
+        assert not any(
+            "bad.test" in line or "x.test" in line
+            for line in text.splitlines()
+            if not line.startswith("#")
+        )
+    assert "address=/whole.test/" in export(hotline_a, publication, "dnsmasq", "nxdomain")
+
+
+def test_squid_acl_blocks_exact_urls_hosts_and_domains(
+    hotline_a: Organisation, publication: Publication
+) -> None:
+    text = export(hotline_a, publication, "squid")
+    patterns = [re.compile(line) for line in text.splitlines() if line and line[0] != "#"]
+    assert len(patterns) == 5
+
+    def blocked(url: str) -> bool:
+        return any(p.search(url) for p in patterns)
+
+    # The URLs exactly; not the host's other pages (the mixed host stays reachable).
+    assert blocked("http://www.bad.test/a")
+    assert blocked("http://x.test/p?a=1,2")
+    assert not blocked("http://www.bad.test/")
+    assert not blocked("http://www.bad.test/a/more")
+    assert not blocked("http://x.test/p?a=1,23")
+    assert not blocked("www.bad.test:443")  # an HTTPS tunnel Squid does not decrypt
+    # A whole host: any path, scheme, port or tunnel; not its siblings or names below.
+    assert blocked("http://gallery.shared.test/any/thing")
+    assert blocked("gallery.shared.test:443")
+    assert not blocked("http://other.shared.test/")
+    assert not blocked("http://sub.gallery.shared.test/")
+    assert not blocked("http://gallery.shared.test.evil.test/")
+    # A domain: the name and every name below it, not a look-alike.
+    assert blocked("http://whole.test/") and blocked("https://a.b.whole.test:8443/x")
+    assert blocked("cdn.whole.test:443")
+    assert not blocked("http://notwhole.test/")
 
 
 def test_csv_and_json_keep_every_url_for_proxies(
@@ -91,12 +132,19 @@ def test_csv_and_json_keep_every_url_for_proxies(
 ) -> None:
     rows = list(csv.DictReader(io.StringIO(export(hotline_a, publication, "csv"))))
     assert sorted(r["value"] for r in rows) == sorted(
-        ["http://www.bad.test/a", "http://www.bad.test/b", "http://x.test/p?a=1,2", "whole.test"]
+        [
+            "http://www.bad.test/a",
+            "http://www.bad.test/b",
+            "http://x.test/p?a=1,2",
+            "whole.test",
+            "gallery.shared.test",
+        ]
     )
     document = json.loads(export(hotline_a, publication, "json"))
     assert document["version"] == publication.serial and document["note"] == DNS_NOTE
     assert {e["value"] for e in document["entries"]} == {r["value"] for r in rows}
-    assert document["entry_count"] == 4
+    assert document["entry_count"] == 5
+    assert {e["kind"] for e in document["entries"]} == {"url", "host", "domain"}
 
 
 def test_local_data_without_addresses_is_refused(

@@ -24,7 +24,7 @@ def test_csv_rows_and_problems_keep_their_line_numbers() -> None:
     assert rows(text) == [
         ImportRow(2, "http://a.test/", "url", "x"),
         ImportRow(4, "b.test", "domain", "two\nlines"),
-        ImportProblem(6, "kind must be url or domain, not 'nope'"),
+        ImportProblem(6, "kind must be url, host or domain, not 'nope'"),
     ]
 
 

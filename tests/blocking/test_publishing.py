@@ -114,6 +114,28 @@ def test_a_domain_with_many_urls_assessed_not_illegal_is_not_dedicated(
     assert "3 distinct URLs under shared.test" in str(refused)
 
 
+def test_a_whole_host_with_many_urls_assessed_not_illegal_is_refused_its_sibling_is_not(
+    hotline_a: Organisation, senior: User, approved_entries, settings
+) -> None:
+    settings.OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS = 3
+    report = do_file_report(
+        hotline_a,
+        source=ReportSource.PUBLIC,
+        # Three legitimate images on img.mixed.test, one below it on a.gallery.mixed.test.
+        urls=[f"http://img.mixed.test/ok{i}" for i in range(3)]
+        + ["http://a.gallery.mixed.test/ok", "http://gallery.mixed.test/ok"],
+    )
+    report.urls.update(state=UrlState.NOT_ILLEGAL)
+    entries = approved_entries(hosts=["img.mixed.test", "gallery.mixed.test"])
+    refused = refusal(hotline_a, senior)
+    # A whole host counts its own name only: gallery.mixed.test has one, not two.
+    assert [(v.rule, v.entry_code) for v in refused.violations] == [
+        (RULE_NOT_ILLEGAL, entries[0].code)
+    ]
+    assert "3 distinct URLs on img.mixed.test" in str(refused)
+    assert "the host is not dedicated" in str(refused)
+
+
 def test_a_malformed_name_in_the_table_stops_the_publication(
     hotline_a: Organisation, senior: User, approved_entries, assessment: BlocklistSource
 ) -> None:

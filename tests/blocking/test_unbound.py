@@ -1,4 +1,8 @@
-"""The RPZ export loaded by a real Unbound, and the stop page it points at.
+"""The RPZ and Unbound exports loaded by a real Unbound, and the stop page they point at.
+
+What the issue of overblocking asks (issue 19): a URL entry on a mixed host
+leaves the host resolving normally; a dedicated domain and the names below it
+lead to the stop page; a whole host leads there and its siblings do not.
 
 Unbound runs on 127.0.0.1 with its own configuration in a temporary directory.
 Every query it cannot answer from the RPZ goes to a tiny authoritative server
@@ -41,10 +45,12 @@ ZONE = "rpz.hotline.test"
 # What the local authoritative server knows: the names that are not blocked.
 STUB_RECORDS = {
     "allowed.test.": "192.0.2.10",
-    "sub.www.bad.test.": "192.0.2.11",
+    "images.mixed.test.": "192.0.2.11",
     "stop.hotline.test.": "127.0.0.1",
-    "www.bad.test.": "192.0.2.12",
     "whole.test.": "192.0.2.13",
+    "gallery.shared.test.": "192.0.2.14",
+    "other.shared.test.": "192.0.2.15",
+    "sub.gallery.shared.test.": "192.0.2.16",
 }
 
 
@@ -87,7 +93,8 @@ def stub_server() -> Iterator[int]:
 
 
 @contextmanager
-def unbound(workdir: Path, zone_file: Path, stub_port: int) -> Iterator[int]:
+def unbound(workdir: Path, zone_file: Path, stub_port: int, fmt: str = "rpz") -> Iterator[int]:
+    """Unbound loading ``zone_file`` as an RPZ zone, or ``include:``d local zones."""
     binary = shutil.which("unbound") or (
         "/usr/sbin/unbound" if Path("/usr/sbin/unbound").exists() else None
     )
@@ -95,6 +102,11 @@ def unbound(workdir: Path, zone_file: Path, stub_port: int) -> Iterator[int]:
         missing_service("unbound (Debian package unbound)")
     port = free_port()
     config = workdir / "unbound.conf"
+    if fmt == "rpz":
+        modules, include = "respip iterator", ""
+        rpz = f'rpz:\n    name: "{ZONE}."\n    zonefile: "{zone_file}"'
+    else:
+        modules, include, rpz = "iterator", f'    include: "{zone_file}"', ""
     config.write_text(
         f"""server:
     interface: 127.0.0.1
@@ -112,14 +124,13 @@ def unbound(workdir: Path, zone_file: Path, stub_port: int) -> Iterator[int]:
     num-threads: 1
     access-control: 127.0.0.0/8 allow
     do-not-query-localhost: no
-    module-config: "respip iterator"
+    module-config: "{modules}"
     local-zone: "test." nodefault
     qname-minimisation: no
+{include}
 remote-control:
     control-enable: no
-rpz:
-    name: "{ZONE}."
-    zonefile: "{zone_file}"
+{rpz}
 forward-zone:
     name: "."
     forward-addr: 127.0.0.1@{stub_port}
@@ -155,9 +166,20 @@ def resolve(port: int, name: str) -> tuple[str, list[str]]:
     return dns.rcode.to_text(answer.rcode()), addresses
 
 
-def export_rpz(tmp_path: Path, action: str) -> Path:
-    out = tmp_path / f"{action}.rpz"
-    call_command("blocklist", "export", "--format", "rpz", "--action", action, "--out", str(out))
+def export_rpz(tmp_path: Path, action: str, fmt: str = "rpz") -> Path:
+    out = tmp_path / f"{action}.{fmt}"
+    call_command(
+        "blocklist",
+        "export",
+        "--hotline",
+        "hotline-a",
+        "--format",
+        fmt,
+        "--action",
+        action,
+        "--out",
+        str(out),
+    )
     return out
 
 
@@ -165,42 +187,54 @@ def export_rpz(tmp_path: Path, action: str) -> Path:
 def live_list(published, settings) -> None:
     settings.OPENHOTLINE_STOPPAGE_ADDRESSES = ["127.0.0.1"]
     settings.OPENHOTLINE_RPZ_ZONE = ZONE
-    published(urls=["http://www.bad.test/gallery/1"], domains=["whole.test"])
+    published(
+        urls=["http://images.mixed.test/x/1.jpg"],
+        domains=["whole.test"],
+        hosts=["gallery.shared.test"],
+    )
 
 
-def test_unbound_sends_blocked_names_to_the_stop_page(
-    live_list: None, hotline_a: Organisation, tmp_path: Path
+@pytest.mark.parametrize("fmt", ["rpz", "unbound"])
+def test_unbound_sends_only_names_blocked_whole_to_the_stop_page(
+    live_list: None, hotline_a: Organisation, hotline_b: Organisation, tmp_path: Path, fmt: str
 ) -> None:
-    zone = export_rpz(tmp_path, "local-data")
-    with stub_server() as stub_port, unbound(tmp_path, zone, stub_port) as port:
-        assert resolve(port, "www.bad.test.") == ("NOERROR", ["127.0.0.1"])
-        # A domain entry covers the domain and every name below it.
+    zone = export_rpz(tmp_path, "local-data", fmt)
+    assert "1 URL-level entries left out" in zone.read_text()
+    with stub_server() as stub_port, unbound(tmp_path, zone, stub_port, fmt) as port:
+        # A URL entry on a mixed host: the host resolves normally.
+        assert resolve(port, "images.mixed.test.") == ("NOERROR", ["192.0.2.11"])
+        # A dedicated domain: the name and every name below it.
         assert resolve(port, "whole.test.") == ("NOERROR", ["127.0.0.1"])
         assert resolve(port, "deep.sub.whole.test.") == ("NOERROR", ["127.0.0.1"])
-        # A URL entry blocks its host only; names below it and others resolve normally.
-        assert resolve(port, "sub.www.bad.test.") == ("NOERROR", ["192.0.2.11"])
+        # A whole host: that name only; its sibling and the names below it resolve.
+        assert resolve(port, "gallery.shared.test.") == ("NOERROR", ["127.0.0.1"])
+        assert resolve(port, "other.shared.test.") == ("NOERROR", ["192.0.2.15"])
+        assert resolve(port, "sub.gallery.shared.test.") == ("NOERROR", ["192.0.2.16"])
         assert resolve(port, "allowed.test.") == ("NOERROR", ["192.0.2.10"])
         assert resolve(port, "unknown.test.")[0] == "NXDOMAIN"
 
-        _rcode, (address,) = resolve(port, "www.bad.test.")
+        _rcode, (address,) = resolve(port, "gallery.shared.test.")
         stop_port = free_port()
-        env = openhotline_env(tmp_path / "data")
+        # Two hotlines and no --hotline: the blocked name chooses the hotline.
+        env = openhotline_env(
+            tmp_path / "data", OPENHOTLINE_PUBLIC_BASE_URL="https://hotline-a.test"
+        )
         proc = start_openhotline(
-            ["stoppage", "--listen", f"127.0.0.1:{stop_port}", "--hotline", hotline_a.slug],
-            env,
-            tmp_path / "stoppage.log",
+            ["stoppage", "--listen", f"127.0.0.1:{stop_port}"], env, tmp_path / "stoppage.log"
         )
         try:
             assert wait_for_port(stop_port, timeout=30), (tmp_path / "stoppage.log").read_text()
-            connection = http.client.HTTPConnection(address, stop_port, timeout=10)
-            connection.request(
-                "GET", "/gallery/1", headers={"Host": "www.bad.test", "Accept-Language": "en"}
-            )
-            response = connection.getresponse()
-            body = response.read().decode()
-            assert response.status == 451
-            assert response.getheader("Link", "").endswith('; rel="blocked-by"')
-            assert "www.bad.test" in body and "illegal" in body
+            for name in ("gallery.shared.test", "cdn.whole.test"):
+                connection = http.client.HTTPConnection(address, stop_port, timeout=10)
+                connection.request(
+                    "GET", "/gallery/1", headers={"Host": name, "Accept-Language": "en"}
+                )
+                response = connection.getresponse()
+                body = response.read().decode()
+                assert response.status == 451
+                assert response.getheader("Link") == '<https://hotline-a.test/>; rel="blocked-by"'
+                assert name in body and "illegal" in body and hotline_a.name in body
+                assert hotline_b.name not in body
         finally:
             kill_group(proc)
         # No access log: the visitor's address appears nowhere in the server's output.
@@ -210,8 +244,10 @@ def test_unbound_sends_blocked_names_to_the_stop_page(
 def test_unbound_answers_nxdomain_when_the_setting_says_so(live_list: None, tmp_path: Path) -> None:
     zone = export_rpz(tmp_path, "nxdomain")
     with stub_server() as stub_port, unbound(tmp_path, zone, stub_port) as port:
-        assert resolve(port, "www.bad.test.")[0] == "NXDOMAIN"
+        assert resolve(port, "gallery.shared.test.")[0] == "NXDOMAIN"
         assert resolve(port, "x.whole.test.")[0] == "NXDOMAIN"
+        assert resolve(port, "images.mixed.test.") == ("NOERROR", ["192.0.2.11"])
+        assert resolve(port, "other.shared.test.") == ("NOERROR", ["192.0.2.15"])
         assert resolve(port, "allowed.test.") == ("NOERROR", ["192.0.2.10"])
 
 

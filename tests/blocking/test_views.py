@@ -8,7 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from openhotline.accounts.models import Organisation, User
-from openhotline.blocking.actions.entries import do_propose_entry
+from openhotline.audit.models import AuditEvent
+from openhotline.blocking.actions.entries import BlocklistError, do_propose_entry
 from openhotline.blocking.models import (
     BlocklistEntry,
     BlocklistSource,
@@ -139,6 +140,62 @@ def test_admins_add_protected_names_and_edit_the_stop_page(
     assert as_user(analyst).get("/app/blocking/hotline-a/stop-page/").status_code == 404
 
 
+def test_the_list_shows_url_only_hosts_and_proposes_a_whole_host_in_one_click(
+    hotline_a: Organisation,
+    analyst: User,
+    senior: User,
+    senior2: User,
+    published,
+    as_user: AsUser,
+) -> None:
+    published(
+        urls=["http://img.mixed.test/x/1.jpg", "http://img.mixed.test/x/2.jpg"],
+        domains=["whole.test"],
+    )
+    published(urls=["http://a.whole.test/covered.jpg"])
+    page = as_user(analyst).get("/app/blocking/hotline-a/").content.decode()
+    section = page.split('id="url-only-hosts"', 1)[1]
+    # The mixed host is listed with its two URLs; the one under a live domain is not.
+    assert "<code>img.mixed.test</code></td>\n  <td>2</td>" in section
+    assert "a.whole.test" not in section
+    response = as_user(analyst).post(
+        "/app/blocking/hotline-a/propose-host/", {"host": "img.mixed.test"}
+    )
+    entry = BlocklistEntry.objects.get(kind="host", host="img.mixed.test")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{entry.code}/")
+    assert entry.state == EntryState.PROPOSED and entry.dedicated
+    assert entry.proposed_by == analyst
+    assert AuditEvent.objects.filter(action="blocklist.entry_proposed", object_id=entry.code)
+    again = as_user(analyst).get("/app/blocking/hotline-a/").content.decode()
+    assert f"whole host proposed ({entry.code})" in again
+    # The usual four-eyes: the proposer cannot approve, another senior can.
+    as_user(analyst).post(f"/app/blocking/entries/{entry.code}/approve/")
+    entry.refresh_from_db()
+    assert entry.state == EntryState.PROPOSED
+    as_user(senior2).post(f"/app/blocking/entries/{entry.code}/approve/")
+    entry.refresh_from_db()
+    assert entry.state == EntryState.APPROVED and entry.approved_by == senior2
+
+
+def test_a_one_click_whole_host_on_a_public_suffix_is_refused(
+    hotline_a: Organisation, analyst: User, as_user: AsUser
+) -> None:
+    response = as_user(analyst).post(
+        "/app/blocking/hotline-a/propose-host/", {"host": "blogspot.com"}, follow=True
+    )
+    assert "public suffix" in response.content.decode()
+    assert not BlocklistEntry.objects.filter(kind="host").exists()
+
+
+def test_a_whole_host_without_the_dedicated_mark_is_refused(
+    hotline_a: Organisation, analyst: User, assessment: BlocklistSource
+) -> None:
+    with pytest.raises(BlocklistError, match="whole host is blocked only when it is marked"):
+        do_propose_entry(
+            hotline_a, value="img.mixed.test", kind="host", source=assessment, actor=analyst
+        )
+
+
 def test_the_outsider_sees_and_changes_nothing(
     proposal: BlocklistEntry, outsider: User, as_user: AsUser
 ) -> None:
@@ -158,8 +215,10 @@ def test_the_outsider_sees_and_changes_nothing(
         f"/app/blocking/entries/{proposal.code}/delist/",
         "/app/blocking/hotline-a/publish/",
         "/app/blocking/hotline-a/versions/1/rollback/",
+        "/app/blocking/hotline-a/propose-host/",
     ):
-        assert client.post(path).status_code == 404, path
+        assert client.post(path, {"host": "bad.test"}).status_code == 404, path
+    assert not BlocklistEntry.objects.filter(kind="host").exists()
     proposal.refresh_from_db()
     assert proposal.state == EntryState.PROPOSED
     assert "bad.test" not in client.get("/app/blocking/").content.decode()

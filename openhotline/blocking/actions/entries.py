@@ -23,6 +23,7 @@ from openhotline.audit.log import record
 from openhotline.blocking.importing import ImportProblem, ImportRow
 from openhotline.blocking.models import (
     ACTIVE_STATES,
+    WHOLE_NAME_KINDS,
     BlocklistEntry,
     BlocklistSource,
     EntryKind,
@@ -69,18 +70,20 @@ def do_propose_entry(
     actor: User | None = None,
     verified_at: datetime | None = None,
 ) -> BlocklistEntry:
-    """Propose a URL or a whole domain for the list; an entry already active is returned.
+    """Propose a URL, a whole host or a whole domain; an entry already active is returned.
 
-    A domain-level entry needs the domain marked as dedicated to abuse material,
-    by the analyst or, for an imported list, by its source.
+    A host- or domain-level entry needs the name marked as dedicated to abuse
+    material, by the analyst or, for an imported list, by its source: only such
+    entries reach the DNS exports, where they block the whole name.
     """
     try:
         value, host = canonical_entry(value, kind)
     except EntryValueError as exc:
         raise BlocklistError(str(exc)) from None
-    if kind == EntryKind.DOMAIN and not (dedicated or source.kind == SourceKind.IMPORT):
+    if kind in WHOLE_NAME_KINDS and not (dedicated or source.kind == SourceKind.IMPORT):
+        whole = "host" if kind == EntryKind.HOST else "domain"
         raise BlocklistError(
-            f"{host}: a whole domain is blocked only when it is marked as dedicated "
+            f"{host}: a whole {whole} is blocked only when it is marked as dedicated "
             "to abuse material"
         )
     if evidence is not None and evidence.hotline_id != hotline.pk:
@@ -95,7 +98,7 @@ def do_propose_entry(
             kind=kind,
             value=value,
             host=host,
-            dedicated=kind == EntryKind.DOMAIN,
+            dedicated=kind in WHOLE_NAME_KINDS,
             source=source,
             reason=reason[:500],
             evidence=evidence,
@@ -312,7 +315,7 @@ def do_import_entries(
                     kind=row.kind,
                     value=value,
                     host=host,
-                    dedicated=row.kind == EntryKind.DOMAIN,
+                    dedicated=row.kind in WHOLE_NAME_KINDS,
                     source=source,
                     reason=row.reason[:500],
                     proposed_by=proposer,
