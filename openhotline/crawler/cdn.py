@@ -27,6 +27,9 @@ class CdnProvider:
     as_of: str
     complete: bool
     networks: tuple[IPNetwork, ...]
+    # "built-in" (the dated lists shipped here), "loaded" (`openhotline crawler data
+    # update`) or "OPENHOTLINE_CDN_RANGES_DIR".
+    origin: str = "built-in"
 
     def contains(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)

@@ -45,6 +45,7 @@ class HostingTrace:
     cdn: str = ""
     cdn_abuse: str = ""
     cdn_ranges_as_of: str = ""
+    cdn_ranges_origin: str = ""  # "built-in", "loaded" or "OPENHOTLINE_CDN_RANGES_DIR"
     network: IpRegistration | None = None
     registration: DomainRegistration | None = None
     hoster: str = ""
@@ -137,8 +138,10 @@ def _locate(trace: HostingTrace, geo: GeoDatabase, providers: tuple[CdnProvider,
     )
     if cdn is not None:
         trace.cdn, trace.cdn_abuse, trace.cdn_ranges_as_of = cdn.name, cdn.abuse, cdn.as_of
+        trace.cdn_ranges_origin = cdn.origin
         trace.notes.append(
-            f"{trace.host} is behind {cdn.name} (published ranges as of {cdn.as_of or 'unknown'}):"
+            f"{trace.host} is behind {cdn.name} (published ranges as of {cdn.as_of or 'unknown'}"
+            f"{', built-in list' if cdn.origin == 'built-in' else ''}):"
             f" the real hosting country is unknown, and the notice goes to {cdn.name}."
         )
         return

@@ -14,11 +14,12 @@ import dns.resolver
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from openhotline.crawler.cdn import CdnProvider, load_providers
+from openhotline.crawler.cdn import CdnProvider
 from openhotline.crawler.dnstrace import address_resolver, make_resolver
 from openhotline.crawler.engine import CrawlPolicy
 from openhotline.crawler.geo import GeoDatabase, geo_database
 from openhotline.crawler.hosting import HostingTrace, Overrides, trace_host
+from openhotline.crawler.hostingdata import current_geo, current_providers
 from openhotline.crawler.models import DomainRule
 from openhotline.crawler.rdap import RdapCache, RdapLookup
 from openhotline.lib.safehttp import FetchPolicy, SafeFetcher
@@ -135,8 +136,11 @@ def hosting_services(cache: RdapCache) -> HostingServices:
             ttl=settings.OPENHOTLINE_RDAP_CACHE_HOURS * 3600,
         )
     return HostingServices(
-        geo=geo_database(settings.OPENHOTLINE_GEOIP_MMDB, settings.OPENHOTLINE_GEOIP_ASN_MMDB),
-        cdn=load_providers(settings.OPENHOTLINE_CDN_RANGES_DIR),
+        # The operator's loaded AS table and CDN ranges over the defaults (hostingdata).
+        geo=current_geo(
+            geo_database(settings.OPENHOTLINE_GEOIP_MMDB, settings.OPENHOTLINE_GEOIP_ASN_MMDB)
+        ),
+        cdn=current_providers(settings.OPENHOTLINE_CDN_RANGES_DIR),
         resolver=dns_resolver(),
         rdap=rdap,
         fetcher=fetcher,

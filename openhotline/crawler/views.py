@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from openhotline.crawler.actions import (
     do_save_domain_rule,
 )
 from openhotline.crawler.forms import DomainRuleForm
+from openhotline.crawler.hostingdata import STALE_DAYS, dataset_status
 from openhotline.crawler.models import DomainRule
 from openhotline.crawler.templatetags.crawler_tags import progress_context
 from openhotline.evidence.previews import render_preview
@@ -77,9 +79,14 @@ def rules(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, f"Rule for {rule.domain} saved.")
         return redirect("crawler:rules", slug=hotline.slug)
     listed = DomainRule.objects.filter(hotline=hotline)
-    return render(
-        request, "crawler/rules.html", {"hotline": hotline, "form": form, "rules": listed}
-    )
+    context = {
+        "hotline": hotline,
+        "form": form,
+        "rules": listed,
+        "hosting_data": dataset_status(settings.OPENHOTLINE_CDN_RANGES_DIR),
+        "stale_days": STALE_DAYS,
+    }
+    return render(request, "crawler/rules.html", context)
 
 
 @staff_required

@@ -55,3 +55,27 @@ def readiness() -> list[Check]:
     if database.ok:
         checks.append(check_worker())
     return checks
+
+
+def hosting_data() -> tuple[list[dict[str, object]], list[str]]:
+    """Each hosting data set's date, and a warning per set older than STALE_DAYS.
+
+    Old data is a warning, not unreadiness: the trace still works, only its
+    CDN and AS answers may be out of date (docs/operations.md).
+    """
+    from openhotline.crawler.hostingdata import STALE_DAYS, dataset_status
+
+    try:
+        status = dataset_status(settings.OPENHOTLINE_CDN_RANGES_DIR)
+    except Exception as exc:  # unreadable data must not fail the readiness probe
+        return [], [f"hosting data unreadable: {type(exc).__name__}: {exc}"]
+    warnings = [
+        f"{item.name} ({item.origin}) is dated {item.as_of or 'unknown'},"
+        f" older than {STALE_DAYS} days: refresh it with `openhotline crawler data update`"
+        for item in status
+        if item.stale
+    ]
+    sets = [
+        {"name": s.name, "origin": s.origin, "as_of": s.as_of, "stale": s.stale} for s in status
+    ]
+    return sets, warnings

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from openhotline.ops.health import readiness
+from openhotline.ops.health import hosting_data, readiness
 
 
 @require_GET
@@ -22,6 +22,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "ready": ready,
         "checks": {c.name: {"ok": c.ok, "reason": c.reason} for c in checks},
     }
+    # Dated data sets: a warning when old, never a reason to be unready.
+    body["hosting_data"], body["warnings"] = hosting_data()
     if not ready:
         body["reason"] = "; ".join(c.reason for c in checks if not c.ok)
     return JsonResponse(body, status=200 if ready else 503)

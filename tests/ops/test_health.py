@@ -44,3 +44,43 @@ def test_readyz_names_an_unreachable_broker(settings) -> None:
         app.conf.update(previous)
     assert response.status_code == 503
     assert "broker unreachable" in json.loads(response.content)["reason"]
+
+
+def test_readyz_warns_of_old_hosting_data_but_stays_ready(settings, tmp_path) -> None:
+    from django.core.management import call_command
+
+    settings.DATA_DIR = tmp_path
+    settings.OPENHOTLINE_CDN_RANGES_DIR = ""
+    WorkerHeartbeat.beat("worker-1@test")
+
+    body = json.loads(Client().get("/readyz").content)
+    assert body["ready"] is True
+    dated = {item["name"]: item for item in body["hosting_data"]}
+    assert dated["CDN ranges: Fastly"] == {
+        "name": "CDN ranges: Fastly",
+        "origin": "built-in",
+        "as_of": "2024-01-01",
+        "stale": True,
+    }
+    assert any(
+        w.startswith("CDN ranges: Fastly (built-in) is dated 2024-01-01") for w in body["warnings"]
+    )
+
+    ranges = tmp_path / "ranges.txt"
+    ranges.write_text("192.0.2.0/24\n")
+    for provider in ("akamai", "cloudflare"):
+        call_command("crawler", "data", "update", "cdn", provider, str(ranges))
+    published = {
+        "fastly": {"addresses": ["192.0.2.0/24"]},
+        "imperva": {"ipRanges": ["192.0.2.0/24"]},
+        "cloudfront": {"prefixes": [{"ip_prefix": "192.0.2.0/24", "service": "CLOUDFRONT"}]},
+    }
+    for provider, content in published.items():
+        path = tmp_path / f"{provider}.json"
+        path.write_text(json.dumps(content))
+        call_command("crawler", "data", "update", "cdn", provider, str(path))
+
+    response = Client().get("/readyz")
+    body = json.loads(response.content)
+    assert response.status_code == 200 and body["warnings"] == []
+    assert {item["origin"] for item in body["hosting_data"]} == {"loaded", "not loaded"}
