@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -91,6 +92,11 @@ class ReferralOut(Schema):
     url_state: str
     referred_at: datetime
     removed_at: datetime | None
+    state: str = Field(
+        ..., description="active, or withdrawn / corrected by the hotline after a new verdict"
+    )
+    state_changed_at: datetime | None
+    state_reason: str
 
 
 def _seat(request: HttpRequest) -> tuple[ApiKey, LeaSeat]:
@@ -192,10 +198,13 @@ def lea_item_media(request: HttpRequest, code: str) -> HttpResponse:
 )
 def lea_referrals(request: HttpRequest, since: Since | None = None) -> list[ReferralOut]:
     key, seat = _seat(request)
-    query = referrals_for(seat)
+    # A referral withdrawn or corrected later comes again, so a poller learns of it.
+    query = referrals_for(seat).annotate(
+        changed_at=Greatest("created_at", Coalesce("state_changed_at", "created_at"))
+    )
     if since is not None:
-        query = query.filter(created_at__gt=since)
-    rows = list(query.order_by("created_at", "pk")[: settings.OPENHOTLINE_LEA_API_PAGE])
+        query = query.filter(changed_at__gt=since)
+    rows = list(query.order_by("changed_at", "pk")[: settings.OPENHOTLINE_LEA_API_PAGE])
     do_record_lea_api_read(
         seat,
         key,
@@ -214,6 +223,9 @@ def lea_referrals(request: HttpRequest, since: Since | None = None) -> list[Refe
             url_state=r.reported_url.state,
             referred_at=r.created_at,
             removed_at=r.reported_url.removed_at,
+            state=r.state,
+            state_changed_at=r.state_changed_at,
+            state_reason=r.state_reason,
         )
         for r in rows
     ]

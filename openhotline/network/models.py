@@ -100,8 +100,21 @@ class ReferralChannel(models.TextChoices):
     INTERPOL = "interpol", "INTERPOL (no member hotline in the country)"
 
 
+class ReferralState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    # The URL's verdict in force is no longer illegal (a shared item re-classified).
+    WITHDRAWN = "withdrawn", "Withdrawn by the hotline"
+    # Still illegal, under another verdict than the one referred.
+    CORRECTED = "corrected", "Corrected by the hotline"
+
+
 class PoliceReferral(models.Model):
-    """A reported URL handed to the police of its hosting country, or to INTERPOL."""
+    """A reported URL handed to the police of its hosting country, or to INTERPOL.
+
+    A referral is never deleted once made: the police may have acted on it.
+    When the URL's verdict changes afterwards, ``state`` says so (withdrawn or
+    corrected), with when and why, for the officer to see plainly.
+    """
 
     code = models.CharField(max_length=20, unique=True, default=new_network_code)
     reported_url = models.ForeignKey(
@@ -111,6 +124,11 @@ class PoliceReferral(models.Model):
     country = models.CharField(max_length=2, blank=True, db_index=True)
     channel = models.CharField(max_length=20, choices=ReferralChannel.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=ReferralState.choices, default=ReferralState.ACTIVE
+    )
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    state_reason = models.TextField(blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-pk"]

@@ -2,19 +2,21 @@
 
 A shared item re-classified (and confirmed) can change the verdict of a URL
 that was referred already. Its referrals are then corrected: withdrawn when
-the URL is no longer illegal, or restated under the new verdict. Each
-correction is on the URL's timeline and in the audit log, which the police
-and INTERPOL portal and the hotline's staff read; the items themselves leave
-or change in the portal through ``lea_items``.
+the URL is no longer illegal, or restated under the new verdict. The referral
+itself says so (``PoliceReferral.state``, with the time and the reason), which
+the police and INTERPOL portal and the LEA API show; each correction is also
+on the URL's timeline and in the audit log. The items themselves leave or
+change in the portal through ``lea_items``.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
 from openhotline.audit.log import record
-from openhotline.network.models import Forward, PoliceReferral, ReferralChannel
+from openhotline.network.models import Forward, PoliceReferral, ReferralChannel, ReferralState
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
 
@@ -27,8 +29,9 @@ def do_correct_referrals(reported_url: ReportedUrl, *, before: str, after: str) 
     url = ReportedUrl.objects.select_related("hotline").get(pk=reported_url.pk)
     withdrawn = after not in ILLEGAL_VERDICTS
     corrected = 0
+    now = timezone.now()
     with transaction.atomic():
-        for referral in PoliceReferral.objects.filter(reported_url=url):
+        for referral in PoliceReferral.objects.select_for_update().filter(reported_url=url):
             to = (
                 "INTERPOL"
                 if referral.channel == ReferralChannel.INTERPOL
@@ -40,6 +43,15 @@ def do_correct_referrals(reported_url: ReportedUrl, *, before: str, after: str) 
             else:
                 text = f"Correction sent to {to}: the verdict is now {after} (was {before})"
                 action = "network.referral_corrected"
+            referral.state = ReferralState.WITHDRAWN if withdrawn else ReferralState.CORRECTED
+            referral.state_changed_at = now
+            referral.state_reason = (
+                f"The verdict is now {after} (was {before})"
+                if not withdrawn
+                else f"The hotline no longer finds it illegal: the verdict is now {after} "
+                f"(was {before})"
+            )
+            referral.save(update_fields=["state", "state_changed_at", "state_reason"])
             add_timeline(
                 text,
                 kind=action,
