@@ -36,14 +36,17 @@ def fetch(path: str, key: str | None = None, **headers: str):
     return Client().get(path, headers=headers)
 
 
-@pytest.mark.parametrize("fmt", ["rpz", "hosts", "unbound", "dnsmasq", "csv", "json"])
+@pytest.mark.parametrize("fmt", ["rpz", "hosts", "unbound", "dnsmasq", "csv", "json", "squid"])
 def test_a_provider_fetches_the_list_of_its_country(
     live_list: None, isp_key: str, isp_org: Organisation, fmt: str
 ) -> None:
     response = fetch(f"{FEED}.{fmt}", isp_key)
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()
+    # Squid's patterns escape dots: read them unescaped.
+    body = b"".join(response.streaming_content).decode().replace("\\", "")
     assert "whole.test" in body
+    # The URL entry reaches the URL-capable formats only.
+    assert ("bad.test/a" in body) == (fmt in ("csv", "json", "squid"))
     assert response["ETag"].startswith('"hotline-a-1-')
     assert response["X-Blocklist-Version"] == "1"
     logged = FeedFetch.objects.get()
