@@ -15,8 +15,9 @@ from openhotline.accounts.models import ANALYST_ROLES, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.assessment.vocabulary import Verdict
 from openhotline.network.actions.forwarding import sender_statuses
+from openhotline.network.actions.routing import ROUTABLE_STATES
 from openhotline.network.models import Forward, MediaOverlap, PoliceReferral, Route
-from openhotline.reports.models import DeconflictionLink, ReportedUrl, UrlState
+from openhotline.reports.models import DeconflictionLink, ReportedUrl
 from openhotline.takedown.models import TakedownCase
 
 
@@ -72,6 +73,9 @@ def panel_context(user: User, url: ReportedUrl) -> dict[str, Any]:
         for forward in forwards_in
     ]
     may_write = has_role(user, url.hotline_id, ANALYST_ROLES)
+    assessment = UrlAssessment.objects.filter(reported_url=url).first()
+    # An illegal verdict still waiting for four-eyes confirmation is not routed (``do_route``).
+    waiting = assessment is not None and assessment.is_illegal() and not assessment.is_in_force()
     return {
         "reported_url": url,
         "route": Route.objects.filter(reported_url=url).select_related("member").first(),
@@ -81,5 +85,12 @@ def panel_context(user: User, url: ReportedUrl) -> dict[str, Any]:
         "same_url": same_url,
         "same_media": same_media,
         "case": TakedownCase.objects.filter(reported_url=url).select_related("contact").first(),
-        "can_route": may_write and url.state in (UrlState.ILLEGAL, UrlState.NOTICE_SENT),
+        "can_route": (
+            may_write
+            and url.state in ROUTABLE_STATES
+            and assessment is not None
+            and assessment.is_illegal()
+            and assessment.is_in_force()
+        ),
+        "routing_waits_for_confirmation": waiting and url.state in ROUTABLE_STATES,
     }
