@@ -216,6 +216,9 @@ RULE_FIELDS = (
     "notify_site_owner",
     "site_owner_contact",
     "proxy",
+    "do_not_follow",
+    "follow_depth",
+    "follow_pages",
     "classify_as",
     "note",
 )

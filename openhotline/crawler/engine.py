@@ -29,6 +29,7 @@ from openhotline.lib.htmlcharset import decode_text
 from openhotline.lib.htmlmedia import MediaRef, extract_css_media, extract_media
 from openhotline.lib.httpbody import is_media_mime, sniff_mime
 from openhotline.lib.safehttp import FetchError, FetchPolicy, FetchResult, SafeFetcher
+from openhotline.lib.samesite import same_site
 
 MediaSink = Callable[[MediaItem, bytes], None]
 ProgressCallback = Callable[[CrawlProgress], None]
@@ -57,6 +58,10 @@ class CrawlPolicy:
     # Bytes one crawl may fetch (received or decoded, whichever is more); past it
     # the remaining media are recorded as skipped. Fetches already running finish.
     byte_budget: int = 512 * 1024 * 1024
+    # Same-site links to other pages (a gallery's next pages): how many links
+    # deep from the reported page, and how many such pages per crawl at most.
+    follow_depth: int = 1
+    max_followed_pages: int = 20
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,11 @@ class _Doc:
     kind: str
     depth: int
     parent: str | None
+    page: str  # the reported page or followed page this document belongs to
     frames: int = 0
     viewers: int = 0
     css: int = 0
+    follows: int = 0
 
 
 class _Run:
@@ -86,6 +93,9 @@ class _Run:
         self.last_progress = 0.0
         self.bytes_used = 0
         self.budget_reported = False
+        self.followed = 0
+        # Same-site links found on this level's pages: (pagination score, page that links it, url).
+        self.links: list[tuple[int, _Doc, str]] = []
 
     def error(
         self, url: str, stage: str, exc: BaseException | str, *, name: str | None = None
@@ -159,8 +169,9 @@ class Crawler:
         Steps:
         1. Fetch the URL; if the bytes are media, it is the only item.
         2. Otherwise, level by level (reported page, then frames, viewer pages
-           and stylesheets up to their depths), fetch documents in parallel
-           and find their media.
+           and stylesheets up to their depths, and same-site pages up to the
+           follow depth and page budget, pagination first), fetch documents
+           in parallel and find their media.
         3. Fetch each new media item in parallel as soon as it is found
            (deduplicated, capped per page and per crawl), hash it, hand it
            to `sink`.
@@ -168,7 +179,7 @@ class Crawler:
         """
         run = _Run(url, sink, progress)
         t0 = time.monotonic()
-        level = [_Doc(url, "page", 0, None)]
+        level = [_Doc(url, "page", 0, None, url)]
         run.seen_docs.add(url)
         while level:
             futures = [self._doc_executor.submit(self._fetch_doc, doc) for doc in level]
@@ -179,6 +190,7 @@ class Crawler:
                     level.extend(self._process(run, doc, outcome))
                 except Exception as exc:  # one bad document must not end the crawl
                     run.error(doc.url, "parse", exc)
+            level.extend(self._follow(run))
         for pending in as_completed(list(run.futures)):
             pending.result()
         result = run.result
@@ -216,7 +228,9 @@ class Crawler:
 
     def _process(self, run: _Run, doc: _Doc, outcome: FetchResult | FetchError) -> list[_Doc]:
         run.spend(outcome)
-        evidence = PageEvidence(url=doc.url, kind=doc.kind, depth=doc.depth, parent=doc.parent)
+        evidence = PageEvidence(
+            url=doc.url, kind=doc.kind, depth=doc.depth, parent=doc.parent, page=doc.page
+        )
         with run.lock:
             run.result.pages.append(evidence)
         if isinstance(outcome, FetchError):
@@ -233,6 +247,8 @@ class Crawler:
             kind = "video" if outcome.mime == "application/ogg" else outcome.mime.split("/")[0]
             ref = MediaRef(url=doc.url, kind=kind, source="url" if doc.kind == "page" else doc.kind)
             evidence.body = b""  # kept once, as the media item
+            if doc.kind == "linked":  # a link to a media file belongs to the page that links it
+                evidence.page = doc.parent or doc.url
             if ref.key in run.seen_media:
                 return []
             run.seen_media.add(ref.key)
@@ -240,7 +256,9 @@ class Crawler:
                 run.result.media_found += 1
                 seq = run.scheduled
                 run.scheduled += 1
-            self._store_media(run, seq, ref, doc.parent or doc.url, outcome, self._doc_limit(doc))
+            found_on = doc.parent or doc.url
+            limit = self._doc_limit(doc)
+            self._store_media(run, seq, ref, found_on, evidence.page, outcome, limit)
             return []
         if doc.kind == "stylesheet":
             css = decode_text(outcome.body, outcome.content_type, css=True)
@@ -274,7 +292,40 @@ class Crawler:
                 count = len(page.viewer_links)
                 run.error(doc.url, "limit", f"{count} viewer links, followed {len(links)}")
             children += self._children(run, doc, "viewer", links, viewers=doc.viewers + 1)
+        if doc.kind in ("page", "linked") and doc.follows < policy.follow_depth:
+            if doc.kind == "page" or same_site(outcome.final_url, doc.url):
+                # A followed page that redirected off the site is not the gallery's.
+                run.links.extend((link.score, doc, link.url) for link in page.page_links)
         return children
+
+    def _follow(self, run: _Run) -> list[_Doc]:
+        """This level's same-site links to follow: pagination first, within the page budget."""
+        links, run.links = run.links, []
+        links.sort(key=lambda link: -link[0])  # stable: pages in order, links in page order
+        budget = self.policy.max_followed_pages
+        out: list[_Doc] = []
+        left_out = 0
+        for _, parent, url in links:
+            if url in run.seen_docs:
+                continue
+            if run.followed >= budget:
+                left_out += 1
+                continue
+            if len(run.seen_docs) >= self.policy.max_documents:
+                run.error(url, "limit", f"more than {self.policy.max_documents} documents")
+                break
+            run.seen_docs.add(url)
+            run.followed += 1
+            out.append(
+                _Doc(url, "linked", parent.depth + 1, parent.url, url, follows=parent.follows + 1)
+            )
+        if left_out:
+            run.error(
+                run.result.url,
+                "limit",
+                f"{left_out} more same-site pages not followed (page budget {budget} per crawl)",
+            )
+        return out
 
     def _children(
         self, run: _Run, doc: _Doc, kind: str, urls: list[str], **depths: int
@@ -288,7 +339,8 @@ class Crawler:
                 break
             run.seen_docs.add(url)
             inherited = {"frames": doc.frames, "viewers": doc.viewers, "css": doc.css}
-            out.append(_Doc(url, kind, doc.depth + 1, doc.url, **{**inherited, **depths}))
+            depths = {**inherited, "follows": doc.follows, **depths}
+            out.append(_Doc(url, kind, doc.depth + 1, doc.url, doc.page, **depths))
         return out
 
     def _schedule(self, run: _Run, evidence: PageEvidence, refs: list[MediaRef]) -> None:
@@ -313,22 +365,25 @@ class Crawler:
             )
         for seq, ref in enumerate(take, start=start):
             if ref.data is not None:
-                self._store_media(run, seq, ref, evidence.url, None, policy.max_data_uri_bytes)
+                limit = policy.max_data_uri_bytes
+                self._store_media(run, seq, ref, evidence.url, evidence.page, None, limit)
             else:
-                future = self._executor.submit(self._fetch_media, run, seq, ref, evidence.url)
+                future = self._executor.submit(
+                    self._fetch_media, run, seq, ref, evidence.url, evidence.page
+                )
                 with run.lock:
                     run.futures.append(future)
         run.report()
 
-    def _fetch_media(self, run: _Run, seq: int, ref: MediaRef, found_on: str) -> None:
-        if self._over_budget(run, seq, ref, found_on):
+    def _fetch_media(self, run: _Run, seq: int, ref: MediaRef, found_on: str, page: str) -> None:
+        if self._over_budget(run, seq, ref, found_on, page):
             return
         limit = self.policy.max_media_bytes
         outcome = self._fetch(ref.url, limit, found_on)
         run.spend(outcome)
-        self._store_media(run, seq, ref, found_on, outcome, limit)
+        self._store_media(run, seq, ref, found_on, page, outcome, limit)
 
-    def _over_budget(self, run: _Run, seq: int, ref: MediaRef, found_on: str) -> bool:
+    def _over_budget(self, run: _Run, seq: int, ref: MediaRef, found_on: str, page: str) -> bool:
         """Past the crawl's byte budget, record the item as skipped instead of fetching it."""
         budget = self.policy.byte_budget
         with run.lock:
@@ -340,6 +395,7 @@ class Crawler:
             run.result.media_skipped += 1
         reason = f"skipped: the crawl's byte budget of {budget} bytes is used up ({used} fetched)"
         item = MediaItem(url=ref.url, kind=ref.kind, source=ref.source, found_on=found_on)
+        item.page = page
         item.error, item.skipped = reason, True
         if first:  # one line for the crawl; each skipped item carries the reason itself
             run.error(ref.url, "limit", f"byte budget of {budget} bytes used up after {used}")
@@ -354,6 +410,7 @@ class Crawler:
         seq: int,
         ref: MediaRef,
         found_on: str,
+        page: str,
         outcome: FetchResult | FetchError | None,
         limit: int,
     ) -> None:
@@ -364,7 +421,7 @@ class Crawler:
         bytes are dropped here: they are never evidence.
         """
         item = MediaItem(url=ref.url, kind=ref.kind, source=ref.source, found_on=found_on)
-        item.limit = limit
+        item.page, item.limit = page, limit
         data = ref.data or b""
         if isinstance(outcome, FetchError):
             item.error = f"{type(outcome).__name__}: {outcome}"

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import idna
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from openhotline.accounts.models import Organisation
@@ -13,6 +14,11 @@ from openhotline.crawler.actions import RULE_FIELDS
 from openhotline.crawler.dnstrace import is_ip
 from openhotline.crawler.models import DomainRule
 from openhotline.lib.crawlconfig import proxy_url
+
+# A rule may send the crawler further than the defaults, within these bounds:
+# each followed page costs fetches of its own media within the crawl's byte budget.
+MAX_FOLLOW_DEPTH = 5
+MAX_FOLLOW_PAGES = 500
 
 
 def canonical_domain(raw: str) -> str:
@@ -46,6 +52,15 @@ class DomainRuleForm(forms.ModelForm):
             "force_registrar": "Treat this as the registrar instead of the RDAP answer.",
             "proxy": "Crawl through this proxy, e.g. socks5h://127.0.0.1:9050.",
             "classify_as": "Classify this domain's URLs directly.",
+            "do_not_follow": "Fetch only the reported page, never the site's other pages.",
+            "follow_depth": (
+                f"Follow the site's links this many links deep (default"
+                f" {settings.OPENHOTLINE_CRAWL_FOLLOW_DEPTH}, at most {MAX_FOLLOW_DEPTH})."
+            ),
+            "follow_pages": (
+                f"Follow at most this many of the site's pages per crawl (default"
+                f" {settings.OPENHOTLINE_CRAWL_FOLLOW_PAGES}, at most {MAX_FOLLOW_PAGES})."
+            ),
         }
 
     def __init__(self, *args: Any, hotline: Organisation, **kwargs: Any) -> None:
@@ -67,11 +82,28 @@ class DomainRuleForm(forms.ModelForm):
         except ImproperlyConfigured as exc:
             raise forms.ValidationError(str(exc).removeprefix("proxy: ")) from None
 
+    def clean_follow_depth(self) -> int | None:
+        return _at_most(self.cleaned_data["follow_depth"], MAX_FOLLOW_DEPTH)
+
+    def clean_follow_pages(self) -> int | None:
+        return _at_most(self.cleaned_data["follow_pages"], MAX_FOLLOW_PAGES)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("notify_site_owner") and not data.get("site_owner_contact"):
             self.add_error("site_owner_contact", "Say how to reach the site owner.")
+        following = data.get("follow_depth") is not None or data.get("follow_pages") is not None
+        if data.get("do_not_follow") and following:
+            self.add_error("do_not_follow", "Either stop following links or set how far to go.")
         effects = ("do_not_crawl", "force_hoster", "force_registrar", "notify_site_owner")
-        if not any(data.get(name) for name in (*effects, "proxy", "classify_as")):
+        if not following and not any(
+            data.get(name) for name in (*effects, "proxy", "do_not_follow", "classify_as")
+        ):
             raise forms.ValidationError("A rule must do something.")
         return data
+
+
+def _at_most(value: int | None, limit: int) -> int | None:
+    if value is not None and value > limit:
+        raise forms.ValidationError(f"At most {limit}.")
+    return value

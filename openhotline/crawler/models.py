@@ -159,6 +159,13 @@ class DomainRule(models.Model):
     notify_site_owner = models.BooleanField(default=False)
     site_owner_contact = models.CharField(max_length=255, blank=True)
     proxy = models.CharField(max_length=255, blank=True)
+    # Following the site's links to other pages (a gallery's next pages): off,
+    # or deeper / more pages than OPENHOTLINE_CRAWL_FOLLOW_DEPTH / _PAGES.
+    do_not_follow = models.BooleanField("do not follow links to other pages", default=False)
+    follow_depth = models.PositiveSmallIntegerField("links to follow deep", null=True, blank=True)
+    follow_pages = models.PositiveSmallIntegerField(
+        "pages to follow per crawl", null=True, blank=True
+    )
     classify_as = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     note = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -189,6 +196,12 @@ class DomainRule(models.Model):
             parts.append(f"notify site owner {self.site_owner_contact}".strip())
         if self.proxy:
             parts.append("via proxy")
+        if self.do_not_follow:
+            parts.append("do not follow links")
+        if self.follow_depth is not None:
+            parts.append(f"follow links {self.follow_depth} deep")
+        if self.follow_pages is not None:
+            parts.append(f"follow up to {self.follow_pages} pages")
         if self.classify_as:
             parts.append(f"classify as {self.get_classify_as_display()}")
         return parts

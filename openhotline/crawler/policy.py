@@ -60,6 +60,14 @@ def fetch_policy(*, proxy: str | None = None) -> FetchPolicy:
 
 
 def crawl_policy(rule: DomainRule | None = None) -> CrawlPolicy:
+    """The crawl's limits: the settings, with the domain rule's proxy and link following."""
+    follow_depth = settings.OPENHOTLINE_CRAWL_FOLLOW_DEPTH
+    follow_pages = settings.OPENHOTLINE_CRAWL_FOLLOW_PAGES
+    if rule is not None and rule.do_not_follow:
+        follow_depth = 0
+    elif rule is not None:
+        follow_depth = follow_depth if rule.follow_depth is None else rule.follow_depth
+        follow_pages = follow_pages if rule.follow_pages is None else rule.follow_pages
     return CrawlPolicy(
         fetch=fetch_policy(proxy=rule.proxy if rule is not None and rule.proxy else None),
         max_page_bytes=settings.OPENHOTLINE_CRAWL_PAGE_MAX_BYTES,
@@ -72,6 +80,10 @@ def crawl_policy(rule: DomainRule | None = None) -> CrawlPolicy:
         per_host_concurrency=settings.OPENHOTLINE_CRAWL_THREADS,
         keep_bytes=False,
         byte_budget=settings.OPENHOTLINE_CRAWL_BYTE_BUDGET,
+        follow_depth=follow_depth,
+        max_followed_pages=follow_pages,
+        # Each followed page brings its own frames, stylesheets and viewer pages.
+        max_documents=100 + 50 * follow_pages,
     )
 
 

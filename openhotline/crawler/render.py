@@ -145,6 +145,7 @@ class _Interceptor:
             kind=kind,
             source="render",
             found_on=self.result.url,
+            page=self.result.url,
             size=len(res.body),
             mime=res.mime,
             sha256=hashlib.sha256(res.body).hexdigest(),

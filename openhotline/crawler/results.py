@@ -20,9 +20,10 @@ class PageEvidence:
     """One fetched document: the reported page, a frame, a viewer page or a stylesheet."""
 
     url: str
-    kind: str  # "page", "iframe", "viewer" or "stylesheet"
+    kind: str  # "page", "linked" (a same-site page followed), "iframe", "viewer", "stylesheet"
     depth: int
     parent: str | None
+    page: str = ""  # the reported page, or the followed page, this document belongs to
     final_url: str = ""
     status: int | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -46,6 +47,7 @@ class PageEvidence:
             "kind": self.kind,
             "depth": self.depth,
             "parent": self.parent,
+            "page": self.page,
             "final_url": self.final_url,
             "status": self.status,
             "redirects": [
@@ -76,6 +78,9 @@ class MediaItem:
     kind: str
     source: str
     found_on: str
+    # The reported page, or the same-site page the crawler followed, the item
+    # was found on (through its frames and viewer pages): the review groups by it.
+    page: str = ""
     size: int = 0
     mime: str = ""
     sha256: str = ""
@@ -112,6 +117,7 @@ class MediaItem:
             "kind": self.kind,
             "source": self.source,
             "found_on": self.found_on,
+            "page": self.page,
             "final_url": self.final_url,
             "status": self.status,
             "size": self.size,

@@ -81,6 +81,7 @@ class MediaStore:
                 reported_url=self.reported_url,
                 source_url=(item.final_url or item.url)[:2000],
                 found_in=item.source[:50],
+                page_url=item.page[:2000] if item.page != self.reported_url.url else "",
             )
         except Exception as exc:  # a storage failure loses this item, not the crawl
             logger.exception("storing %s failed", item.url)

@@ -50,6 +50,7 @@ def do_store_media(
     reported_url: ReportedUrl | None = None,
     source_url: str = "",
     found_in: str = "",
+    page_url: str = "",
 ) -> tuple[MediaItem, bool]:
     """Store one media file and link it to the URL it was found on.
 
@@ -70,16 +71,27 @@ def do_store_media(
             },
         )
         if reported_url is not None:
-            do_link_media(reported_url, item, source_url=source_url, found_in=found_in)
+            do_link_media(
+                reported_url, item, source_url=source_url, found_in=found_in, page_url=page_url
+            )
         if created:
             queue_hashing(item.pk)
     return item, created
 
 
 def do_link_media(
-    reported_url: ReportedUrl, item: MediaItem, *, source_url: str, found_in: str = ""
+    reported_url: ReportedUrl,
+    item: MediaItem,
+    *,
+    source_url: str,
+    found_in: str = "",
+    page_url: str = "",
 ) -> tuple[UrlMedia, bool]:
     """Link ``item`` to the URL it was found on (once); a new link sends ``media_stored``.
+
+    ``page_url`` is the page of the URL's gallery the item was on, when the
+    crawler followed the URL's links to it; the first page an item was seen
+    on stays.
 
     Every ``UrlMedia`` row is made here, so the apps that react to new media
     (see ``evidence.signals``) hear of each one.
@@ -88,7 +100,7 @@ def do_link_media(
         link, created = UrlMedia.objects.get_or_create(
             reported_url=reported_url,
             media_item=item,
-            defaults={"source_url": source_url, "found_in": found_in},
+            defaults={"source_url": source_url, "found_in": found_in, "page_url": page_url},
         )
         if created:
             media_stored.send(sender=UrlMedia, link=link)

@@ -92,6 +92,9 @@ class UrlMedia(models.Model):
     media_item = models.ForeignKey(MediaItem, models.PROTECT, related_name="url_links")
     source_url = models.TextField()
     found_in = models.CharField(max_length=50, blank=True)
+    # The page the item was found on: the reported URL, or one of its gallery's
+    # pages the crawler followed (empty: the reported URL). The review groups by it.
+    page_url = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

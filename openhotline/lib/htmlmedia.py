@@ -28,10 +28,13 @@ from openhotline.lib.mediaurls import (
     resolve_url,
     same_site,
 )
+from openhotline.lib.pagination import pagination_score
+from openhotline.lib.samesite import same_site as same_registrable_site
 
 __all__ = [
     "CssMedia",
     "MediaRef",
+    "PageLink",
     "PageMedia",
     "css_urls",
     "extract_css_media",
@@ -91,6 +94,14 @@ _META_MEDIA = {
 _MAIN_HINTS = ("main", "photo", "picture", "image", "img", "full", "view", "content", "media")
 
 
+@dataclass(frozen=True)
+class PageLink:
+    """A same-site link to another HTML page, and how much it looks like pagination."""
+
+    url: str
+    score: int  # see lib/pagination.py: 0 for a plain link
+
+
 @dataclass
 class PageMedia:
     """What one HTML page references, in document order, without duplicates."""
@@ -104,6 +115,9 @@ class PageMedia:
     iframes: list[str] = field(default_factory=list)
     viewer_links: list[str] = field(default_factory=list)
     main_media: list[MediaRef] = field(default_factory=list)
+    # Same-site links to other pages (not media, frames, stylesheets or viewer
+    # pages), pagination first, then in document order.
+    page_links: list[PageLink] = field(default_factory=list)
 
 
 class _Page:
@@ -119,6 +133,7 @@ class _Page:
         self.imgs: list[tuple[int, int, MediaRef]] = []  # (declared area, hint, ref)
         self.meta_refs: list[MediaRef] = []
         self.videos: list[MediaRef] = []
+        self.links: dict[str, int] = {}  # same-site page link -> best pagination score
 
     def add(self, raw: str | None, kind: str, source: str) -> MediaRef | None:
         return self.refs.add(raw, kind, source, self.base)
@@ -178,6 +193,23 @@ class _Page:
         if same_site(url, self.page_url):
             self.viewers.setdefault(url)
 
+    def page_link(self, href: str | None, rel: str, text: str) -> None:
+        """Note a link to another page of the site (the crawler may follow it)."""
+        url = resolve_url(href, self.base)
+        if url is None or url.startswith("data:") or media_kind_from_extension(url):
+            return
+        if urldefrag(url)[0] == urldefrag(self.page_url)[0]:
+            return
+        if not same_registrable_site(url, self.page_url):
+            return
+        score = pagination_score(url, rel, text)
+        self.links[url] = max(score, self.links.get(url, 0))
+
+    def page_links(self) -> list[PageLink]:
+        skip = set(self.stylesheets) | set(self.iframes) | set(self.viewers)
+        links = [PageLink(url, score) for url, score in self.links.items() if url not in skip]
+        return sorted(links, key=lambda link: -link.score)  # stable: document order within
+
     def main_media(self) -> list[MediaRef]:
         """The one image (and any video) a viewer page exists to show."""
         chosen: list[MediaRef] = list(self.meta_refs) + list(self.videos)
@@ -235,6 +267,10 @@ def _anchor(page: _Page, node: LexborNode, attrs: dict[str, str | None]) -> None
     kind = media_kind_from_extension(href or "")
     if kind is not None:
         page.add(href, kind, "link")
+    elif href:
+        label = attrs.get("aria-label") or attrs.get("title") or ""
+        text = node.text(deep=True, separator=" ")[:200] if node.tag == "a" else ""
+        page.page_link(href, attrs.get("rel") or "", text.strip() or label)
 
 
 def _link(page: _Page, node: LexborNode, attrs: dict[str, str | None]) -> None:
@@ -244,6 +280,8 @@ def _link(page: _Page, node: LexborNode, attrs: dict[str, str | None]) -> None:
         url = resolve_url(href, page.base)
         if url is not None and not url.startswith("data:"):
             page.stylesheets.setdefault(url)
+    elif "next" in rel or "prev" in rel or "previous" in rel:
+        page.page_link(href, " ".join(rel), "")
     elif "image_src" in rel:
         page.add(href, "image", "link")
     elif "preload" in rel and (attrs.get("as") or "").lower() in ("image", "video", "audio"):
@@ -356,4 +394,5 @@ def extract_media(
         iframes=list(page.iframes),
         viewer_links=[u for u in page.viewers if urlsplit(u).scheme in ("http", "https")],
         main_media=page.main_media(),
+        page_links=page.page_links(),
     )

@@ -383,7 +383,7 @@ def test_viewer_pages_are_followed_for_their_main_image(site: LoopbackServer) ->
         )
     site.routes["/t/*"] = media_route(image("gray", "JPEG"))
     site.routes["/full/*"] = media_route(image("red", "JPEG", (40, 30)))
-    result = crawl(site.url("/"), policy(viewer_depth=1))
+    result = crawl(site.url("/"), policy(viewer_depth=1, follow_depth=0))
     names = [m.url.split(str(site.port), 1)[1] for m in result.media]
     assert names == [
         "/t/0.jpg",
@@ -394,7 +394,7 @@ def test_viewer_pages_are_followed_for_their_main_image(site: LoopbackServer) ->
         "/full/2.jpg",
     ]
     assert [p.kind for p in result.pages] == ["page", "viewer", "viewer", "viewer"]
-    no_follow = crawl(site.url("/"), policy(viewer_depth=0))
+    no_follow = crawl(site.url("/"), policy(viewer_depth=0, follow_depth=0))
     assert len(no_follow.media) == 3 and len(no_follow.pages) == 1
 
 
