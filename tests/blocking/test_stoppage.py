@@ -3,12 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
 from openhotline.blocking.actions.entries import do_approve_entry, do_propose_entry, get_source
 from openhotline.blocking.actions.publishing import do_publish
+from openhotline.blocking.management.commands.stoppage import is_local_url
 from openhotline.blocking.models import (
     BlocklistSource,
     SourceKind,
@@ -195,3 +198,15 @@ def test_a_visitor_always_learns_where_to_complain(hotline_a: Organisation, sett
     hotline_a.save()
     _s, _h, body = call(StopPageApp(hotline_a.pk), HTTP_ACCEPT_LANGUAGE="en")
     assert 'write to <a href="mailto:info@hotline-a.test">' in body
+
+
+def test_in_production_the_stop_page_refuses_links_visitors_cannot_reach(
+    hotline_a: Organisation, settings
+) -> None:
+    assert is_local_url("http://127.0.0.1:8000") and is_local_url("http://localhost/")
+    assert is_local_url("http://[::1]:8000/") and is_local_url("/relative")
+    assert not is_local_url("https://hotline-a.test/")
+    settings.PRODUCTION = True
+    settings.OPENHOTLINE_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    with pytest.raises(CommandError, match="OPENHOTLINE_PUBLIC_BASE_URL"):
+        call_command("stoppage", "--listen", "127.0.0.1:1")
