@@ -12,6 +12,12 @@ latency on every response, then, in one run, measures:
 and prints pages/s, media/s, the ratios, and the recall of each against the
 site's own list of the media on every page (goal: 1.0).
 
+4. gallery recall: galleries of several pages linked by page numbers and
+   "next" (one page behind a `<base href>`, one in Latin-1), each reported
+   page crawled with the default link following (depth 1, 20 pages), and
+   without it; tag links placed before the pagination compete for the page
+   budget, so pagination must come first.
+
     python benchmarks/crawl.py --help
 """
 
@@ -119,8 +125,39 @@ def stylesheet(page: int) -> str:
     )
 
 
+GALLERY_PAGES = 6  # pages per gallery
+GALLERY_IMAGES = 4  # images per gallery page
+GALLERY_TAGS = 25  # plain same-site links on each page, before the pagination
+
+
+def gallery_image(n: int, k: int) -> str:
+    # Page 3 is Latin-1: its file names have a non-ASCII letter, sent as UTF-8 as browsers do.
+    return f"ni%C3%B1o-{k}.png" if n == 3 else f"{k}.png"
+
+
+def gallery_html(g: int, n: int) -> tuple[bytes, str, list[str]]:
+    """Page n of gallery g: (body, content type, the gallery's own list of its media on it)."""
+    folder = f"/gimg/{g}/{n}/"
+    tags = "".join(f'<a href="/tag/{t}">tag {t}</a> ' for t in range(GALLERY_TAGS))
+    numbers = "".join(f'<a href="/gallery/{g}/{m}">{m}</a> ' for m in range(1, GALLERY_PAGES + 1))
+    nxt = f'<a rel="next" href="/gallery/{g}/{n + 1}">Next »</a>' if n < GALLERY_PAGES else ""
+    if n == 2:  # every image relative to <base href>
+        head, srcs = f'<base href="{folder}">', [f"{k}.png" for k in range(GALLERY_IMAGES)]
+    else:
+        names = [gallery_image(n, k).replace("ni%C3%B1o", "niño") for k in range(GALLERY_IMAGES)]
+        head, srcs = "", [folder + name for name in names]
+    imgs = "".join(f'<img src="{src}">' for src in srcs)
+    html = f"<title>Galería {g}, página {n}</title>{head}<p>{tags}</p>{imgs}<p>{numbers}{nxt}</p>"
+    expected = [folder + gallery_image(n, k) for k in range(GALLERY_IMAGES)]
+    if n == 3:
+        return html.encode("latin-1"), "text/html; charset=ISO-8859-1", expected
+    return html.encode(), "text/html; charset=utf-8", expected
+
+
 def make_handler(latency: float, media_size: int, page_size: int) -> type[BaseHTTPRequestHandler]:
     img_path = re.compile(r"^/img/(\d+)/(\d+)\.\w+$")
+    gallery_path = re.compile(r"^/gallery/(\d+)/(\d+)$")
+    gallery_img = re.compile(r"^/gimg/(\d+)/(\d+)/(?:ni%C3%B1o-)?(\d+)\.png$")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -134,6 +171,13 @@ def make_handler(latency: float, media_size: int, page_size: int) -> type[BaseHT
                 body = page_html(int(path[6:]), page_size)[0].encode()
             elif path.startswith("/css/") and path[5:-4].isdigit():
                 body, ctype = stylesheet(int(path[5:-4])).encode(), "text/css"
+            elif match := gallery_path.match(path):
+                body, ctype, _ = gallery_html(int(match.group(1)), int(match.group(2)))
+            elif match := gallery_img.match(path):
+                g, n, k = (int(x) for x in match.groups())
+                body, ctype = media_bytes(100_000 + g * 100 + n, k, 2_000), "image/png"
+            elif path.startswith("/tag/"):
+                body = b"<title>tag</title><p>nothing here</p>"
             elif match := img_path.match(path):
                 page, k = int(match.group(1)), int(match.group(2))
                 body = media_bytes(page, k, media_size)
@@ -235,6 +279,29 @@ def run_engine(base: str, pages: list[int], workers: int, args: dict[str, int]) 
     }
 
 
+def run_gallery(base: str, galleries: int, follow_depth: int) -> dict[str, Any]:
+    """Crawl page 1 of each gallery; recall against every image on all its pages."""
+    from openhotline.crawler.engine import Crawler, CrawlPolicy
+    from openhotline.lib.netcheck import parse_allow_list
+    from openhotline.lib.safehttp import FetchPolicy
+
+    policy = CrawlPolicy(
+        fetch=FetchPolicy(allow=parse_allow_list("127.0.0.1")),
+        keep_bytes=False,
+        follow_depth=follow_depth,  # the budget is the default (20 pages)
+    )
+    hit = total = pages = 0
+    started = time.monotonic()
+    with Crawler(policy) as crawler:
+        for g in range(galleries):
+            result = crawler.crawl(f"{base}/gallery/{g}/1")
+            found = {m.url[len(base) :] for m in result.media if m.error is None}
+            expected = {path for n in range(1, GALLERY_PAGES + 1) for path in gallery_html(g, n)[2]}
+            hit, total = hit + len(expected & found), total + len(expected)
+            pages += len(result.pages)
+    return {"recall": hit / total, "pages": pages, "elapsed": time.monotonic() - started}
+
+
 _IMG_SRC = re.compile(r"""<img[^>]+src=["']([^"']+)["']""", re.I)
 
 
@@ -297,6 +364,9 @@ def main() -> None:
     parser.add_argument(
         "--page-concurrency", type=int, default=8, help="pages crawled at once per worker"
     )
+    parser.add_argument(
+        "--galleries", type=int, default=10, help=f"galleries of {GALLERY_PAGES} pages each"
+    )
     opts = parser.parse_args()
 
     listener = socket.create_server(("127.0.0.1", 0), backlog=512)
@@ -322,6 +392,8 @@ def main() -> None:
         one = run_engine(base, pages, 1, args)
         two = run_engine(base, pages, 2, args)
         naive = run_naive(base, pages[: opts.naive_pages])
+        followed = run_gallery(base, opts.galleries, follow_depth=1)
+        unfollowed = run_gallery(base, opts.galleries, follow_depth=0)
     finally:
         for proc in servers:
             proc.terminate()
@@ -363,6 +435,19 @@ def main() -> None:
     print(
         f"engine errors: 1 worker {one['errors']}, 2 workers {two['errors']};"
         f" worker CPU per fetched item: {one['cpu'] / one['media'] * 1000:.2f} ms"
+    )
+    print(
+        f"gallery recall ({opts.galleries} galleries x {GALLERY_PAGES} pages x {GALLERY_IMAGES}"
+        f" images, {GALLERY_TAGS} tag links before the pagination; page 2 <base href>,"
+        f" page 3 Latin-1; page 1 reported):"
+    )
+    print(
+        f"  following links (depth 1, 20 pages): recall {followed['recall']:.3f},"
+        f" {followed['pages']} documents, {followed['elapsed']:.2f} s (goal 1.0)"
+    )
+    print(
+        f"  not following (depth 0): recall {unfollowed['recall']:.3f},"
+        f" {unfollowed['pages']} documents, {unfollowed['elapsed']:.2f} s"
     )
 
 

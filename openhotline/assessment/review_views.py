@@ -35,6 +35,8 @@ from openhotline.assessment.actions.review import (
     do_finish_review,
     do_set_site_type,
     do_undo,
+    group_by_page,
+    media_links,
     page_media,
     parse_changes,
 )
@@ -174,7 +176,8 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
             claim = do_claim_url(reported_url, user)
         except ClaimError:
             claim = live_claim(reported_url)
-    cards = cards_for(reported_url)
+    links = media_links(reported_url)
+    cards = cards_for(reported_url, [link.media_item for link in links])
     new_cards = [card for card in cards if not card.known]
     known_cards = [card for card in cards if card.known]
     return render(
@@ -188,6 +191,9 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
             and (claim.analyst_id == user.pk or has_role(user, reported_url.hotline, SENIOR_ROLES)),
             "new_cards": new_cards,
             "known_cards": known_cards,
+            # A heading per page when the crawler followed the URL's gallery.
+            "new_groups": group_by_page(new_cards, links, reported_url.url),
+            "known_groups": group_by_page(known_cards, links, reported_url.url),
             "total": len(cards),
             "draft": ReviewDraft.objects.filter(reported_url=reported_url).first(),
             "assessment": UrlAssessment.objects.filter(reported_url=reported_url).first(),

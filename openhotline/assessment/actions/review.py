@@ -59,12 +59,35 @@ class Card:
 
 def page_media(reported_url: ReportedUrl) -> list[MediaItem]:
     """The page's media items in the order they were found (one query)."""
-    links = (
+    return [link.media_item for link in media_links(reported_url)]
+
+
+def media_links(reported_url: ReportedUrl) -> list[UrlMedia]:
+    """The URL's media links, with their items, in the order they were found (one query)."""
+    return list(
         UrlMedia.objects.filter(reported_url=reported_url)
         .select_related("media_item")
         .order_by("created_at", "pk")
     )
-    return [link.media_item for link in links]
+
+
+@dataclass
+class PageGroup:
+    """The cards of one page: the reported URL, or a page of its gallery the crawler followed."""
+
+    url: str
+    cards: list[Card]
+
+
+def group_by_page(cards: list[Card], links: list[UrlMedia], reported: str) -> list[PageGroup]:
+    """`cards` by the page their item was found on: the reported page first, then the
+    followed pages as their first item was stored; each group's cards keep their order."""
+    page_of = {link.media_item_id: link.page_url or reported for link in links}
+    groups: dict[str, PageGroup] = {reported: PageGroup(reported, [])}
+    for card in cards:
+        url = page_of.get(card.item.pk, reported)
+        groups.setdefault(url, PageGroup(url, [])).cards.append(card)
+    return [group for group in groups.values() if group.cards]
 
 
 def cards_for(reported_url: ReportedUrl, items: Iterable[MediaItem] | None = None) -> list[Card]:
