@@ -292,7 +292,8 @@ class Crawler:
                 count = len(page.viewer_links)
                 run.error(doc.url, "limit", f"{count} viewer links, followed {len(links)}")
             children += self._children(run, doc, "viewer", links, viewers=doc.viewers + 1)
-        if doc.kind in ("page", "linked") and doc.follows < policy.follow_depth:
+        following = policy.follow_depth > doc.follows and policy.max_followed_pages > 0
+        if doc.kind in ("page", "linked") and following:
             if doc.kind == "page" or same_site(outcome.final_url, doc.url):
                 # A followed page that redirected off the site is not the gallery's.
                 run.links.extend((link.score, doc, link.url) for link in page.page_links)

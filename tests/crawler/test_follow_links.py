@@ -144,8 +144,10 @@ def test_depth_and_budget_decide_how_far_and_off_site_links_are_never_followed(
     assert pages_of["4.png"] == f"{url}?page=4"
     assert len(result.media) == 6 and all(item.error is None for item in result.media)
 
-    none = crawl(url, policy(follow_depth=0))
-    assert [p.kind for p in none.pages] == ["page"]
+    for off in (policy(follow_depth=0), policy(max_followed_pages=0)):
+        none = crawl(url, off)
+        assert [p.kind for p in none.pages] == ["page"]
+        assert not [e for e in none.errors if e.stage == "limit"]
 
 
 def test_a_followed_page_is_resolved_against_its_own_base_href(site: LoopbackServer) -> None:
