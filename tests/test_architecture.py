@@ -151,30 +151,8 @@ def describe(cycle: list[str], graph: dict[str, dict[str, list[Import]]]) -> str
     return "\n".join(lines)
 
 
-# Imports that still close a cycle, each to be removed by moving code to the app
-# that owns the data; the test fails when one of them is gone, so the list
-# only shrinks. (importing module, imported module) -> why it is still here.
-KNOWN_CYCLE_IMPORTS: dict[tuple[str, str], str] = {
-    ("openhotline.assessment.actions.four_eyes", "openhotline.matching.models"): (
-        "whether an item is known material (an exact match to a trusted hash set) is read "
-        "from matching's Match rows, while matching pre-classifies through assessment"
-    ),
-    ("openhotline.takedown.actions.removal", "openhotline.network.models"): (
-        "a removal's time from police referral reads network's PoliceReferral, while "
-        "network's routing opens and its forwarding closes takedown cases"
-    ),
-}
-
-
 def test_the_app_import_graph_has_no_cycles() -> None:
     graph = app_graph()
-    for targets in graph.values():
-        for target, found in list(targets.items()):
-            kept = [i for i in found if (i.module, _module_of(i.target)) not in KNOWN_CYCLE_IMPORTS]
-            if kept:
-                targets[target] = kept
-            else:
-                del targets[target]
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle between apps:\n" + describe(cycle or [], graph)
 
@@ -205,17 +183,6 @@ def _module_of(target: str) -> str:
     if path.with_suffix(".py").exists() or (path / "__init__.py").exists():
         return target
     return target.rpartition(".")[0]
-
-
-def test_the_known_cycle_imports_still_exist() -> None:
-    # An entry whose import is gone must leave the list (and the cycle with it).
-    present = {
-        (imp.module, _module_of(imp.target))
-        for targets in app_graph().values()
-        for found in targets.values()
-        for imp in found
-    }
-    assert set(KNOWN_CYCLE_IMPORTS) <= present, set(KNOWN_CYCLE_IMPORTS) - present
 
 
 def test_the_cycle_finder_finds_a_cycle_and_names_its_imports() -> None:

@@ -17,8 +17,22 @@
   (after any four-eyes confirmation); matching feeds our own hash set and
   the law-enforcement portal (network) picks up illegal items.
 
-All are sent after the transaction commits. The evidence app's events
-(``media_stored``, ``media_hashed``) are in ``evidence/signals.py``.
+These three are sent after the transaction commits. One more is a question,
+not a notice, asked while classifying, in the caller's transaction:
+
+- ``known_material_asked(hotline_id, media_item_id)``: is this item known
+  material at this hotline? The four-eyes rule asks it
+  (``actions.four_eyes.is_known_material``); the item is known when any
+  receiver answers True, new when none does (or none is connected: the
+  stricter answer). Asked each time, so a hash set that became inactive or
+  untrusted changes the answer at once. Receivers: matching
+  (``receivers._known_by_an_exact_trusted_match``: matched exactly, by MD5,
+  SHA-1 or SHA-256, to an active hash set the hotline trusts). Assessment
+  asks instead of importing matching: matching sits above it (a hash match
+  pre-classifies through ``do_classify_item``).
+
+The evidence app's events (``media_stored``, ``media_hashed``) are in
+``evidence/signals.py``.
 """
 
 from __future__ import annotations
@@ -28,3 +42,4 @@ from django.dispatch import Signal
 url_assessed = Signal()
 url_verdict_changed = Signal()
 item_classification_in_force = Signal()
+known_material_asked = Signal()

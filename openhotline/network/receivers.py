@@ -11,9 +11,14 @@
   country has no member yet.
 - A media item was found on a URL (``media_stored``): link the URL to
   other hotlines' URLs showing the same item (deconfliction by content).
+- A takedown case is marked removed (``case_removed``, in takedown's
+  transaction, before it saves the case): fill its time from the URL's
+  first police referral.
 
 Receivers never raise: the change that triggered them is committed already.
 Routing that fails here is picked up by the hourly ``route_unrouted`` sweep.
+The exception is ``case_removed``, sent inside the re-check's transaction:
+an error there fails the check, which the next re-check repeats.
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from openhotline.evidence.signals import media_stored
 from openhotline.network.actions.lea_items import do_sync_lea_item
 from openhotline.network.actions.referrals import do_correct_referrals
 from openhotline.network.actions.routing import route_quietly
-from openhotline.network.models import MediaOverlap, MemberHotline
+from openhotline.network.models import MediaOverlap, MemberHotline, PoliceReferral
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl
+from openhotline.takedown.models import TakedownCase
+from openhotline.takedown.signals import case_removed
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +89,18 @@ def _on_organisation(sender: Any, instance: Organisation, created: bool, **kwarg
             "contact_email": instance.contact_email,
         },
     )
+
+
+@receiver(case_removed, dispatch_uid="network.referral_time_on_removal")
+def _on_case_removed(sender: Any, case: TakedownCase, **kwargs: Any) -> None:
+    # On the case object takedown saves next (its removal audit entry reads it too).
+    referred_at = (
+        PoliceReferral.objects.filter(reported_url_id=case.reported_url_id)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    case.seconds_from_referral = case.seconds_to_removal(referred_at)
 
 
 @receiver(media_stored, dispatch_uid="network.overlap_on_url_media")

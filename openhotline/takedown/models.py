@@ -9,6 +9,7 @@ the case then records the removal and the times to removal.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -212,6 +213,12 @@ class TakedownCase(models.Model):
 
     def is_checked(self) -> bool:
         return self.state in CHECKED_STATES
+
+    def seconds_to_removal(self, earlier: datetime | None) -> int | None:
+        """Whole seconds from ``earlier`` to the removal; None if it did not come before it."""
+        if earlier is None or self.removed_at is None or self.removed_at < earlier:
+            return None  # e.g. removed before any notice went out: the notice played no part
+        return int((self.removed_at - earlier).total_seconds())
 
 
 class NoticeKind(models.TextChoices):

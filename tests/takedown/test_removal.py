@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
+from openhotline.audit.models import AuditEvent
 from openhotline.blocking.actions.entries import (
     do_approve_entry,
     do_propose_entry,
@@ -146,6 +147,11 @@ def test_removal_takes_three_gone_checks_spread_over_time(
     referral = PoliceReferral.objects.get(reported_url=online)
     assert case.seconds_from_report == int((first_gone - online.created_at).total_seconds())
     assert case.seconds_from_referral == int((first_gone - referral.created_at).total_seconds())
+    # Network's receiver of case_removed filled it before the case was saved and audited.
+    case.refresh_from_db()
+    assert case.seconds_from_referral == int((first_gone - referral.created_at).total_seconds())
+    removed = AuditEvent.objects.get(action="takedown.removed")
+    assert removed.detail["seconds_from_referral"] == case.seconds_from_referral
     assert case.seconds_from_notice is None  # no notice went out (contact not approved)
     assert case.checks.count() == 5
 

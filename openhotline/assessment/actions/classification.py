@@ -20,7 +20,7 @@ from django.utils import timezone
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ROLES, Organisation, User
 from openhotline.assessment.actions.four_eyes import (
-    exactly_matched_to_trusted,
+    is_known_material,
     requires_confirmation,
 )
 from openhotline.assessment.models import (
@@ -127,7 +127,7 @@ def do_classify_item(
             **attributes,
         )
         if new_material is None:
-            new_material = not exactly_matched_to_trusted(hotline.pk, media_item.pk)
+            new_material = not is_known_material(hotline.pk, media_item.pk)
         held = needs_confirmation(classification, new_material=new_material) or (
             force_confirmation and source in HELD_SOURCES
         )

@@ -3,6 +3,8 @@
 Each hotline keeps, per verdict, a yes/no for new material and for known
 material, edited by its admin. "Known" means matched exactly (MD5, SHA-1,
 SHA-256) to an active hash set the hotline trusts; a near (PDQ) match is new.
+Matching knows the matches, and answers the ``known_material_asked`` question
+(``assessment/signals.py``).
 A hotline that never saved its rules follows ``DEFAULT_RULES``: every illegal
 verdict is confirmed, except on items matched exactly to a trusted set.
 Until then nothing leaves the hotline: no referral, forward, notice or
@@ -12,12 +14,13 @@ blocklist proposal (``assessment.actions.do_put_url_in_force``).
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import FourEyesRule, Material
+from openhotline.assessment.signals import known_material_asked
 from openhotline.assessment.vocabulary import Verdict
 from openhotline.audit.log import record
+from openhotline.evidence.models import MediaItem
 
 DEFAULT_RULES: frozenset[tuple[str, str]] = frozenset(
     {(Verdict.BASELINE, Material.NEW), (Verdict.NATIONAL, Material.NEW)}
@@ -36,22 +39,16 @@ def four_eyes_matrix(hotline_id: int) -> set[tuple[str, str]]:
     return {(verdict, material) for verdict, material, needed in rows if needed}
 
 
-def exactly_matched_to_trusted(hotline_id: int, media_item_id: int) -> bool:
-    """The item matched exactly an active trusted hash set this hotline may use."""
-    # Imported here: matching builds on assessment (it pre-classifies), not the reverse.
-    from openhotline.matching.models import EXACT_KINDS, Match, Trust
+def is_known_material(hotline_id: int, media_item_id: int) -> bool:
+    """The item is known material at this hotline: a receiver of the question says so.
 
-    return (
-        Match.objects.filter(
-            media_item_id=media_item_id,
-            kind__in=EXACT_KINDS,
-            distance=0,
-            hash_set__trust=Trust.TRUSTED,
-            hash_set__active=True,
-        )
-        .filter(Q(hash_set__owner__isnull=True) | Q(hash_set__owner_id=hotline_id))
-        .exists()
+    Matching answers it (an exact match to an active trusted hash set this hotline
+    may use); assessment asks by signal because matching builds on it.
+    """
+    answers = known_material_asked.send(
+        sender=MediaItem, hotline_id=hotline_id, media_item_id=media_item_id
     )
+    return any(answer is True for _receiver, answer in answers)
 
 
 def requires_confirmation(hotline_id: int, verdict: str, *, new_material: bool) -> bool:

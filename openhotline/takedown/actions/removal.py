@@ -29,7 +29,6 @@ from openhotline.crawler.policy import crawl_policy
 from openhotline.crawler.results import CrawlResult
 from openhotline.crawler.rules import rule_for
 from openhotline.evidence.models import UrlMedia
-from openhotline.network.models import PoliceReferral
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.models import (
@@ -40,6 +39,7 @@ from openhotline.takedown.models import (
     Relocation,
     TakedownCase,
 )
+from openhotline.takedown.signals import case_removed
 
 GONE_STATUSES = frozenset({404, 410, 451})
 _DNS_FAILURES = ("cannot resolve", "has no address")
@@ -119,12 +119,6 @@ def observe(reported_url: ReportedUrl) -> Observation:
     return judge(result, illegal)
 
 
-def _seconds(later: datetime, earlier: datetime | None) -> int | None:
-    if earlier is None or later < earlier:
-        return None  # e.g. removed before any notice went out: the notice played no part
-    return int((later - earlier).total_seconds())
-
-
 def do_record_check(
     case: TakedownCase, seen: Observation, *, now: datetime | None = None
 ) -> TakedownCase:
@@ -181,21 +175,19 @@ def do_record_check(
 def _mark_removed(case: TakedownCase, removed_at: datetime) -> None:
     """Record the removal, its times, the moves, and ask for the blocklist entries to go.
 
-    Called inside ``do_record_check``'s transaction.
+    Called inside ``do_record_check``'s transaction, which saves the case; sends
+    ``case_removed`` in it.
     """
     url = case.reported_url
     first_report = url.reports.order_by("created_at").values_list("created_at", flat=True).first()
-    referral = (
-        PoliceReferral.objects.filter(reported_url=url)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
     case.state = CaseState.REMOVED
     case.removed_at = removed_at
-    case.seconds_from_report = _seconds(removed_at, first_report or url.created_at)
-    case.seconds_from_notice = _seconds(removed_at, case.first_notice_at)
-    case.seconds_from_referral = _seconds(removed_at, referral)
+    case.seconds_from_report = case.seconds_to_removal(first_report or url.created_at)
+    case.seconds_from_notice = case.seconds_to_removal(case.first_notice_at)
+    # The police referral is network's: its receiver fills the time from it, on this
+    # case object, before the audit entry below and the caller's save.
+    case.seconds_from_referral = None
+    case_removed.send(sender=TakedownCase, case=case)
     moves = record_moves(case)
     url.removed_at = removed_at
     url.save(update_fields=["removed_at", "updated_at"])
