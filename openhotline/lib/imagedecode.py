@@ -199,13 +199,15 @@ def open_image(
     source: Source | BinaryIO,
     *,
     fit: int | None = None,
+    draft_above: int = 0,
     draft_mode: str = "RGB",
     wait: float | None = None,
 ) -> Iterator[Image.Image]:
     """Open an image for decoding within the limits (see the module docstring).
 
     `fit`: the caller only needs the picture at least this large on its long
-    side, so formats that can decode at a reduced scale do. `draft_mode` is
+    side, so formats that can decode at a reduced scale do, if their long side
+    is at least `draft_above` (0: always). `draft_mode` is
     the mode asked of the JPEG decoder ("L" for luma only). `wait`: seconds to
     wait for a decode slot (None: as long as it takes).
 
@@ -232,7 +234,7 @@ def open_image(
             except ValueError as exc:  # e.g. PNG text chunks past MAX_PNG_TEXT_MEMORY
                 raise ImageRefused(f"refused while reading the header: {exc}") from None
         with image:
-            cost = _check(image, fit, draft_mode)
+            cost = _check(image, fit, draft_mode, draft_above)
             with decode_slot(cost * WORKING_COPIES, wait):
                 yield image
     finally:
@@ -240,14 +242,14 @@ def open_image(
             fh.close()
 
 
-def _check(image: Image.Image, fit: int | None, draft_mode: str) -> int:
+def _check(image: Image.Image, fit: int | None, draft_mode: str, draft_above: int = 0) -> int:
     width, height = image.size
     declared = (width, height)
     if width < 1 or height < 1:
         raise ImageRefused(
             f"{width}x{height} has no pixels", width=width, height=height, image_format=image.format
         )
-    if fit is not None and image.format == "JPEG":
+    if fit is not None and image.format == "JPEG" and max(width, height) >= draft_above:
         scale = min(1.0, fit / max(width, height))
         image.draft(draft_mode, (max(1, round(width * scale)), max(1, round(height * scale))))
     image.declared_size = declared  # type: ignore[attr-defined]
