@@ -6,13 +6,16 @@ queries whatever the number of URLs and results.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from openhotline.accounts.models import Organisation, User
+from openhotline.assessment.queue import MAX_SCORE, QueueFilters, queue_hotlines, queue_urls
 from openhotline.assessment.queue_search import Search, SearchError, parse_search
 from openhotline.evidence.models import MediaItem
 from openhotline.evidence.tasks import hash_media_item
@@ -208,3 +211,74 @@ def test_a_search_costs_the_same_queries_at_any_size(
             assert client.get("/app/", {"q": q}).status_code == 200
         counts.append(len(captured.captured_queries))
     assert len(set(counts)) == 1, counts
+
+
+def token(i: int) -> str:
+    """A path part of its own per URL, as real URLs have (not a shared prefix)."""
+    return hashlib.sha1(str(i).encode()).hexdigest()[:12]  # noqa: S324 - test data, not security
+
+
+@pytest.mark.parametrize(
+    ("q", "index", "expected"),
+    [
+        (f"{token(2345)}/page", "reports_url_upper_trgm", 2345),
+        (f"url:{token(2345).upper()}/Page", "reports_url_upper_trgm", 2345),
+        (f"domain:site{token(77)}.test", "reports_host_trgm", 77),
+    ],
+)
+def test_a_substring_search_uses_the_trigram_index_on_postgresql(
+    q: str,
+    index: str,
+    expected: int,
+    analyst: User,
+    hotline_a: Organisation,
+    hotline_b: Organisation,
+) -> None:
+    """A leading wildcard cannot use a B-tree: PostgreSQL has pg_trgm indexes for it.
+
+    SQLite has none (reports migration 0005 adds them on PostgreSQL only).
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes exist on PostgreSQL only")
+    # Enough rows that one sequential read of the table costs more than the index.
+    for hotline, start, n in ((hotline_a, 0, 30_000), (hotline_b, 100_000, 400)):
+        ReportedUrl.objects.bulk_create(
+            (
+                ReportedUrl(
+                    hotline=hotline,
+                    url=f"http://site{token(i % 3000)}.test/{token(i)}/page",
+                    normalized_url=f"http://site{token(i % 3000)}.test/{token(i)}/page",
+                    host=f"site{token(i % 3000)}.test",
+                    state=UrlState.AWAITING_ASSESSMENT,
+                    priority=i % 300,
+                )
+                for i in range(start, start + n)
+            ),
+            batch_size=5000,
+        )
+    # Hotline B has a URL with the same address, which stays out.
+    ReportedUrl.objects.create(
+        hotline=hotline_b,
+        url=f"http://site{token(expected)}.test/{token(expected)}/page",
+        normalized_url=f"http://site{token(expected)}.test/{token(expected)}/page",
+        host=f"site{token(expected)}.test",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reports_reportedurl")
+    urls = queue_urls(
+        analyst, QueueFilters.from_query({"q": q}), queue_hotlines(analyst), search=parse_search(q)
+    )
+    # The page's keys, as page_after asks for them, and the bounded count.
+    page = urls.filter(priority__lte=MAX_SCORE).values_list("priority", "pk")[:51]
+    count = urls.order_by().values("pk")[:1001]
+    for query in (page, count):
+        plan = query.explain()
+        assert f"Bitmap Index Scan on {index}" in plan, plan
+        assert "hotline_id" in plan, plan  # the tenant filter stays
+    if q.startswith("domain:"):
+        wanted = {i for i in range(30_000) if i % 3000 == expected}
+    else:
+        wanted = {expected}
+    assert {u.url for u in urls} == {
+        f"http://site{token(i % 3000)}.test/{token(i)}/page" for i in wanted
+    }
