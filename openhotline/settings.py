@@ -478,10 +478,6 @@ OPENHOTLINE_CRAWL_VIEWER_DEPTH = env_int("OPENHOTLINE_CRAWL_VIEWER_DEPTH", 1, mi
 # reported page (0: none), and pages followed per crawl; domain rules may change both.
 OPENHOTLINE_CRAWL_FOLLOW_DEPTH = env_int("OPENHOTLINE_CRAWL_FOLLOW_DEPTH", 1, minimum=0)
 OPENHOTLINE_CRAWL_FOLLOW_PAGES = env_int("OPENHOTLINE_CRAWL_FOLLOW_PAGES", 20, minimum=0)
-# Same-site links to other pages (a gallery's next pages): links deep from the
-# reported page (0: none), and pages followed per crawl; domain rules may change both.
-OPENHOTLINE_CRAWL_FOLLOW_DEPTH = env_int("OPENHOTLINE_CRAWL_FOLLOW_DEPTH", 1, minimum=0)
-OPENHOTLINE_CRAWL_FOLLOW_PAGES = env_int("OPENHOTLINE_CRAWL_FOLLOW_PAGES", 20, minimum=0)
 OPENHOTLINE_CRAWL_THREADS = env_int("OPENHOTLINE_CRAWL_THREADS", 16, minimum=1)
 OPENHOTLINE_CRAWL_USER_AGENT = env_str(
     "OPENHOTLINE_CRAWL_USER_AGENT",
