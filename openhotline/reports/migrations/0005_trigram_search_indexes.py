@@ -7,7 +7,9 @@ A GIN index with ``gin_trgm_ops`` on exactly those expressions can.
 
 ``pg_trgm`` is a trusted extension (PostgreSQL 13+): the database owner may
 create it without being a superuser. SQLite has neither, and its search stays
-a scan; ``CreateExtension`` and ``add_indexes`` below do nothing there. The
+a scan; both functions below do nothing there, forwards or backwards (Django's
+``TrigramExtension`` operation queries ``pg_extension`` when unapplied, on
+SQLite too). Unapplying leaves the extension: something else may use it. The
 indexes are not in the models' state (``Meta.indexes`` would be created on
 SQLite too), so they are added and dropped here only.
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 # ``url__icontains`` compiles to ``UPPER("url"::text) LIKE UPPER(%s)``: the index
@@ -30,6 +31,7 @@ HOST_INDEX = GinIndex(fields=["host"], opclasses=["gin_trgm_ops"], name="reports
 def add_indexes(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         f"CREATE INDEX {URL_INDEX} ON reports_reportedurl USING gin (UPPER(url) gin_trgm_ops)"
     )
@@ -46,7 +48,4 @@ def remove_indexes(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [("reports", "0004_deconflictionlink_from_intake")]
 
-    operations = [
-        TrigramExtension(),
-        migrations.RunPython(add_indexes, remove_indexes),
-    ]
+    operations = [migrations.RunPython(add_indexes, remove_indexes)]
