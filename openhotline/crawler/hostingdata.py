@@ -136,6 +136,13 @@ def _list(data: dict[str, Any], key: str, label: str) -> list[Any]:
     return value
 
 
+# JSON lists of two plain arrays (IPv4, IPv6): the keys, and what the file should be.
+_TWO_LISTS: dict[str, tuple[tuple[str, str], str]] = {
+    "fastly": (("addresses", "ipv6_addresses"), "Fastly's public-ip-list"),
+    "imperva": (("ipRanges", "ipv6Ranges"), "Imperva's list"),
+}
+
+
 def parse_provider_file(fmt: str, text: str, label: str) -> tuple[list[str], str]:
     """The networks in one published file, and the file's own date ("" if it has none)."""
     if fmt == "text":
@@ -157,20 +164,10 @@ def parse_provider_file(fmt: str, text: str, label: str) -> tuple[list[str], str
         # createDate: "2024-01-05-22-13-07"
         created = str(data.get("createDate", ""))
         return nets, _date_of(created[:10], label) if created else ""
-    if fmt == "fastly":
-        if "addresses" not in data:
-            raise HostingDataError(f"{label}: no 'addresses': not Fastly's public-ip-list")
-        keys = ("addresses", "ipv6_addresses")
-        nets = [
-            str(_network(value, f"{label}, {key}[{i}]"))
-            for key in keys
-            for i, value in enumerate(_list(data, key, label))
-        ]
-        return nets, ""
-    if fmt == "imperva":
-        if "ipRanges" not in data:
-            raise HostingDataError(f"{label}: no 'ipRanges': not Imperva's list")
-        keys = ("ipRanges", "ipv6Ranges")
+    if fmt in _TWO_LISTS:
+        keys, what = _TWO_LISTS[fmt]
+        if keys[0] not in data:
+            raise HostingDataError(f"{label}: no '{keys[0]}': not {what}")
         nets = [
             str(_network(value, f"{label}, {key}[{i}]"))
             for key in keys
