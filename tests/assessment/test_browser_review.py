@@ -21,7 +21,7 @@ from openhotline.evidence.models import MediaItem
 from openhotline.evidence.tasks import hash_media_item
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.assessment.conftest import items_of, make_page
-from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -138,7 +138,7 @@ def test_a_verdict_moves_on_to_the_next_unclassified_item(
     page.keyboard.press("X")
     assert page.inner_text("#selection-count") == "4"
     press(page, "o", "/classify")
-    page.wait_for_function("document.getElementById('selection-count').textContent === '0'")
+    wait_until(page, "document.getElementById('selection-count').textContent === '0'")
     assert {s.current.verdict for s in ItemStatus.objects.filter(hotline=hotline_a)} == {
         "second_opinion"
     }
@@ -169,7 +169,7 @@ def test_a_revealed_item_can_be_enlarged_and_each_view_is_audited(
     press(page, "z", "/enlarge/")
     page.wait_for_selector("#enlarged[open] #enlarged-img")
     assert "/view.jpg?t=" in page.get_attribute("#enlarged-img", "src")
-    page.wait_for_function("document.getElementById('enlarged-img').naturalWidth > 0")
+    wait_until(page, "document.getElementById('enlarged-img').naturalWidth > 0")
     page.screenshot(path=str(ARTIFACTS / "review-enlarged.png"))
     page.keyboard.press("Escape")
     assert not page.is_visible("#enlarged")
@@ -199,7 +199,7 @@ def test_hold_to_reveal_shows_an_item_only_while_the_key_is_held(
     with page.expect_response(lambda r: "/reveal/" in r.url) as got:
         page.keyboard.down("r")
     assert got.value.status == 200
-    page.wait_for_function(f"document.querySelector('{img}').dataset.step === 'grey'")
+    wait_until(page, f"document.querySelector('{img}').dataset.step === 'grey'")
     page.wait_for_timeout(400)  # held: key repeats reveal nothing more
     assert page.get_attribute(img, "data-step") == "grey"
     page.keyboard.up("r")
@@ -208,7 +208,7 @@ def test_hold_to_reveal_shows_an_item_only_while_the_key_is_held(
     # The second hold shows colour, and letting go hides it again.
     with page.expect_response(lambda r: "/reveal/" in r.url):
         page.keyboard.down("r")
-    page.wait_for_function(f"document.querySelector('{img}').dataset.step === 'colour'")
+    wait_until(page, f"document.querySelector('{img}').dataset.step === 'colour'")
     page.keyboard.up("r")
     assert page.get_attribute(img, "data-step") == "blurred"
     # Let go before the answer came: it never shows.

@@ -14,6 +14,7 @@ computed from the key the enrolment page shows.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,18 @@ def press(page: Any, key: str, endpoint: str, status: int = 200) -> None:
     with page.expect_response(lambda r: endpoint in r.url and r.request.method == "POST") as got:
         page.keyboard.press(key)
     assert got.value.status == status, got.value.text()
+
+
+def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Wait until a JavaScript expression is true in ``page``.
+
+    Playwright's ``wait_for_function`` polls by ``eval`` inside the page, which
+    the application's Content Security Policy (``script-src 'self'``) refuses
+    whenever the first check is false. Each check here is a DevTools
+    evaluation instead, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)
