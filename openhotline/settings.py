@@ -565,7 +565,14 @@ OPENHOTLINE_VPDQ_MATCH_PERCENT = env_float("OPENHOTLINE_VPDQ_MATCH_PERCENT", 80.
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
 # Hours a notice to a hoster waits after the police referral, for a hotline whose
 # directory entry sets none (each entry has its own, editable by the hotline's admin).
-OPENHOTLINE_POLICE_FIRST_HOURS = env_int("OPENHOTLINE_POLICE_FIRST_HOURS", 0, minimum=0)
+# (A fraction is allowed, as for every interval of the chain: a simulation shortens them.)
+OPENHOTLINE_POLICE_FIRST_HOURS = env_float("OPENHOTLINE_POLICE_FIRST_HOURS", 0.0)
+if OPENHOTLINE_POLICE_FIRST_HOURS < 0:
+    raise ImproperlyConfigured("OPENHOTLINE_POLICE_FIRST_HOURS: must be at least 0")
+# Minutes after which an external forward still not sent is queued again (network sweep),
+# and seconds between the sweeps that route what a failed receiver left.
+OPENHOTLINE_FORWARD_RETRY_MINUTES = env_float("OPENHOTLINE_FORWARD_RETRY_MINUTES", 60.0)
+OPENHOTLINE_NETWORK_SWEEP_SECONDS = env_float("OPENHOTLINE_NETWORK_SWEEP_SECONDS", 3600.0)
 # Items per download package (the rest comes in the next one) and how long it can be fetched.
 OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS = env_int("OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS", 500, minimum=1)
 OPENHOTLINE_LEA_PACKAGE_HOURS = env_int("OPENHOTLINE_LEA_PACKAGE_HOURS", 72, minimum=1)
@@ -610,12 +617,29 @@ DEFAULT_FROM_EMAIL = OPENHOTLINE_MAIL_FROM
 OPENHOTLINE_NOTICE_BATCH_MINUTES = env_float("OPENHOTLINE_NOTICE_BATCH_MINUTES", 60.0)
 if OPENHOTLINE_NOTICE_BATCH_MINUTES <= 0:
     raise ImproperlyConfigured("OPENHOTLINE_NOTICE_BATCH_MINUTES: must be more than 0")
-OPENHOTLINE_NOTICE_RESEND_HOURS = env_int("OPENHOTLINE_NOTICE_RESEND_HOURS", 24, minimum=1)
-OPENHOTLINE_NOTICE_ESCALATE_DAYS = env_int("OPENHOTLINE_NOTICE_ESCALATE_DAYS", 7, minimum=1)
+OPENHOTLINE_NOTICE_RESEND_HOURS = env_float("OPENHOTLINE_NOTICE_RESEND_HOURS", 24.0)
+OPENHOTLINE_NOTICE_ESCALATE_DAYS = env_float("OPENHOTLINE_NOTICE_ESCALATE_DAYS", 7.0)
 # Re-checks: every open illegal URL every RECHECK hours; once it looks gone, confirming
-# checks CONFIRM minutes apart until REMOVAL_CHECKS in a row agree.
-OPENHOTLINE_RECHECK_HOURS = env_int("OPENHOTLINE_RECHECK_HOURS", 6, minimum=1)
-OPENHOTLINE_RECHECK_CONFIRM_MINUTES = env_int("OPENHOTLINE_RECHECK_CONFIRM_MINUTES", 60, minimum=0)
+# checks CONFIRM minutes apart until REMOVAL_CHECKS in a row agree. The beat looks for
+# due re-checks every SWEEP seconds; a queued re-check holds its case for LEASE minutes
+# (at least CONFIRM) so that the next sweep does not queue it again.
+OPENHOTLINE_RECHECK_HOURS = env_float("OPENHOTLINE_RECHECK_HOURS", 6.0)
+OPENHOTLINE_RECHECK_CONFIRM_MINUTES = env_float("OPENHOTLINE_RECHECK_CONFIRM_MINUTES", 60.0)
+OPENHOTLINE_RECHECK_SWEEP_SECONDS = env_float("OPENHOTLINE_RECHECK_SWEEP_SECONDS", 300.0)
+OPENHOTLINE_RECHECK_LEASE_MINUTES = env_float("OPENHOTLINE_RECHECK_LEASE_MINUTES", 10.0)
+for _name, _value, _least in (
+    ("OPENHOTLINE_NOTICE_RESEND_HOURS", OPENHOTLINE_NOTICE_RESEND_HOURS, 0.0),
+    ("OPENHOTLINE_NOTICE_ESCALATE_DAYS", OPENHOTLINE_NOTICE_ESCALATE_DAYS, 0.0),
+    ("OPENHOTLINE_RECHECK_HOURS", OPENHOTLINE_RECHECK_HOURS, 0.0),
+    ("OPENHOTLINE_RECHECK_SWEEP_SECONDS", OPENHOTLINE_RECHECK_SWEEP_SECONDS, 0.0),
+    ("OPENHOTLINE_RECHECK_LEASE_MINUTES", OPENHOTLINE_RECHECK_LEASE_MINUTES, 0.0),
+    ("OPENHOTLINE_FORWARD_RETRY_MINUTES", OPENHOTLINE_FORWARD_RETRY_MINUTES, 0.0),
+    ("OPENHOTLINE_NETWORK_SWEEP_SECONDS", OPENHOTLINE_NETWORK_SWEEP_SECONDS, 0.0),
+):
+    if _value <= _least:
+        raise ImproperlyConfigured(f"{_name}: must be more than 0")
+if OPENHOTLINE_RECHECK_CONFIRM_MINUTES < 0:
+    raise ImproperlyConfigured("OPENHOTLINE_RECHECK_CONFIRM_MINUTES: must be at least 0")
 OPENHOTLINE_REMOVAL_CHECKS = env_int("OPENHOTLINE_REMOVAL_CHECKS", 3, minimum=1)
 
 # --- Statistics: dashboards and the transparency report (docs/statistics.md) ----------
@@ -676,7 +700,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
-        "schedule": 3600.0,
+        "schedule": OPENHOTLINE_NETWORK_SWEEP_SECONDS,
     },
     "network-purge-packages": {
         "task": "openhotline.network.tasks.purge_packages",
@@ -688,7 +712,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "takedown-recheck-due": {
         "task": "openhotline.takedown.tasks.recheck_due",
-        "schedule": 300.0,
+        "schedule": OPENHOTLINE_RECHECK_SWEEP_SECONDS,
     },
     # The statistics facts are kept in step as events happen; the nightly rebuild
     # repairs anything a bulk update went around.

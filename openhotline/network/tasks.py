@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from openhotline.network.actions.packages import do_purge_expired_packages
@@ -25,14 +26,14 @@ def sweep() -> dict[str, int]:
 
     1. URLs assessed illegal (finished before routing existed, or whose
        routing failed) without a route are routed.
-    2. External forwards still not sent an hour after they were made are
-       queued again.
+    2. External forwards still not sent ``OPENHOTLINE_FORWARD_RETRY_MINUTES``
+       after they were made are queued again.
     """
     unrouted = ReportedUrl.objects.filter(
         state=UrlState.ILLEGAL, assessment__in_force_at__isnull=False, route__isnull=True
     ).values_list("pk", flat=True)
     routed = sum(1 for pk in unrouted[:500] if route_quietly(ReportedUrl(pk=pk)) is not None)
-    stale = timezone.now() - timedelta(hours=1)
+    stale = timezone.now() - timedelta(minutes=settings.OPENHOTLINE_FORWARD_RETRY_MINUTES)
     waiting = Forward.objects.filter(
         kind=ForwardKind.EXTERNAL,
         state__in=[ForwardState.SENDING, ForwardState.FAILED],

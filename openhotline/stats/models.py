@@ -21,7 +21,15 @@ from django.db.models import Q
 
 # Durations whose percentiles are asked for; each has an index that lists the
 # durations in order with the filter columns beside them (see percentiles.py).
-DURATION_FIELDS = ("assessed_s", "referral_s", "notice_s", "removal_s")
+DURATION_FIELDS = (
+    "assessed_s",
+    "referral_s",
+    "notice_s",
+    "removal_s",
+    "referral_system_s",
+    "notice_system_s",
+    "notice_hold_s",
+)
 
 
 def _duration_index(field: str, name: str) -> models.Index:
@@ -55,6 +63,12 @@ class UrlFact(models.Model):
     # The takedown case's abuse contact (takedown.AbuseContact), a plain id so that
     # this table does not depend on the takedown app's migrations (see sources.py).
     contact_pk = models.BigIntegerField(null=True, blank=True)
+    # The time the system took once the verdict was in force, apart from the people
+    # before it: to the first police referral, and to the first notice without the
+    # police-first hold, which is policy, not system time (``notice_hold_s``).
+    referral_system_s = models.BigIntegerField(null=True, blank=True)
+    notice_system_s = models.BigIntegerField(null=True, blank=True)
+    notice_hold_s = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes: ClassVar = [
@@ -72,6 +86,9 @@ class UrlFact(models.Model):
             _duration_index("referral_s", "stats_url_referral"),
             _duration_index("notice_s", "stats_url_notice"),
             _duration_index("removal_s", "stats_url_removal"),
+            _duration_index("referral_system_s", "stats_url_referral_system"),
+            _duration_index("notice_system_s", "stats_url_notice_system"),
+            _duration_index("notice_hold_s", "stats_url_notice_hold"),
             models.Index(
                 fields=[
                     "contact_pk",
@@ -138,6 +155,9 @@ class ItemFact(models.Model):
     is_child_modelling = models.BooleanField(default=False)
     is_commercial = models.BooleanField(default=False)
     known = models.BooleanField(default=False)
+    # A person saw the item unblurred (a reveal step, grey or colour, in the audit
+    # log, by anyone: analyst, senior or police). Exposure is the share with it set.
+    revealed = models.BooleanField(default=False)
 
     class Meta:
         indexes: ClassVar = [
@@ -157,6 +177,10 @@ class ItemFact(models.Model):
                     "is_commercial",
                 ],
                 name="stats_item_attributes",
+            ),
+            models.Index(
+                fields=["known", "revealed", "hotline", "classified_at"],
+                name="stats_item_exposure",
             ),
         ]
 

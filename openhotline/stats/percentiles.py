@@ -34,6 +34,9 @@ ORDERED_INDEX = {
     "referral_s": "stats_url_referral",
     "notice_s": "stats_url_notice",
     "removal_s": "stats_url_removal",
+    "referral_system_s": "stats_url_referral_system",
+    "notice_system_s": "stats_url_notice_system",
+    "notice_hold_s": "stats_url_notice_hold",
 }
 GROUP_INDEX = "stats_url_contact_removal"
 # PostgreSQL sorts each percentile's values; with its default of 4 MB a million

@@ -195,6 +195,7 @@ def tables(figures: YearFigures, threshold: int) -> list[PublicTable]:
         hosting,
         _countries(figures, hidden_kinds, threshold),
         _removal(figures, threshold),
+        _exposure(figures, threshold),
         items,
     ]
 
@@ -248,17 +249,51 @@ def _removal(figures: YearFigures, threshold: int) -> PublicTable:
             ],
         )
     )
+    for label, within in (
+        (gettext_lazy("Removed within 1 day of the report"), figures.within_1_day),
+        (gettext_lazy("Removed within 3 days of the report"), figures.within_3_days),
+        (gettext_lazy("Removed within 7 days of the report"), figures.within_7_days),
+    ):
+        table.rows.append(
+            (
+                label,
+                [
+                    _share(w, n, threshold) if c.hidden is None else "–"
+                    for w, n, c in zip(within, figures.removed, removed, strict=True)
+                ],
+            )
+        )
+    table.note = gettext_lazy(
+        "For the URLs first reported in each quarter that have been removed so far; times run "
+        "from the first report to the re-check that found the material gone."
+    )
+    return table
+
+
+def _exposure(figures: YearFigures, threshold: int) -> PublicTable:
+    """How much of the material a person had to look at: the share of classified images
+    and videos never shown unblurred to anyone, small counts suppressed as elsewhere."""
+    table = PublicTable(gettext_lazy("Exposure of staff to the material"), _columns(figures))
+    classified = suppress([figures.items_classified], threshold, total_row=False)[0]
     table.rows.append(
         (
-            gettext_lazy("Removed within 3 days of the report"),
+            gettext_lazy("Images and videos classified"),
+            [show(c, threshold) for c in classified],
+        )
+    )
+    table.rows.append(
+        (
+            gettext_lazy("Never shown unblurred to any person"),
             [
-                _share(w, n, threshold) if c.hidden is None else "–"
-                for w, n, c in zip(figures.within_3_days, figures.removed, removed, strict=True)
+                _share(h, n, threshold) if c.hidden is None else "–"
+                for h, n, c in zip(
+                    figures.items_never_revealed, figures.items_classified, classified, strict=True
+                )
             ],
         )
     )
     table.note = gettext_lazy(
-        "For the URLs first reported in each quarter that have been removed so far; times run "
-        "from the first report to the re-check that found the material gone."
+        "Items classified in each quarter (many by a match with a trusted hash list, without "
+        "anyone looking); an item counts as shown once anyone revealed it past the blur."
     )
     return table

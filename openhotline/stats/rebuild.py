@@ -25,12 +25,18 @@ from openhotline.assessment.models import (
     ReviewState,
 )
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS
+from openhotline.audit.models import AuditEvent
 from openhotline.reports.models import Report, ReportedUrl
 from openhotline.stats import sources
 from openhotline.stats.models import ItemFact, ReportFact, UrlFact
 from openhotline.stats.timefuncs import seconds_between
 
 CHUNK = 20000
+# The audit entries of a person seeing a media item unblurred: the reveal steps
+# (grey, then colour) of the review screen and the police portal, and the enlarged
+# view (only of an item revealed first). A blurred thumbnail is "media.viewed".
+MEDIA_OBJECT = "evidence.mediaitem"
+REVEAL_ACTIONS = ("media.revealed", "media.enlarged")
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,13 @@ def _item_rows(where: Q) -> QuerySet[ItemStatus]:
         f_child_modelling=F("current__is_child_modelling"),
         f_commercial=F("current__is_commercial"),
         f_known=Exists(known),
+        f_revealed=Exists(
+            AuditEvent.objects.filter(
+                object_type=MEDIA_OBJECT,
+                object_id=OuterRef("media_item__code"),
+                action__in=REVEAL_ACTIONS,
+            )
+        ),
     )
 
 
@@ -114,6 +127,9 @@ URL_FACTS = FactSpec(
         ("notice_s", "f_notice_s"),
         ("removal_after_notice_s", "f_removal_after_notice_s"),
         ("contact_pk", "f_contact_pk"),
+        ("referral_system_s", "f_referral_system_s"),
+        ("notice_system_s", "f_notice_system_s"),
+        ("notice_hold_s", "f_notice_hold_s"),
     ),
 )
 REPORT_FACTS = FactSpec(
@@ -145,6 +161,7 @@ ITEM_FACTS = FactSpec(
         ("is_child_modelling", "f_child_modelling"),
         ("is_commercial", "f_commercial"),
         ("known", "f_known"),
+        ("revealed", "f_revealed"),
     ),
 )
 

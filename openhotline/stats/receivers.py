@@ -1,9 +1,9 @@
 """Keep the facts in step with the rows they are computed from.
 
-Reports, reported URLs, assessments, classifications, police referrals and
-takedown cases (what else the statistics read from the network and takedown
-apps is listed in ``sources.py``). Connected in ``StatsConfig.ready``. Each
-receiver recomputes the facts it
+Reports, reported URLs, assessments, classifications, police referrals,
+takedown cases and the audit entries of a reveal (what else the statistics
+read from the network and takedown apps is listed in ``sources.py``).
+Connected in ``StatsConfig.ready``. Each receiver recomputes the facts it
 touches in the transaction that made the change, so the figures never lag
 behind a commit.
 A deletion recomputes after the commit instead: the row it refers to may be
@@ -24,9 +24,12 @@ from openhotline.assessment.models import (
     ItemStatus,
     UrlAssessment,
 )
+from openhotline.audit.models import AuditEvent
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.models import Report, ReportedUrl
 from openhotline.stats.rebuild import (
+    MEDIA_OBJECT,
+    REVEAL_ACTIONS,
     refresh_item_facts,
     refresh_report_facts,
     refresh_url_facts,
@@ -37,7 +40,7 @@ from openhotline.takedown.models import TakedownCase
 URL_FIELDS = {"hotline", "created_at", "hosting_country", "assessed_at", "removed_at"}
 REPORT_FIELDS = {"hotline", "created_at", "source"}
 # Fields of a takedown case that a fact reads.
-CASE_FIELDS = {"first_notice_at", "contact", "reported_url"}
+CASE_FIELDS = {"first_notice_at", "contact", "reported_url", "not_before"}
 
 
 def _touches(kwargs: dict[str, Any], created: bool, fields: set[str]) -> bool:
@@ -106,3 +109,14 @@ def _on_case(sender: Any, instance: TakedownCase, created: bool, **kwargs: Any) 
 def _on_case_delete(sender: Any, instance: TakedownCase, **kwargs: Any) -> None:
     url_id = instance.reported_url_id
     transaction.on_commit(lambda: refresh_url_facts([url_id]))
+
+
+@receiver(post_save, sender=AuditEvent, dispatch_uid="stats.fact_on_reveal")
+def _on_audit_event(sender: Any, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
+    # A person saw an item unblurred: its facts at every hotline count it as revealed.
+    if created and instance.action in REVEAL_ACTIONS and instance.object_type == MEDIA_OBJECT:
+        refresh_item_facts(
+            ItemStatus.objects.filter(media_item__code=instance.object_id).values_list(
+                "pk", flat=True
+            )
+        )

@@ -8,7 +8,8 @@ is the only one to follow. What is used:
 - ``network.MemberHotline``: ``country``, ``active`` (a country has a member
   hotline; hotlines of this installation count as members too).
 - ``takedown.TakedownCase``: ``reported_url`` (one-to-one, ``related_name
-  "takedown"``), ``first_notice_at``, ``contact``.
+  "takedown"``), ``first_notice_at``, ``contact``, ``not_before`` (the
+  police-first hold).
 - ``takedown.Notice``: ``hotline``, ``contact``, ``kind``, ``state``,
   ``sent_at``; ``takedown.NoticeLine``: ``notice``, ``case``.
 - ``takedown.AbuseContact``: ``name``, ``country``, ``merged_into``.
@@ -23,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.network.models import MemberHotline, PoliceReferral
@@ -39,7 +41,15 @@ def url_annotations() -> dict[str, Any]:
         .order_by("created_at")
         .values("created_at")[:1]
     )
+    # Times from the verdict in force (``assessment.UrlAssessment.in_force_at``): the
+    # system's share. A hold is counted from the verdict to the case's ``not_before``.
+    verdict = EpochSeconds("assessment__in_force_at")
+    hold = Greatest(EpochSeconds("takedown__not_before") - verdict, Value(0))
+    notice = EpochSeconds("takedown__first_notice_at") - verdict
     return {
+        "f_referral_system_s": Greatest(EpochSeconds(first_referral) - verdict, Value(0)),
+        "f_notice_system_s": Greatest(notice - Coalesce(hold, Value(0)), Value(0)),
+        "f_notice_hold_s": hold,
         "f_referral_s": EpochSeconds(first_referral) - EpochSeconds("created_at"),
         "f_notice_s": seconds_between("takedown__first_notice_at", "created_at"),
         "f_removal_after_notice_s": seconds_between("removed_at", "takedown__first_notice_at"),

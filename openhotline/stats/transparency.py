@@ -56,9 +56,15 @@ class YearFigures:
     urls: dict[str, list[int]] = field(default_factory=dict)
     hosting: dict[str, list[int]] = field(default_factory=dict)
     items: dict[str, list[int]] = field(default_factory=dict)
-    # Per quarter, then the year: removed, removed within 3 days, median seconds.
+    # Per quarter, then the year: removed, removed within 1, 3 and 7 days, median seconds.
     removed: list[int] = field(default_factory=list)
+    within_1_day: list[int] = field(default_factory=list)
     within_3_days: list[int] = field(default_factory=list)
+    within_7_days: list[int] = field(default_factory=list)
+    # Per quarter, then the year: items classified (confirmed or not), and those of them that
+    # no person ever saw unblurred (the exposure figure).
+    items_classified: list[int] = field(default_factory=list)
+    items_never_revealed: list[int] = field(default_factory=list)
     median_removal: list[float | None] = field(default_factory=list)
     # Per hosting country: illegal URLs in the year, and the hosting kinds they count under.
     countries: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
@@ -159,11 +165,30 @@ def year_figures(year: int, hotline_ids: tuple[int, ...] | None) -> YearFigures:
     ):
         _add(figures.items, row["verdict"], _counts(row, periods))
 
-    each, whole = summarize_periods(scope, "removal_s", [(q.start, q.end) for q in periods], (3,))
+    each, whole = summarize_periods(
+        scope, "removal_s", [(q.start, q.end) for q in periods], (1, 3, 7)
+    )
     for summary in [*each, whole]:
         figures.removed.append(summary.count)
+        figures.within_1_day.append(summary.within.get(1, 0))
         figures.within_3_days.append(summary.within.get(3, 0))
+        figures.within_7_days.append(summary.within.get(7, 0))
         figures.median_removal.append(summary.median)
+
+    exposure = ItemFact.objects.filter(scope.q("classified_at", country=False)).aggregate(
+        **_per_quarter("classified_at", periods),
+        **{
+            f"hidden{q.number}": Count(
+                "classified_at",
+                filter=Q(classified_at__gte=q.start, classified_at__lt=q.end, revealed=False),
+            )
+            for q in periods
+        },
+    )
+    classified = _counts(exposure, periods)
+    hidden = [int(exposure[f"hidden{q.number}"]) for q in periods]
+    figures.items_classified = [*classified, sum(classified)]
+    figures.items_never_revealed = [*hidden, sum(hidden)]
     return figures
 
 

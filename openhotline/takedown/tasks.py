@@ -35,7 +35,8 @@ def send_notices() -> dict[str, int]:
 
 @shared_task(acks_late=True, name="openhotline.takedown.tasks.recheck_due")
 def recheck_due() -> int:
-    """Queue a re-check of every open illegal URL whose time has come (beat).
+    """Queue a re-check of every open illegal URL whose time has come (beat, every
+    ``OPENHOTLINE_RECHECK_SWEEP_SECONDS``).
 
     The next check time moves forward as the task is queued, so a slow
     queue does not get the same URL twice from the next sweep.
@@ -45,7 +46,11 @@ def recheck_due() -> int:
         state__in=CHECKED_STATES, next_check_at__lte=now, reported_url__state__in=OPEN_ILLEGAL
     ).values_list("pk", flat=True)
     ids = list(due[:1000])
-    lease = now + timedelta(minutes=max(settings.OPENHOTLINE_RECHECK_CONFIRM_MINUTES, 10))
+    lease = now + timedelta(
+        minutes=max(
+            settings.OPENHOTLINE_RECHECK_CONFIRM_MINUTES, settings.OPENHOTLINE_RECHECK_LEASE_MINUTES
+        )
+    )
     TakedownCase.objects.filter(pk__in=ids).update(next_check_at=lease)
     for pk in ids:
         recheck_case.delay(pk)

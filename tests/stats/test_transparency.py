@@ -187,12 +187,16 @@ def test_linked_tables_and_the_country_list_give_no_hidden_count_back() -> None:
         [0, 0, 0],
         [None] * 3,
     )
+    figures.within_1_day, figures.within_7_days = [0, 0, 0], [0, 0, 0]
+    figures.items_classified, figures.items_never_revealed = [40, 40, 80], [25, 5, 30]
     figures.countries = [
         ("DK", 42, frozenset({"own"})),
         ("NL", 12, frozenset({"member"})),
         ("RU", 10, frozenset({"no_member"})),
     ]
-    _reports, urls, hosting, countries, _removal, _items = tables(figures, 10)
+    _reports, urls, hosting, countries, _removal, exposure, _items = tables(figures, 10)
+    # Q2: 5 of 40 never shown is a small count, so its share is not given.
+    assert exposure.rows[1][1] == ["62.5 %", "–", "37.5 %"]
     # Q2 withheld takes Q1 with it (the year is shown), in both tables.
     assert urls.rows[0][1] == ["–", "–", "67"]
     assert hosting.rows[-1][1] == ["–", "–", "67"]

@@ -147,6 +147,9 @@ def test_report_to_removal_on_loopback(
     assert fact.assessed_s is not None and fact.notice_s is not None
     assert fact.referral_s is not None
     assert fact.assessed_s <= fact.notice_s <= fact.removal_s
+    # The system's share after the verdict: no police-first hold here, so all of it.
+    assert fact.notice_hold_s is None and fact.referral_system_s is not None
+    assert fact.notice_system_s is not None and 0 <= fact.notice_system_s <= fact.notice_s
     assert ReportFact.objects.get(report=report).source == ReportSource.PUBLIC
     verdicts = dict(ItemFact.objects.filter(in_force=True).values_list("media_item", "verdict"))
     assert verdicts == {illegal.pk: "baseline", harmless.pk: "not_illegal"}

@@ -54,14 +54,14 @@ def member_for(country: str) -> MemberHotline | None:
     )
 
 
-def police_first_hours(hotline: Organisation) -> int:
+def police_first_hours(hotline: Organisation) -> float:
     """The hold on notices after a police referral, from the hotline's directory entry."""
     entry = MemberHotline.objects.filter(organisation=hotline).first() or member_for(
         str(hotline.country)
     )
     if entry is not None:
         return entry.police_first_hours
-    return int(settings.OPENHOTLINE_POLICE_FIRST_HOURS)
+    return float(settings.OPENHOTLINE_POLICE_FIRST_HOURS)
 
 
 def decide(hotline: Organisation, facts: HostingFacts | None) -> tuple[str, MemberHotline | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openhotline.stats.dashboards import blocking, hosters, hosting, overview, times
+from openhotline.stats.dashboards import blocking, exposure, hosters, hosting, overview, times
 from openhotline.stats.tables import Dashboard
 
 DASHBOARDS = {
@@ -12,6 +12,7 @@ DASHBOARDS = {
         Dashboard("hosting", "Hosting countries", hosting.BUILDERS),
         Dashboard("times", "Times", times.BUILDERS),
         Dashboard("hosters", "Hosters", hosters.BUILDERS),
+        Dashboard("exposure", "Exposure", exposure.BUILDERS),
         Dashboard(
             "blocking",
             "Blocklist",
