@@ -24,7 +24,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 
 from openhotline.accounts.models import Organisation, OrgKind
@@ -44,17 +55,44 @@ def url_annotations() -> dict[str, Any]:
     # Times from the verdict in force (``assessment.UrlAssessment.in_force_at``): the
     # system's share. A hold is counted from the verdict to the case's ``not_before``.
     verdict = EpochSeconds("assessment__in_force_at")
-    hold = Greatest(EpochSeconds("takedown__not_before") - verdict, Value(0))
+    hold = _not_negative(
+        EpochSeconds("takedown__not_before") - verdict,
+        "takedown__not_before",
+        "assessment__in_force_at",
+    )
     notice = EpochSeconds("takedown__first_notice_at") - verdict
     return {
-        "f_referral_system_s": Greatest(EpochSeconds(first_referral) - verdict, Value(0)),
-        "f_notice_system_s": Greatest(notice - Coalesce(hold, Value(0)), Value(0)),
+        "f_referral_system_s": _not_negative(
+            EpochSeconds(first_referral) - verdict,
+            "assessment__in_force_at",
+            when=Exists(PoliceReferral.objects.filter(reported_url=OuterRef("pk"))),
+        ),
+        "f_notice_system_s": _not_negative(
+            notice - Coalesce(hold, Value(0)),
+            "takedown__first_notice_at",
+            "assessment__in_force_at",
+        ),
         "f_notice_hold_s": hold,
         "f_referral_s": EpochSeconds(first_referral) - EpochSeconds("created_at"),
         "f_notice_s": seconds_between("takedown__first_notice_at", "created_at"),
         "f_removal_after_notice_s": seconds_between("removed_at", "takedown__first_notice_at"),
         "f_contact_pk": F("takedown__contact_id"),
     }
+
+
+def _not_negative(seconds: Any, *needed: str, when: Any = None) -> Case:
+    """``seconds``, at least 0, or NULL when a moment it needs is missing: PostgreSQL's
+    GREATEST skips a NULL (GREATEST(NULL, 0) is 0) where SQLite's MAX gives NULL."""
+    missing = Q()
+    for name in needed:
+        missing |= Q(**{f"{name}__isnull": True})
+    if when is not None:
+        missing |= ~Q(when)
+    return Case(
+        When(missing, then=Value(None)),
+        default=Greatest(seconds, Value(0)),
+        output_field=BigIntegerField(),
+    )
 
 
 def member_countries() -> set[str]:
