@@ -16,6 +16,7 @@ This file imports no app, only ``openhotline.lib``.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -326,6 +327,21 @@ LOGGING = {
 
 # --- Evidence store ------------------------------------------------------------
 OPENHOTLINE_EVIDENCE_DIR = Path(env_str("OPENHOTLINE_EVIDENCE_DIR", str(DATA_DIR / "evidence")))
+# Empty: the directory above. s3://bucket/prefix: an S3-compatible bucket, reached
+# with the standard AWS variables (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, keys or
+# AWS_PROFILE); see docs/deploy.md.
+OPENHOTLINE_EVIDENCE_URL = env_str("OPENHOTLINE_EVIDENCE_URL", "")
+if OPENHOTLINE_EVIDENCE_URL and not re.fullmatch(
+    r"s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?", OPENHOTLINE_EVIDENCE_URL
+):
+    raise ImproperlyConfigured(
+        f"OPENHOTLINE_EVIDENCE_URL: {OPENHOTLINE_EVIDENCE_URL!r} is not s3://bucket/prefix"
+    )
+# Seconds a rendered *blurred* thumbnail is kept in Django's cache (0: never). Sharper
+# previews are never cached.
+OPENHOTLINE_THUMBNAIL_CACHE_SECONDS = env_int(
+    "OPENHOTLINE_THUMBNAIL_CACHE_SECONDS", 3600, minimum=0
+)
 OPENHOTLINE_EVIDENCE_KEYRING_FILE = Path(
     env_str(
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE", str(DATA_DIR / "secrets" / "evidence-keyring.json")
