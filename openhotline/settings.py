@@ -322,6 +322,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every login at INFO; failures and locks are WARNING.
         "axes": {"level": "WARNING"},
+        # boto3 (the S3 evidence store) logs where it found credentials at INFO.
+        "botocore": {"level": "WARNING"},
     },
 }
 
