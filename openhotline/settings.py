@@ -16,6 +16,7 @@ This file imports no app, only ``openhotline.lib``.
 from __future__ import annotations
 
 import os
+import socket
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -561,6 +562,19 @@ OPENHOTLINE_MATCHING_MAX_UPLOAD = env_int(
 )
 # A video matches a hash-set video when this share of the frames of each is in the other.
 OPENHOTLINE_VPDQ_MATCH_PERCENT = env_float("OPENHOTLINE_VPDQ_MATCH_PERCENT", 80.0)
+# Each machine's index follows the database's change log (docs/matching.md): workers
+# poll it this often (seconds), and report under this node name (one per index directory).
+OPENHOTLINE_INDEX_POLL_SECONDS = env_float("OPENHOTLINE_INDEX_POLL_SECONDS", 1.0)
+OPENHOTLINE_NODE_NAME = env_str(
+    "OPENHOTLINE_NODE_NAME", f"{socket.gethostname()}:{OPENHOTLINE_MATCHING_INDEX_DIR}"
+)
+# Where index snapshots go, for machines that start empty; how often the sweep writes them.
+OPENHOTLINE_INDEX_SNAPSHOTS = Path(
+    env_str("OPENHOTLINE_INDEX_SNAPSHOTS", str(DATA_DIR / "index-snapshots"))
+)
+OPENHOTLINE_INDEX_SNAPSHOT_SECONDS = env_float("OPENHOTLINE_INDEX_SNAPSHOT_SECONDS", 6 * 3600.0)
+# /readyz reports a worker machine whose index misses changes older than this (seconds).
+OPENHOTLINE_INDEX_MAX_LAG_SECONDS = env_float("OPENHOTLINE_INDEX_MAX_LAG_SECONDS", 300.0)
 
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
 # Hours a notice to a hoster waits after the police referral, for a hotline whose
@@ -670,9 +684,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
         "schedule": OPENHOTLINE_CRAWL_SWEEP_SECONDS,
     },
-    "matching-sync-index": {
-        "task": "openhotline.matching.tasks.sync_index",
-        "schedule": 300.0,
+    "matching-snapshot-index": {
+        "task": "openhotline.matching.tasks.snapshot_index",
+        "schedule": OPENHOTLINE_INDEX_SNAPSHOT_SECONDS,
     },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
