@@ -308,6 +308,8 @@ if _broker_scheme in {"redis", "rediss"}:
     )
 CELERY_WORKER_HEARTBEAT_SECONDS = env_float("OPENHOTLINE_WORKER_HEARTBEAT_SECONDS", 15.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Any number of workers may run --beat: only the holder of the leader lock sends (ops/beat.py).
+CELERY_BEAT_SCHEDULER = "openhotline.ops.beat:LeaderScheduler"
 CELERY_TIMEZONE = "UTC"
 
 OPENHOTLINE_WORKER_STALE_SECONDS = env_int("OPENHOTLINE_WORKER_STALE_SECONDS", 90, minimum=1)

@@ -90,6 +90,19 @@ def latest_serial() -> int:
     return IndexChange.objects.aggregate(top=Max("serial"))["top"] or 0
 
 
+def latest_mark() -> tuple[int, int]:
+    """(serial, entry id) of the newest committed change ((0, 0) for none)."""
+    newest = IndexChange.objects.order_by("-serial").values_list("serial", "entry_id").first()
+    return newest or (0, 0)
+
+
+def entries_at(serials: Iterable[int]) -> dict[int, int]:
+    """The entry id of the change at each of ``serials`` that exists."""
+    return dict(
+        IndexChange.objects.filter(serial__in=set(serials)).values_list("serial", "entry_id")
+    )
+
+
 def changes_after(serial: int, limit: int) -> list[tuple[int, int, str]]:
     """(serial, entry id, op) of the next ``limit`` changes after ``serial``, in order."""
     return list(

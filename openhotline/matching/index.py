@@ -7,7 +7,9 @@ a second by every process of the machine).
 
 Every machine has its own copy, kept current from the database's change log
 (``matching.changelog``, applied by ``matching.indexing.catch_up``): each
-generation directory holds a ``serial`` file, the last change it contains.
+generation directory holds a ``serial`` file: the last change it contains, with
+that change's entry id, so that a log that is not the one the index followed
+(a database restored from a backup) is noticed.
 
 Rebuilding replaces the index, so it lives in generations:
 ``<OPENHOTLINE_MATCHING_INDEX_DIR>/pdq/CURRENT`` names the directory in use
@@ -46,6 +48,8 @@ BATCH = 100_000
 
 # Entry ids and their hashes (64 hex characters), in step.
 Batch = tuple[Sequence[int], Sequence[str]]
+# A change of the log: (serial, entry id).
+Mark = tuple[int, int]
 
 
 class SharedIndex:
@@ -119,15 +123,19 @@ class SharedIndex:
 
     def serial(self) -> int:
         """The last change of the log that the generation in use contains."""
-        return _read_serial(self.current(recheck=True).path.parent)
+        return self.mark()[0]
 
-    def set_serial(self, serial: int) -> None:
-        _write_serial(self.current().path.parent, serial)
+    def mark(self) -> Mark:
+        """(serial, entry id) of the last change the generation in use contains."""
+        return _read_mark(self.current(recheck=True).path.parent)
+
+    def set_serial(self, serial: int, entry_id: int = 0) -> None:
+        _write_mark(self.current().path.parent, (serial, entry_id))
 
     def rebuild(
-        self, snapshot: Iterable[Batch], serial: int, *, grace: float = SWITCH_GRACE
+        self, snapshot: Iterable[Batch], mark: Mark, *, grace: float = SWITCH_GRACE
     ) -> RebuildResult:
-        """Write a new generation from ``snapshot``, holding changes up to ``serial``.
+        """Write a new generation from ``snapshot``, holding changes up to ``mark``.
 
         1. Fill the next generation from the snapshot batches (ids, hashes), and
            merge it into one segment; record ``serial`` beside it.
@@ -146,9 +154,9 @@ class SharedIndex:
                 fresh.add(ids, hashes, durable=False)
                 added += len(ids)
         fresh.compact()
-        _write_serial(path.parent, serial)
+        _write_mark(path.parent, mark)
         self._switch(generation, grace)
-        return RebuildResult(generation, added, serial)
+        return RebuildResult(generation, added, mark[0])
 
     def export(self, out: BinaryIO) -> int:
         """Write the generation in use as a tar stream (a snapshot); return its serial.
@@ -156,7 +164,7 @@ class SharedIndex:
         The caller holds the machine's catch-up lock, so the serial and the files agree.
         """
         index = self.current(recheck=True)
-        serial = _read_serial(index.path.parent)
+        serial = _read_mark(index.path.parent)[0]
         with tarfile.open(fileobj=out, mode="w|") as tar, index.frozen_files() as files:
             for path in files:
                 tar.add(path, arcname=path.name, recursive=False)
@@ -181,7 +189,7 @@ class SharedIndex:
                     fh.flush()
                     os.fsync(fh.fileno())
         PdqIndex.open(directory / INDEX_FILE)  # refuses a damaged or foreign file
-        serial = _read_serial(directory)
+        serial = _read_mark(directory)[0]
         self._switch(generation, grace)
         return serial
 
@@ -221,17 +229,18 @@ class RebuildResult:
     serial: int
 
 
-def _read_serial(directory: Path) -> int:
+def _read_mark(directory: Path) -> Mark:
     try:
-        return int((directory / SERIAL_FILE).read_text().strip() or 0)
+        serial, _, entry_id = (directory / SERIAL_FILE).read_text().strip().partition(" ")
     except FileNotFoundError:
-        return 0
+        return (0, 0)
+    return (int(serial or 0), int(entry_id or 0))
 
 
-def _write_serial(directory: Path, serial: int) -> None:
+def _write_mark(directory: Path, mark: Mark) -> None:
     tmp = directory / f"{SERIAL_FILE}.{os.getpid()}.tmp"
     with open(tmp, "w") as fh:
-        fh.write(f"{serial}\n")
+        fh.write(f"{mark[0]} {mark[1]}\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, directory / SERIAL_FILE)

@@ -20,6 +20,7 @@ database, dropping them; ``matching.indexcheck`` compares index and database.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,8 @@ from django.db.models import QuerySet
 from openhotline.matching import changelog
 from openhotline.matching.index import BATCH, KINDS, Batch, Pairs, RebuildResult, get_index
 from openhotline.matching.models import MIN_PDQ_QUALITY, HashEntry, IndexChange
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 10_000
 # Ids per query: long IN lists are slow to bind on PostgreSQL.
@@ -76,19 +79,28 @@ def local_serial() -> int:
 def catch_up(*, restore: bool = True) -> int:
     """Apply the changes this machine's indexes lack; return how many were applied.
 
-    1. Compare the newest serial of the log with ours: usually equal, and done.
+    1. Compare the newest serial of the log with ours, and check that the
+       change at our serial is the one we applied: usually all is well and
+       there is nothing new, and that is two quick queries.
     2. Take the machine lock and read our serials again (another process may
        have caught up meanwhile).
     3. An index still empty at serial 0 first installs the newest snapshot.
+       An index whose last change is not in the log (the database was
+       restored from a backup) follows the log again from the start: hashes
+       added twice are harmless, and ``rebuild-index`` drops what is stale.
     4. Read the changes in order, a chunk at a time; add the usable hashes of
        the entries added (those removed since are skipped: gone from the
-       database); then record the chunk's last serial beside each index.
+       database); then record the chunk's last change beside each index.
     """
-    if changelog.latest_serial() <= local_serial():
+    if changelog.latest_serial() <= local_serial() and not _diverged():
         return 0
     with machine_lock():
         if restore:
             _restore_if_empty()
+        if _diverged():
+            for kind in KINDS:
+                logger.warning("PDQ index %s: its last change is not in the log; replaying", kind)
+                get_index(kind).set_serial(0)
         applied = 0
         while True:
             serials = {kind: get_index(kind).serial() for kind in KINDS}
@@ -98,15 +110,24 @@ def catch_up(*, restore: bool = True) -> int:
                 return applied
             added = [entry for _, entry, op in changes if op == IndexChange.ADDED]
             pairs = _hash_pairs(added)
-            last = changes[-1][0]
+            last, last_entry, _ = changes[-1]
             for kind in KINDS:
                 if serials[kind] < last:
                     newer = {entry for serial, entry, _ in changes if serial > serials[kind]}
                     ids, hashes = pairs[kind].ids, pairs[kind].hashes
                     keep = [n for n, i in enumerate(ids) if i in newer]
                     get_index(kind).add([ids[n] for n in keep], [hashes[n] for n in keep])
-                    get_index(kind).set_serial(last)
+                    get_index(kind).set_serial(last, last_entry)
             applied += len(changes)
+
+
+def _diverged() -> bool:
+    marks = [get_index(kind).mark() for kind in KINDS]
+    wanted = {serial for serial, _ in marks if serial}
+    if not wanted:
+        return False
+    found = changelog.entries_at(wanted)
+    return any(serial and found.get(serial) != entry for serial, entry in marks)
 
 
 def _hash_pairs(entry_ids: list[int]) -> dict[str, Pairs]:
@@ -185,9 +206,9 @@ def rebuild_indexes(*, grace: float | None = None) -> dict[str, RebuildResult]:
     options = {} if grace is None else {"grace": grace}
     with machine_lock():
         for kind, batches in BATCHES.items():
-            serial = changelog.latest_serial()
+            mark = changelog.latest_mark()
             results[kind] = get_index(kind).rebuild(
-                batches(HashEntry.objects.all()), serial, **options
+                batches(HashEntry.objects.all()), mark, **options
             )
     catch_up(restore=False)
     return results

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from openhotline.matching import changelog
 from openhotline.matching.actions.hash_sets import do_create_set, do_delete_set
@@ -23,6 +23,7 @@ from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexe
 from openhotline.matching.lookup import Query, find_matches
 from openhotline.matching.models import HashEntry, HashSet, IndexChange
 from openhotline.matching.readers import ReadOptions
+from openhotline.matching.snapshots import write_snapshots
 from tests.conftest import TESTDATA
 from tests.support.racers import Racers, postgres_only
 
@@ -94,6 +95,20 @@ def test_an_entry_logged_elsewhere_is_applied_by_the_catch_up(imported: HashSet)
     assert checks()["pdq"].pending == 0
     assert get_index("pdq").search_many([late.pdq], 0) == [[(late.pk, 0)]]
     assert local_serial() == changelog.latest_serial()
+
+
+@pytest.mark.django_db
+def test_an_index_ahead_of_a_restored_log_follows_it_again(imported: HashSet) -> None:
+    """The database went back to a backup: the change at the index's serial is another one."""
+    assert catch_up() == 0
+    serial = local_serial()
+    IndexChange.objects.all().delete()
+    with transaction.atomic():
+        after = HashEntry.objects.create(hash_set=imported, key="pdq:after", pdq=pdqs(1)[0])
+        log_added([after.pk])
+    assert IndexChange.objects.get().serial > serial or connection.vendor == "sqlite"
+    assert catch_up() == 1
+    assert get_index("pdq").search_many([after.pdq], 0) == [[(after.pk, 0)]]
 
 
 @pytest.mark.django_db
@@ -183,7 +198,7 @@ def test_a_rebuild_switches_every_reader_to_the_new_generation_and_its_serial(
     assert reader.search_many([first], 0) == [[(1, 0)]] and reader.serial() == 5
     old = reader.generation
 
-    result = writer.rebuild([([2], [second])], 9, grace=0)
+    result = writer.rebuild([([2], [second])], (9, 2), grace=0)
     assert result.generation != old and (result.entries, result.serial) == (1, 9)
     time.sleep(0.3)  # the reader looks for a new generation every 0.2 s
     assert reader.search_many([first, second], 0) == [[], [(2, 0)]]
@@ -247,3 +262,21 @@ def test_another_process_finds_a_new_hash_within_a_second(tmp_path: Path) -> Non
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.mark.django_db
+def test_a_new_machine_starts_from_the_snapshot_then_follows_the_log(
+    imported: HashSet, settings: Any, tmp_path: Path
+) -> None:
+    settings.OPENHOTLINE_INDEX_SNAPSHOTS = tmp_path / "snapshots"
+    serials = write_snapshots()
+    assert serials["pdq"] == serials["vpdq"] == changelog.latest_serial()
+    with transaction.atomic():
+        later = HashEntry.objects.create(hash_set=imported, key="pdq:later", pdq=pdqs(1)[0])
+        log_added([later.pk])
+    # A machine with an empty index directory; the log before the snapshot is not read.
+    settings.OPENHOTLINE_MATCHING_INDEX_DIR = tmp_path / "new-machine"
+    assert catch_up() == 1  # only the change after the snapshot
+    assert all(check.is_consistent() for check in check_indexes())
+    assert checks()["pdq"].expected == 251
+    assert get_index("pdq").search_many([later.pdq], 0) == [[(later.pk, 0)]]
