@@ -5,7 +5,6 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.actions import AccountError, do_enrol_with_link, do_record_login
 from openhotline.accounts.forms import EnrolPasswordForm, LoginForm, TotpConfirmForm
-from openhotline.accounts.models import EnrolmentLink, hash_enrolment_token
+from openhotline.accounts.home import home_url
+from openhotline.accounts.models import EnrolmentLink, User, hash_enrolment_token
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -32,8 +32,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = ""
-        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        return redirect(next_url or home_url(form.user))
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next")})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/``: the signed-in user's own home page (``accounts.home``), or the login."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return redirect("accounts:login")
+    return redirect(home_url(user))
 
 
 @require_POST
@@ -86,7 +94,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
             do_record_login(user, second_factor=True, enrolment=True)
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(home_url(user))
         form.add_error("code", "That code does not match. Check the time on your phone.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     svg = io.BytesIO()
