@@ -18,6 +18,7 @@ QUEUE_ROLES: set[str] = {Role.ANALYST, Role.SENIOR_ANALYST}
 # In order: the first line whose roles the user holds names their home.
 HOMES: list[tuple[set[str], str]] = [
     (QUEUE_ROLES, "assessment:queue"),
+    ({Role.ADMIN}, "hotline_admin:index"),
     (POLICE_ROLES, "lea:home"),
 ]
 
