@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ from django.db.models import QuerySet
 from openhotline.matching import changelog
 from openhotline.matching.index import BATCH, KINDS, Batch, Pairs, RebuildResult, get_index
 from openhotline.matching.models import MIN_PDQ_QUALITY, HashEntry, IndexChange
+from openhotline.matching.snapshots import restore_snapshots, store_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -146,9 +148,23 @@ def _hash_pairs(entry_ids: list[int]) -> dict[str, Pairs]:
     return pairs
 
 
-def _restore_if_empty() -> None:
-    from openhotline.matching.snapshots import restore_snapshots
+def write_snapshots() -> dict[str, int]:
+    """Bring this machine's indexes up to date and store them; return each one's serial.
 
+    Holds the machine lock while exporting, so the files and the serial agree.
+    """
+    catch_up()
+    serials: dict[str, int] = {}
+    for kind in KINDS:
+        with tempfile.TemporaryFile() as tmp:
+            with machine_lock():
+                serials[kind] = get_index(kind).export(tmp)
+            tmp.seek(0)
+            store_snapshot(kind, tmp)
+    return serials
+
+
+def _restore_if_empty() -> None:
     empty = [k for k in KINDS if get_index(k).serial() == 0 and not len(get_index(k))]
     if empty:
         restore_snapshots(empty)

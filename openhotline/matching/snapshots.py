@@ -5,7 +5,8 @@ segments and manifest, and the serial of the last change it holds. A new
 machine installs the newest one and then applies only the changes after that
 serial (``matching.indexing.catch_up``), instead of reading every entry from
 the database. ``hashset snapshot-index`` and the ``snapshot_index`` sweep
-write them; ``hashset rebuild-index`` is still there for a full rebuild.
+write them (``matching.indexing.write_snapshots``); ``hashset rebuild-index``
+is still there for a full rebuild.
 
 Snapshots hold hashes, never images. They go to the store named by
 ``OPENHOTLINE_INDEX_SNAPSHOTS`` (a local directory by default).
@@ -23,7 +24,7 @@ from typing import BinaryIO, Protocol
 
 from django.conf import settings
 
-from openhotline.matching.index import KINDS, get_index
+from openhotline.matching.index import get_index
 
 logger = logging.getLogger(__name__)
 
@@ -73,23 +74,9 @@ def _name(kind: str) -> str:
     return f"pdq-index-{kind}.tar"
 
 
-def write_snapshots() -> dict[str, int]:
-    """Bring this machine's indexes up to date and store them; return each one's serial.
-
-    Holds the machine lock while writing, so the files and the serial agree.
-    """
-    from openhotline.matching.indexing import catch_up, machine_lock
-
-    catch_up()
-    store = snapshot_store()
-    serials: dict[str, int] = {}
-    for kind in KINDS:
-        with tempfile.TemporaryFile() as tmp:
-            with machine_lock():
-                serials[kind] = get_index(kind).export(tmp)
-            tmp.seek(0)
-            store.put(_name(kind), tmp)
-    return serials
+def store_snapshot(kind: str, source: BinaryIO) -> None:
+    """Store a snapshot of the ``kind`` index (a tar stream from ``SharedIndex.export``)."""
+    snapshot_store().put(_name(kind), source)
 
 
 def restore_snapshots(kinds: list[str]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from openhotline.assessment.models import ItemStatus
 from openhotline.evidence.models import MediaItem
 from openhotline.matching.actions.hash_sets import do_match_item
 from openhotline.matching.actions.ownset import do_feed_own_set
-from openhotline.matching.snapshots import write_snapshots
+from openhotline.matching.indexing import write_snapshots
 
 
 @shared_task(

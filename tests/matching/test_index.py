@@ -19,11 +19,10 @@ from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.changelog import log_added
 from openhotline.matching.index import SharedIndex, get_index
 from openhotline.matching.indexcheck import check_indexes
-from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes
+from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes, write_snapshots
 from openhotline.matching.lookup import Query, find_matches
 from openhotline.matching.models import HashEntry, HashSet, IndexChange
 from openhotline.matching.readers import ReadOptions
-from openhotline.matching.snapshots import write_snapshots
 from tests.conftest import TESTDATA
 from tests.support.racers import Racers, postgres_only
 

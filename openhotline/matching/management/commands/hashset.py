@@ -19,7 +19,7 @@ from openhotline.matching.actions.hash_sets import (
 from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.exporting import EXPORT_FORMATS, LIST_KINDS, export_set
 from openhotline.matching.indexcheck import check_indexes
-from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes
+from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes, write_snapshots
 from openhotline.matching.models import (
     MAX_PDQ_THRESHOLD,
     Audience,
@@ -30,7 +30,6 @@ from openhotline.matching.models import (
     Trust,
 )
 from openhotline.matching.readers import FORMATS, ReadOptions, detect_format
-from openhotline.matching.snapshots import write_snapshots
 from openhotline.matching.verdicts import parse_category_map
 
 SHOWN_REJECTIONS = 50
