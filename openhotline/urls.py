@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("openhotline.takedown.urls")),
     path("app/stats/", include("openhotline.stats.urls")),
     path("transparency/", include("openhotline.stats.public_urls")),
+    # Federation between installations: the signed peer API and the staff page.
+    path("", include("openhotline.federation.urls")),
 ]
