@@ -83,6 +83,9 @@ for line in sys.stdin:
     elif do == "hashed":
         done = MediaItem.objects.filter(hash_state=HashState.DONE, sha256__in=cmd["sha256"])
         answer(done.count())
+    elif do == "worker_up":
+        from openhotline.ops.models import WorkerHeartbeat
+        answer(WorkerHeartbeat.objects.filter(hostname=cmd["hostname"]).exists())
     elif do == "item":
         answer(MediaItem.objects.filter(sha256=cmd["sha256"]).values_list("pk", flat=True).first())
     elif do == "import_and_match":
@@ -356,7 +359,13 @@ def main() -> None:
                 start_new_session=True,
             )
         )
-        time.sleep(8)
+        # Measure from a running worker, not from its start-up.
+        started = time.monotonic()
+        while not control(do="worker_up", hostname="b-match@scale"):
+            if time.monotonic() - started > 300:
+                sys.exit("scale.py: the worker on machine B did not start")
+            time.sleep(0.2)
+        time.sleep(2)
         item = control(do="item", sha256=digests[last])
         applied, matched = control(
             do="import_and_match",

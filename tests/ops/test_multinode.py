@@ -24,16 +24,19 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.crawler.models import CrawlRun, CrawlState
+from openhotline.crawler.tasks import STALE_SECONDS
 from openhotline.evidence.models import Blob, HashState, MediaItem, UrlMedia
 from openhotline.lib.pdq import hash_image
 from openhotline.matching.actions.hash_sets import do_create_set
@@ -155,7 +158,7 @@ def test_two_worker_machines_and_a_web_process_work_as_one(
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE": str(tmp_path / "keyring.json"),
         "OPENHOTLINE_INDEX_SNAPSHOTS": str(tmp_path / "snapshots"),
         "OPENHOTLINE_REQUIRE_2FA": "false",
-        "OPENHOTLINE_VISIBILITY_TIMEOUT": "15",
+        "OPENHOTLINE_VISIBILITY_TIMEOUT": "60",
         "OPENHOTLINE_FETCH_ALLOW": "127.0.0.1",
         "OPENHOTLINE_RDAP_CLIENT": "",
         "OPENHOTLINE_CRAWL_RENDER": "off",
@@ -283,6 +286,11 @@ def test_two_worker_machines_and_a_web_process_work_as_one(
             wait_until(lambda: slow_done.count() >= 2, 120, "the first slow crawls", everything)
             kill_group(node_a)
             assert slow_done.count() < SLOW_PAGES, "node A finished everything before it died"
+            # A crawl node A was running stays "running" until it is STALE_SECONDS (10 min)
+            # old; then the crawl sweep gives it to another worker. Those 10 minutes pass here.
+            CrawlRun.objects.filter(state=CrawlState.RUNNING).update(
+                updated_at=timezone.now() - timedelta(seconds=STALE_SECONDS + 1)
+            )
             processes.append(
                 start_openhotline([*worker, "crawl", "--hostname", "b2@test"], env_b, logs["b2"])
             )
