@@ -344,6 +344,8 @@ if OPENHOTLINE_EVIDENCE_URL and not re.fullmatch(
     raise ImproperlyConfigured(
         f"OPENHOTLINE_EVIDENCE_URL: {OPENHOTLINE_EVIDENCE_URL!r} is not s3://bucket/prefix"
     )
+# Seconds between evidence sweeps; an item waiting this long to be hashed is queued again.
+OPENHOTLINE_HASH_SWEEP_SECONDS = env_int("OPENHOTLINE_HASH_SWEEP_SECONDS", 600, minimum=10)
 # Seconds a rendered *blurred* thumbnail is kept in Django's cache (0: never). Sharper
 # previews are never cached.
 OPENHOTLINE_THUMBNAIL_CACHE_SECONDS = env_int(
@@ -734,6 +736,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "matching-snapshot-index": {
         "task": "openhotline.matching.tasks.snapshot_index",
         "schedule": OPENHOTLINE_INDEX_SNAPSHOT_SECONDS,
+    },
+    "evidence-sweep": {
+        "task": "openhotline.evidence.tasks.sweep",
+        "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
     },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
