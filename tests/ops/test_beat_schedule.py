@@ -22,6 +22,7 @@ def test_every_periodic_entry_is_a_registered_task_with_a_positive_interval() ->
         "assessment",
         "crawler",
         "evidence",
+        "federation",
         "matching",
         "network",
         "takedown",
