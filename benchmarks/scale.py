@@ -186,7 +186,6 @@ class Cluster:
             "OPENHOTLINE_AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(50),
             "OPENHOTLINE_EVIDENCE_DIR": str(workdir / "evidence"),
             "OPENHOTLINE_EVIDENCE_KEYRING_FILE": str(workdir / "keyring.json"),
-            "OPENHOTLINE_INDEX_SNAPSHOTS": str(workdir / "snapshots"),
             "OPENHOTLINE_FETCH_ALLOW": "127.0.0.1",
             "OPENHOTLINE_RDAP_CLIENT": "",
             "OPENHOTLINE_CRAWL_RENDER": "off",

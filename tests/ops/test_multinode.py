@@ -2,8 +2,8 @@
 
 Two worker "machines" (separate OPENHOTLINE_DATA, so separate PDQ indexes,
 schedule files and node names) and a web process with a third, sharing the
-database, a Redis broker, and the evidence store and key ring (the stand-in
-for an object store every machine reaches). Real processes throughout:
+database, a Redis broker, the S3 evidence store (moto's server on loopback)
+and the key ring. Real processes throughout:
 
 1. node A crawls (queue ``crawl``), node B hashes and matches (``media``,
    ``default``, and the beat); the web process serves the thumbnail;
@@ -45,6 +45,7 @@ from openhotline.matching.models import IndexReplica, Match
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.conftest import missing_service
 from tests.support.loopback import reply, serve
+from tests.support.s3 import S3Server
 from tests.support.services import (
     RedisProcess,
     free_port,
@@ -140,7 +141,7 @@ class Control:
 
 @pytest.mark.timeout(600)
 def test_two_worker_machines_and_a_web_process_work_as_one(
-    tmp_path: Path, hotline_a: Organisation, analyst: User
+    tmp_path: Path, hotline_a: Organisation, analyst: User, s3_server: S3Server, s3_bucket: str
 ) -> None:
     broker = RedisProcess(tmp_path)
     if broker.binary is None or not broker.start():
@@ -154,9 +155,9 @@ def test_two_worker_machines_and_a_web_process_work_as_one(
         "OPENHOTLINE_INTAKE_KEY": settings.OPENHOTLINE_INTAKE_KEY,
         "OPENHOTLINE_AUDIT_KEY": settings.OPENHOTLINE_AUDIT_KEY,
         "OPENHOTLINE_AUDIT_CHECKPOINT_KEY": settings.OPENHOTLINE_AUDIT_CHECKPOINT_KEY,
-        "OPENHOTLINE_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "OPENHOTLINE_EVIDENCE_URL": f"s3://{s3_bucket}/evidence",
+        **s3_server.env,
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE": str(tmp_path / "keyring.json"),
-        "OPENHOTLINE_INDEX_SNAPSHOTS": str(tmp_path / "snapshots"),
         "OPENHOTLINE_REQUIRE_2FA": "false",
         "OPENHOTLINE_VISIBILITY_TIMEOUT": "60",
         "OPENHOTLINE_FETCH_ALLOW": "127.0.0.1",
@@ -314,8 +315,11 @@ def test_two_worker_machines_and_a_web_process_work_as_one(
     links = Counter(UrlMedia.objects.values_list("reported_url_id", "media_item_id"))
     assert set(links.values()) == {1}
     # One encrypted blob per content (the pictures and the pages' captures) in the
-    # shared store, whichever machine fetched it and however often.
-    blobs = [p for p in (tmp_path / "evidence").rglob("*") if p.is_file() and len(p.name) == 64]
-    assert sorted(p.name for p in blobs) == sorted(Blob.objects.values_list("name", flat=True))
-    assert set(items.values_list("blob__name", flat=True)) <= {p.name for p in blobs}
+    # shared bucket, whichever machine fetched it and however often.
+    listing = s3_server.client().list_objects_v2(Bucket=s3_bucket, Prefix="evidence/")
+    keys = [obj["Key"] for obj in listing.get("Contents", [])]
+    blobs = [key.rsplit("/", 1)[1] for key in keys if "/named/" not in key]
+    assert sorted(blobs) == sorted(Blob.objects.values_list("name", flat=True))
+    assert set(items.values_list("blob__name", flat=True)) <= set(blobs)
+    assert len(keys) < 1000  # one listing page holds them all
     assert set(fetched) >= {f"/img/{n}.png" for n in (0, 1, *range(3, 3 + SLOW_PAGES))}
