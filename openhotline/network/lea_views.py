@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
@@ -234,6 +235,8 @@ def package_download(request: HttpRequest, code: str) -> HttpResponse:
         if package.encryption == PackageEncryption.PASSWORD
         else "application/octet-stream",
     )
+    # FileResponse names the file only for file objects; the store gives chunks.
+    response["Content-Disposition"] = content_disposition_header(True, package.file_name) or ""
     response["Content-Length"] = str(package.size)
     response["Cache-Control"] = "no-store, private"
     return cast(HttpResponse, response)  # streamed: the guards pass any response through

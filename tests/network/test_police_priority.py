@@ -62,7 +62,7 @@ def referrals(hotline_a: Organisation, analyst: User, assess: AssessFn) -> dict[
 
 
 def reasons(row: Any) -> dict[str, int]:
-    return {str(line["kind"]): int(line["points"]) for line in row.explanation}  # type: ignore[call-overload]
+    return {str(line["kind"]): int(line["points"]) for line in row.explanation}
 
 
 def test_referrals_are_ranked_by_default_rules_and_each_says_why(

@@ -20,16 +20,19 @@
       headers: {"X-CSRFToken": box.dataset.csrf, "Content-Type": "application/x-www-form-urlencoded"},
       body: body.toString()
     }).then(function (response) {
-      if (!response.ok) { throw new Error("refused"); }
-      return response.json();
+      return response.json().then(function (data) {
+        if (!response.ok) { throw new Error(data.error || "refused"); }
+        return data;
+      });
     }).then(function (data) {
       img.src = data.url;
       img.dataset.step = data.step;
-      status.textContent = step === "grey" ? "Greyscale (recorded)." : "Colour (recorded).";
+      status.textContent = (step === "grey" ? "Greyscale" : "Colour") +
+        " (recorded; items revealed today: " + data.revealed_today + ").";
       if (step === "grey") { colour.disabled = false; }
-    }).catch(function () {
+    }).catch(function (error) {
       button.disabled = false;
-      status.textContent = "The reveal was refused; try again.";
+      status.textContent = "Refused: " + error.message;
     });
   }
 
