@@ -17,6 +17,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -109,9 +110,9 @@ class ReferralState(models.TextChoices):
 
 
 class ReferralDecision(models.TextChoices):
-    NONE = "", "No decision yet"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
+    NONE = "", _("No decision yet")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 class PoliceReferral(models.Model):
@@ -333,15 +334,15 @@ class Delivery(models.Model):
 class PoliceRuleKind(models.TextChoices):
     """The signals of the police priority (AviaTor's, for referrals); order of explanation."""
 
-    NEW_MATERIAL = "new_material", "New material, never seen in any hash set"
-    YOUNGEST_AGE = "youngest_age", "Youngest age group (infant 2, pre-pubescent 1)"
-    SELF_GENERATED = "self_generated", "Self-generated material"
-    COMMERCIAL = "commercial", "Commercial markers"
-    VOLUME = "volume", "Number of illegal items"
-    OWN_COUNTRY = "own_country", "Hosted in the agency's own country"
-    FLAGGED_SERIES = "flagged_series", "Matches a series the agency flags"
-    OWN_JURISDICTION = "own_jurisdiction", "Reported to a hotline in the agency's country"
-    REFERRAL_AGE = "referral_age", "Age of the referral (days)"
+    NEW_MATERIAL = "new_material", _("New material, never seen in any hash set")
+    YOUNGEST_AGE = "youngest_age", _("Youngest age group (infant 2, pre-pubescent 1)")
+    SELF_GENERATED = "self_generated", _("Self-generated material")
+    COMMERCIAL = "commercial", _("Commercial markers")
+    VOLUME = "volume", _("Number of illegal items")
+    OWN_COUNTRY = "own_country", _("Hosted in the agency's own country")
+    FLAGGED_SERIES = "flagged_series", _("Matches a series the agency flags")
+    OWN_JURISDICTION = "own_jurisdiction", _("Reported to a hotline in the agency's country")
+    REFERRAL_AGE = "referral_age", _("Age of the referral (days)")
 
 
 class PolicePriorityRule(models.Model):
