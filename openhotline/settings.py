@@ -16,6 +16,7 @@ This file imports no app, only ``openhotline.lib``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 from datetime import timedelta
@@ -326,11 +327,30 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every login at INFO; failures and locks are WARNING.
         "axes": {"level": "WARNING"},
+        # boto3 (the S3 evidence store) logs where it found credentials at INFO.
+        "botocore": {"level": "WARNING"},
     },
 }
 
 # --- Evidence store ------------------------------------------------------------
 OPENHOTLINE_EVIDENCE_DIR = Path(env_str("OPENHOTLINE_EVIDENCE_DIR", str(DATA_DIR / "evidence")))
+# Empty: the directory above. s3://bucket/prefix: an S3-compatible bucket, reached
+# with the standard AWS variables (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, keys or
+# AWS_PROFILE); see docs/deploy.md.
+OPENHOTLINE_EVIDENCE_URL = env_str("OPENHOTLINE_EVIDENCE_URL", "")
+if OPENHOTLINE_EVIDENCE_URL and not re.fullmatch(
+    r"s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?", OPENHOTLINE_EVIDENCE_URL
+):
+    raise ImproperlyConfigured(
+        f"OPENHOTLINE_EVIDENCE_URL: {OPENHOTLINE_EVIDENCE_URL!r} is not s3://bucket/prefix"
+    )
+# Seconds between evidence sweeps; an item waiting this long to be hashed is queued again.
+OPENHOTLINE_HASH_SWEEP_SECONDS = env_int("OPENHOTLINE_HASH_SWEEP_SECONDS", 600, minimum=10)
+# Seconds a rendered *blurred* thumbnail is kept in Django's cache (0: never). Sharper
+# previews are never cached.
+OPENHOTLINE_THUMBNAIL_CACHE_SECONDS = env_int(
+    "OPENHOTLINE_THUMBNAIL_CACHE_SECONDS", 3600, minimum=0
+)
 OPENHOTLINE_EVIDENCE_KEYRING_FILE = Path(
     env_str(
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE", str(DATA_DIR / "secrets" / "evidence-keyring.json")
@@ -718,6 +738,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "matching-snapshot-index": {
         "task": "openhotline.matching.tasks.snapshot_index",
         "schedule": OPENHOTLINE_INDEX_SNAPSHOT_SECONDS,
+    },
+    "evidence-sweep": {
+        "task": "openhotline.evidence.tasks.sweep",
+        "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
     },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
