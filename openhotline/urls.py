@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from openhotline.accounts import urls as accounts_urls
 from openhotline.accounts import views as accounts_views
 from openhotline.api import api
+from openhotline.intake import urls as intake_urls
 from openhotline.ops import views as ops_views
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("openhotline.accounts.urls")),
+    path("app/admin/", include(accounts_urls.admin_patterns)),
+    path("app/audit/", include(accounts_urls.audit_patterns)),
+    path("app/keys/", include(accounts_urls.key_patterns)),
+    path("app/partner/", include(intake_urls.partner_patterns)),
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),
     path("app/", include("openhotline.assessment.urls")),
@@ -23,4 +29,6 @@ urlpatterns = [
     path("", include("openhotline.takedown.urls")),
     path("app/stats/", include("openhotline.stats.urls")),
     path("transparency/", include("openhotline.stats.public_urls")),
+    # Federation between installations: the signed peer API and the staff page.
+    path("", include("openhotline.federation.urls")),
 ]

@@ -9,6 +9,14 @@ these. "Not found" and "not yours" raise the same ``Http404``.
   one of ``roles`` (a role set from ``accounts.models``);
 - ``get_hotline_for_user(user, slug, roles=…)``: one of those, or 404;
 - ``has_role(user, hotline, roles)``: the one role check;
+- ``get_member_for_admin(user, slug, username)``: a hotline the user is an
+  admin of and one of its members, or 404;
+- ``audited_organisations(user)`` / ``audit_events_for_user(user)``: what an
+  auditor's audit-log viewer shows (their organisations' events, and those of
+  the organisations' members);
+- ``get_own_organisation(user, roles)``: the organisation where ``user``
+  holds one of ``roles`` (an ISP's or a partner's own pages), or 404;
+- ``get_own_api_key(user, prefix)``: a key of that organisation, or 404;
 - ``request_api_key(request)``: the API key of a request to the JSON API (the
   one way API routes get their key).
 """
@@ -18,18 +26,23 @@ from __future__ import annotations
 import hmac
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from openhotline.accounts.models import (
+    ADMIN_ROLES,
     ANALYST_ROLES,
     API_KEY_PREFIX,
+    AUDITOR_ROLES,
     ApiKey,
+    Membership,
     Organisation,
+    Role,
     User,
     hash_api_secret,
 )
+from openhotline.audit.models import AuditEvent
 
 
 def request_user(request: HttpRequest) -> User:
@@ -78,6 +91,60 @@ def has_role(user: User, hotline: Organisation | int, roles: set[str]) -> bool:
     """Whether ``user`` holds one of ``roles`` in ``hotline`` (an organisation or its id)."""
     pk = hotline if isinstance(hotline, int) else hotline.pk
     return hotlines_for_user(user, roles=roles).filter(pk=pk).exists()
+
+
+def get_member_for_admin(user: User, slug: str, username: str) -> tuple[Organisation, User]:
+    """The hotline ``slug`` that ``user`` is an admin of, and its member ``username``."""
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
+    member = User.objects.filter(memberships__organisation=hotline, username=username).first()
+    if member is None:
+        raise Http404("No such member")
+    return hotline, member
+
+
+def audited_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations whose audit log ``user`` reads (as their auditor)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        memberships__user=user, memberships__role__in=AUDITOR_ROLES
+    ).distinct()
+
+
+def audit_events_for_user(user: User) -> QuerySet[AuditEvent]:
+    """The events an auditor may read: made for their organisations, or by their members.
+
+    A login carries no organisation; it is found by its actor's membership.
+    Nothing for a user who audits no organisation.
+    """
+    orgs = audited_organisations(user)
+    members = Membership.objects.filter(organisation__in=orgs).values("user_id")
+    return AuditEvent.objects.filter(Q(organisation__in=orgs) | Q(actor_id__in=members))
+
+
+# Who manages their organisation's API keys in the interface.
+KEY_ROLES: set[str] = {Role.ISP_OPERATOR, Role.PARTNER}
+
+
+def get_own_organisation(user: User, roles: set[str]) -> Organisation:
+    """The (first) organisation where ``user`` holds one of ``roles``; 404 if none."""
+    org = (
+        Organisation.objects.filter(memberships__user=user, memberships__role__in=roles)
+        .order_by("pk")
+        .first()
+    )
+    if org is None:
+        raise Http404("No such organisation")
+    return org
+
+
+def get_own_api_key(user: User, prefix: str) -> ApiKey:
+    """A key of the user's own ISP or partner organisation, by its public prefix."""
+    org = get_own_organisation(user, KEY_ROLES)
+    try:
+        return ApiKey.objects.select_related("organisation").get(organisation=org, prefix=prefix)
+    except ApiKey.DoesNotExist:
+        raise Http404("No such key") from None
 
 
 def get_api_key(raw: str) -> ApiKey | None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from openhotline.accounts.models import ANALYST_ROLES, AUDITOR_ROLES, POLICE_ROLES, User
+from openhotline.accounts.models import (
+    ADMIN_ROLES,
+    ANALYST_ROLES,
+    AUDITOR_ROLES,
+    POLICE_ROLES,
+    Role,
+    User,
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -15,5 +22,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_hotline": bool(roles & ANALYST_ROLES),
         "nav_lea": bool(roles & POLICE_ROLES),
+        "nav_admin": bool(roles & ADMIN_ROLES),
+        "nav_audit": bool(roles & AUDITOR_ROLES),
+        "nav_isp": Role.ISP_OPERATOR in roles,
+        "nav_partner": Role.PARTNER in roles,
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
     }

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import ApiKeyScope, User
 
 
 class CodeInput(forms.TextInput):
@@ -114,3 +115,56 @@ class EnrolPasswordForm(forms.Form):
         ):
             raise forms.ValidationError(_("Wrong password."))
         return data
+
+
+class ChoosePasswordForm(SetPasswordForm):
+    """The first password of an invited account, checked by the password validators."""
+
+
+class InviteForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("E-mail (optional)"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=())
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["role"]).choices = roles
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["roles"]).choices = roles
+
+
+class AuditFilterForm(forms.Form):
+    """The audit-log viewer's filters; every one optional, all of them combined."""
+
+    actor = forms.CharField(label=_("Actor (username)"), required=False, max_length=150)
+    action = forms.CharField(
+        label=_("Action (or its start, e.g. blocklist.)"), required=False, max_length=100
+    )
+    object = forms.CharField(
+        label=_("Object (id or code, or type:id)"), required=False, max_length=200
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name (where the key is used)"), max_length=100)
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiKeyScope.choices)

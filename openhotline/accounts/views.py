@@ -14,8 +14,18 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.actions import AccountError, do_enrol_with_link, do_record_login
-from openhotline.accounts.forms import EnrolPasswordForm, LoginForm, TotpConfirmForm
+from openhotline.accounts.actions import (
+    AccountError,
+    do_enrol_with_link,
+    do_record_login,
+    do_set_initial_password,
+)
+from openhotline.accounts.forms import (
+    ChoosePasswordForm,
+    EnrolPasswordForm,
+    LoginForm,
+    TotpConfirmForm,
+)
 from openhotline.accounts.home import home_url
 from openhotline.accounts.models import EnrolmentLink, User, hash_enrolment_token
 
@@ -53,6 +63,28 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 ENROL_SESSION_KEY = "accounts_enrol_link"
 
 
+def _start_enrolment(request: HttpRequest, link: EnrolmentLink) -> HttpResponse:
+    """The person is proven: a fresh, unconfirmed device, shown on the next page."""
+    request.session[ENROL_SESSION_KEY] = link.pk
+    TOTPDevice.objects.filter(user=link.user, confirmed=False).delete()
+    TOTPDevice.objects.create(user=link.user, name="authenticator", confirmed=False)
+    return redirect(request.path)
+
+
+def _choose_password(request: HttpRequest, link: EnrolmentLink) -> HttpResponse:
+    """An invitation (an account with no password yet): choose one, then enrol."""
+    form = ChoosePasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_set_initial_password(link, form.cleaned_data["new_password1"])
+        except AccountError:
+            return render(request, "accounts/enrol_invalid.html", status=404)
+        return _start_enrolment(request, link)
+    return render(
+        request, "accounts/enrol_choose_password.html", {"form": form, "username": link.user}
+    )
+
+
 def enrol(request: HttpRequest, token: str) -> HttpResponse:
     """Enrol an authenticator through a one-time link from an admin.
 
@@ -70,12 +102,11 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/enrol_invalid.html", status=404)
     user = link.user
     if request.session.get(ENROL_SESSION_KEY) != link.pk:
+        if not user.has_usable_password():
+            return _choose_password(request, link)
         password_form = EnrolPasswordForm(request, user, request.POST or None)
         if request.method == "POST" and password_form.is_valid():
-            request.session[ENROL_SESSION_KEY] = link.pk
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-            return redirect(request.path)
+            return _start_enrolment(request, link)
         return render(
             request, "accounts/enrol_password.html", {"form": password_form, "username": user}
         )

@@ -97,7 +97,9 @@ def log_in_by_enrolment(page: Any, base: str, username: str, password: str) -> N
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("input[name=code]", f"{TOTP(key).token():06d}")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}{home_url(user)}")
+    # A home may redirect once more (the admin's to their hotline's page).
+    page.wait_for_url(f"{base}{home_url(user)}**")
+    page.wait_for_load_state()
 
 
 def press(page: Any, key: str, endpoint: str, status: int = 200) -> None:
