@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "openhotline.network",
     "openhotline.takedown",
     "openhotline.stats",
+    "openhotline.demo",
 ]
 
 MIDDLEWARE = [
@@ -627,6 +628,10 @@ OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
 )
 # A hoster is ranked by its median time to removal once it has this many removals.
 OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
+
+# --- Demo: set by `openhotline demo` (README, "Try it") ------------------------------
+# Shows the demo mail catcher's mailbox (<data>/demo-mailbox) at /app/demo/mailbox/.
+OPENHOTLINE_DEMO = env_bool("OPENHOTLINE_DEMO", False)
 
 # --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
 # HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key

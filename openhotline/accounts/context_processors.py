@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from openhotline.accounts.models import ANALYST_ROLES, AUDITOR_ROLES, POLICE_ROLES, User
@@ -16,4 +17,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_hotline": bool(roles & ANALYST_ROLES),
         "nav_lea": bool(roles & POLICE_ROLES),
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
+        "nav_demo_mailbox": bool(roles & ANALYST_ROLES) and settings.OPENHOTLINE_DEMO,
     }
