@@ -36,6 +36,7 @@ def times(scope: Scope) -> list[Table]:
             for d in WITHIN_DAYS
         ],
         unit=" %",
+        full=100,
     )
     columns = [
         Column("stage", "From the report to"),
