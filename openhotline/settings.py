@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "openhotline.network",
     "openhotline.takedown",
     "openhotline.stats",
+    # Federation between installations (docs/federation.md), above network and stats.
+    "openhotline.federation",
     "openhotline.demo",
 ]
 
@@ -648,6 +650,31 @@ OPENHOTLINE_AUDIT_CHECKPOINT_FILE = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_FILE",
 OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG = env_str("OPENHOTLINE_AUDIT_CHECKPOINT_SYSLOG", "")
 OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS = env_float("OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS", 600.0)
 
+# --- Federation between installations (docs/federation.md) -----------------------------
+# The secret the installation's Ed25519 identity is derived from (generated under
+# <data>/secrets on first start outside production). Losing it means re-peering.
+OPENHOTLINE_FEDERATION_KEY = env_secret(
+    "OPENHOTLINE_FEDERATION_KEY", data_dir=DATA_DIR, generate=not PRODUCTION
+)
+# A signed request older than this (by its "created"), or this far in the future, is refused.
+OPENHOTLINE_FEDERATION_MAX_AGE_SECONDS = env_int(
+    "OPENHOTLINE_FEDERATION_MAX_AGE_SECONDS", 300, minimum=10
+)
+# Requests a peer may make per minute before it gets 429.
+OPENHOTLINE_FEDERATION_RATE_PER_MINUTE = env_int(
+    "OPENHOTLINE_FEDERATION_RATE_PER_MINUTE", 600, minimum=1
+)
+# Outbox: first retry after this many seconds, doubling up to the maximum.
+OPENHOTLINE_FEDERATION_RETRY_SECONDS = env_float("OPENHOTLINE_FEDERATION_RETRY_SECONDS", 10.0)
+OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS = env_float(
+    "OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS", 600.0
+)
+OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS = env_float("OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS", 20.0)
+# Beat: due deliveries, progress reported back, deconfliction questions, hash-set pulls.
+OPENHOTLINE_FEDERATION_SWEEP_SECONDS = env_float("OPENHOTLINE_FEDERATION_SWEEP_SECONDS", 30.0)
+OPENHOTLINE_FEDERATION_PROGRESS_SECONDS = env_float("OPENHOTLINE_FEDERATION_PROGRESS_SECONDS", 60.0)
+OPENHOTLINE_FEDERATION_PULL_SECONDS = env_float("OPENHOTLINE_FEDERATION_PULL_SECONDS", 3600.0)
+
 # --- Periodic tasks: every sweep of every app, run by the one worker started with --beat ---
 # docs/architecture.md says what each repairs. Seconds between runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -704,5 +731,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "audit-write-checkpoint": {
         "task": "openhotline.audit.tasks.write_checkpoint",
         "schedule": OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS,
+    },
+    "federation-deliver-due": {
+        "task": "openhotline.federation.tasks.deliver_due",
+        "schedule": OPENHOTLINE_FEDERATION_SWEEP_SECONDS,
+    },
+    "federation-report-progress": {
+        "task": "openhotline.federation.tasks.report_progress",
+        "schedule": OPENHOTLINE_FEDERATION_PROGRESS_SECONDS,
+    },
+    "federation-deconflict": {
+        "task": "openhotline.federation.tasks.deconflict_new_urls",
+        "schedule": OPENHOTLINE_FEDERATION_SWEEP_SECONDS,
+    },
+    "federation-pull-hash-sets": {
+        "task": "openhotline.federation.tasks.pull_hash_sets",
+        "schedule": OPENHOTLINE_FEDERATION_PULL_SECONDS,
+    },
+    "federation-purge-nonces": {
+        "task": "openhotline.federation.tasks.purge_nonces",
+        "schedule": 600.0,
     },
 }

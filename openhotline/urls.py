@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from openhotline.accounts import urls as accounts_urls
+from openhotline.accounts import views as accounts_views
 from openhotline.api import api
 from openhotline.ops import views as ops_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="assessment:queue", permanent=False)),
+    path("", accounts_views.home, name="home"),
     path("accounts/", include("openhotline.accounts.urls")),
+    path("app/admin/", include(accounts_urls.admin_patterns)),
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),
     path("app/", include("openhotline.assessment.urls")),
@@ -24,4 +26,6 @@ urlpatterns = [
     path("", include("openhotline.demo.urls")),
     path("app/stats/", include("openhotline.stats.urls")),
     path("transparency/", include("openhotline.stats.public_urls")),
+    # Federation between installations: the signed peer API and the staff page.
+    path("", include("openhotline.federation.urls")),
 ]

@@ -9,6 +9,8 @@ these. "Not found" and "not yours" raise the same ``Http404``.
   one of ``roles`` (a role set from ``accounts.models``);
 - ``get_hotline_for_user(user, slug, roles=…)``: one of those, or 404;
 - ``has_role(user, hotline, roles)``: the one role check;
+- ``get_member_for_admin(user, slug, username)``: a hotline the user is an
+  admin of and one of its members, or 404;
 - ``request_api_key(request)``: the API key of a request to the JSON API (the
   one way API routes get their key).
 """
@@ -23,6 +25,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from openhotline.accounts.models import (
+    ADMIN_ROLES,
     ANALYST_ROLES,
     API_KEY_PREFIX,
     ApiKey,
@@ -78,6 +81,15 @@ def has_role(user: User, hotline: Organisation | int, roles: set[str]) -> bool:
     """Whether ``user`` holds one of ``roles`` in ``hotline`` (an organisation or its id)."""
     pk = hotline if isinstance(hotline, int) else hotline.pk
     return hotlines_for_user(user, roles=roles).filter(pk=pk).exists()
+
+
+def get_member_for_admin(user: User, slug: str, username: str) -> tuple[Organisation, User]:
+    """The hotline ``slug`` that ``user`` is an admin of, and its member ``username``."""
+    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
+    member = User.objects.filter(memberships__organisation=hotline, username=username).first()
+    if member is None:
+        raise Http404("No such member")
+    return hotline, member
 
 
 def get_api_key(raw: str) -> ApiKey | None:

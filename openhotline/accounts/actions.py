@@ -15,6 +15,7 @@ from openhotline.accounts.models import (
     EnrolmentLink,
     Membership,
     Organisation,
+    Role,
     User,
 )
 from openhotline.audit.log import record
@@ -209,3 +210,165 @@ def do_record_login(user: User, *, second_factor: bool, enrolment: bool = False)
     if enrolment:
         detail["enrolment"] = True
     record("user.login", actor=user, detail=detail)
+
+
+# --- Managing a hotline's people (the admin pages) ---
+
+
+def _admins_left(hotline: Organisation, *, without: User) -> bool:
+    """Whether ``hotline`` keeps an active admin other than ``without``."""
+    return (
+        Membership.objects.filter(organisation=hotline, role=Role.ADMIN, user__is_active=True)
+        .exclude(user=without)
+        .exists()
+    )
+
+
+def _only_here(user: User, hotline: Organisation) -> None:
+    """Refuse to change an account that also works for another organisation.
+
+    A hotline's admin manages the people of that hotline; an account shared
+    with another organisation is that organisation's business too.
+    """
+    if user.memberships.exclude(organisation=hotline).exists():
+        raise AccountError(
+            f"{user.get_username()} also belongs to another organisation; "
+            "ask the operator (openhotline user …)"
+        )
+
+
+def do_invite_user(
+    hotline: Organisation, username: str, role: str, *, email: str = "", actor: User
+) -> tuple[User, str]:
+    """Create an account with no password yet and return it with its invitation token.
+
+    The invitation is an enrolment link (``do_issue_enrolment_link``): the
+    invitee chooses a password and enrols an authenticator through it, so
+    nobody can log in to the account before its second factor exists.
+    """
+    username = username.strip()
+    if not username:
+        raise AccountError("a username is required")
+    with transaction.atomic():
+        user = do_create_user(username, hotline, role, password=None, email=email, actor=actor)
+        _, token = do_issue_enrolment_link(user, actor=actor)
+    return user, token
+
+
+def do_set_initial_password(link: EnrolmentLink, password: str) -> None:
+    """Set the first password of an invited account, through its open enrolment link."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        if user.has_usable_password():
+            raise AccountError("this account already has a password")
+        if not link.is_usable():
+            raise AccountError("this enrolment link has been used or has expired")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record(
+            "user.password_chosen",
+            actor=user,
+            organisation=_home_organisation(user),
+            obj=user,
+            detail={"link": link.pk},
+        )
+
+
+def do_set_roles(user: User, hotline: Organisation, roles: set[str], *, actor: User) -> None:
+    """Give ``user`` exactly ``roles`` in ``hotline`` (at least one).
+
+    The last active admin of a hotline keeps the admin role, so a hotline can
+    never lock itself out of its own settings.
+    """
+    allowed = ROLES_BY_KIND[hotline.kind]
+    if not roles:
+        raise AccountError("choose at least one role (deactivate the account to remove it)")
+    if not roles <= allowed:
+        raise AccountError(f"roles {', '.join(sorted(roles - allowed))} do not fit a hotline")
+    with transaction.atomic():
+        Organisation.objects.select_for_update().get(pk=hotline.pk)
+        current = set(
+            Membership.objects.filter(user=user, organisation=hotline).values_list(
+                "role", flat=True
+            )
+        )
+        if not current:
+            raise AccountError(f"{user.get_username()} is not a member of {hotline.name}")
+        if (
+            Role.ADMIN in current
+            and Role.ADMIN not in roles
+            and not _admins_left(hotline, without=user)
+        ):
+            raise AccountError(f"{user.get_username()} is the hotline's last admin")
+        removed, added = current - roles, roles - current
+        if not removed and not added:
+            return
+        Membership.objects.filter(user=user, organisation=hotline, role__in=removed).delete()
+        for role in sorted(added):
+            Membership.objects.create(user=user, organisation=hotline, role=role)
+        record(
+            "membership.roles_set",
+            actor=actor,
+            organisation=hotline,
+            obj=user,
+            detail={"added": sorted(added), "removed": sorted(removed)},
+        )
+
+
+def do_deactivate_user(user: User, hotline: Organisation, *, actor: User) -> None:
+    """Stop ``user`` from logging in; their sessions end (inactive users are not loaded).
+
+    Accounts are deactivated, never deleted: the audit chain names them.
+    """
+    if user.pk == actor.pk:
+        raise AccountError("you cannot deactivate your own account")
+    _only_here(user, hotline)
+    with transaction.atomic():
+        Organisation.objects.select_for_update().get(pk=hotline.pk)
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            return
+        if user.memberships.filter(role=Role.ADMIN).exists() and not _admins_left(
+            hotline, without=user
+        ):
+            raise AccountError(f"{user.get_username()} is the hotline's last admin")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        record("user.deactivated", actor=actor, organisation=hotline, obj=user)
+
+
+def do_reactivate_user(user: User, hotline: Organisation, *, actor: User) -> None:
+    _only_here(user, hotline)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            return
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        record("user.reactivated", actor=actor, organisation=hotline, obj=user)
+
+
+def do_reset_second_factor(user: User, hotline: Organisation, *, actor: User) -> str:
+    """Remove ``user``'s authenticators and return the token of a new enrolment link.
+
+    Until the link is used the account cannot log in (the login needs a code).
+    """
+    if user.pk == actor.pk:
+        # The rule of enrolment links: whoever knows the password does not also
+        # set up its second factor. Another admin, or the operator, resets it.
+        raise AccountError("another admin resets your own second factor")
+    _only_here(user, hotline)
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        record(
+            "user.second_factor_reset",
+            actor=actor,
+            organisation=hotline,
+            obj=user,
+            detail={"devices_removed": removed},
+        )
+        _, token = do_issue_enrolment_link(user, actor=actor)
+    return token

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from openhotline.accounts.models import ANALYST_ROLES, AUDITOR_ROLES, POLICE_ROLES, User
+from openhotline.accounts.models import (
+    ADMIN_ROLES,
+    ANALYST_ROLES,
+    AUDITOR_ROLES,
+    POLICE_ROLES,
+    User,
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -16,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_hotline": bool(roles & ANALYST_ROLES),
         "nav_lea": bool(roles & POLICE_ROLES),
+        "nav_admin": bool(roles & ADMIN_ROLES),
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
         "nav_demo_mailbox": bool(roles & ANALYST_ROLES) and settings.OPENHOTLINE_DEMO,
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from openhotline.accounts import views
+from openhotline.accounts import admin_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,3 +10,31 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("enrol/<str:token>/", views.enrol, name="enrol"),
 ]
+
+# The admin's pages, mounted under /app/admin/ by openhotline/urls.py.
+admin_patterns = (
+    [
+        path("", admin_views.index, name="index"),
+        path("<slug:slug>/", admin_views.home, name="home"),
+        path("<slug:slug>/people/", admin_views.people, name="people"),
+        path("<slug:slug>/people/invite/", admin_views.invite, name="invite"),
+        path("<slug:slug>/people/<str:username>/", admin_views.member, name="member"),
+        path("<slug:slug>/people/<str:username>/roles/", admin_views.set_roles, name="set_roles"),
+        path(
+            "<slug:slug>/people/<str:username>/deactivate/",
+            admin_views.deactivate,
+            name="deactivate",
+        ),
+        path(
+            "<slug:slug>/people/<str:username>/reactivate/",
+            admin_views.reactivate,
+            name="reactivate",
+        ),
+        path(
+            "<slug:slug>/people/<str:username>/reset-2fa/",
+            admin_views.reset_second_factor,
+            name="reset_2fa",
+        ),
+    ],
+    "hotline_admin",
+)

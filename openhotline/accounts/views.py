@@ -5,7 +5,6 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -15,9 +14,20 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.actions import AccountError, do_enrol_with_link, do_record_login
-from openhotline.accounts.forms import EnrolPasswordForm, LoginForm, TotpConfirmForm
-from openhotline.accounts.models import EnrolmentLink, hash_enrolment_token
+from openhotline.accounts.actions import (
+    AccountError,
+    do_enrol_with_link,
+    do_record_login,
+    do_set_initial_password,
+)
+from openhotline.accounts.forms import (
+    ChoosePasswordForm,
+    EnrolPasswordForm,
+    LoginForm,
+    TotpConfirmForm,
+)
+from openhotline.accounts.home import home_url
+from openhotline.accounts.models import EnrolmentLink, User, hash_enrolment_token
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -32,8 +42,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = ""
-        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        return redirect(next_url or home_url(form.user))
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next")})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/``: the signed-in user's own home page (``accounts.home``), or the login."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return redirect("accounts:login")
+    return redirect(home_url(user))
 
 
 @require_POST
@@ -43,6 +61,28 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 ENROL_SESSION_KEY = "accounts_enrol_link"
+
+
+def _start_enrolment(request: HttpRequest, link: EnrolmentLink) -> HttpResponse:
+    """The person is proven: a fresh, unconfirmed device, shown on the next page."""
+    request.session[ENROL_SESSION_KEY] = link.pk
+    TOTPDevice.objects.filter(user=link.user, confirmed=False).delete()
+    TOTPDevice.objects.create(user=link.user, name="authenticator", confirmed=False)
+    return redirect(request.path)
+
+
+def _choose_password(request: HttpRequest, link: EnrolmentLink) -> HttpResponse:
+    """An invitation (an account with no password yet): choose one, then enrol."""
+    form = ChoosePasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_set_initial_password(link, form.cleaned_data["new_password1"])
+        except AccountError:
+            return render(request, "accounts/enrol_invalid.html", status=404)
+        return _start_enrolment(request, link)
+    return render(
+        request, "accounts/enrol_choose_password.html", {"form": form, "username": link.user}
+    )
 
 
 def enrol(request: HttpRequest, token: str) -> HttpResponse:
@@ -62,12 +102,11 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/enrol_invalid.html", status=404)
     user = link.user
     if request.session.get(ENROL_SESSION_KEY) != link.pk:
+        if not user.has_usable_password():
+            return _choose_password(request, link)
         password_form = EnrolPasswordForm(request, user, request.POST or None)
         if request.method == "POST" and password_form.is_valid():
-            request.session[ENROL_SESSION_KEY] = link.pk
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-            return redirect(request.path)
+            return _start_enrolment(request, link)
         return render(
             request, "accounts/enrol_password.html", {"form": password_form, "username": user}
         )
@@ -86,7 +125,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
             do_record_login(user, second_factor=True, enrolment=True)
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(home_url(user))
         form.add_error("code", "That code does not match. Check the time on your phone.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     svg = io.BytesIO()

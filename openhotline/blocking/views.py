@@ -178,13 +178,19 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request)
     entry = get_entry_for_user(user, code)
     approver = has_role(user, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS)
+    # Not yet published: one senior withdraws it (``do_propose_delisting``).
+    withdraw_now = entry.state == EntryState.APPROVED and has_role(
+        user, entry.hotline, SENIOR_ROLES
+    )
     return render(
         request,
         "blocking/entry.html",
         {
             "entry": entry,
             "can_approve": approver and entry.proposed_by_id != user.pk,
-            "can_approve_delisting": approver and entry.delist_proposed_by_id != user.pk,
+            "can_approve_delisting": withdraw_now
+            or (approver and entry.delist_proposed_by_id != user.pk),
+            "can_withdraw_now": withdraw_now,
             "own_proposal": entry.proposed_by_id == user.pk,
         },
     )

@@ -8,7 +8,6 @@ expires with its window, at most a day later.
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -18,31 +17,17 @@ from django.utils import timezone
 
 from openhotline.intake.keys import source_hash
 from openhotline.intake.models import SourceCounter
+from openhotline.lib.clientaddress import client_address as lib_client_address
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address a request came from, as a string to hash.
+    """The address a request came from, as a string to hash ("unknown" when none parses).
 
     Behind a reverse proxy, ``OPENHOTLINE_INTAKE_CLIENT_IP_HEADER`` names the
-    header it sets; the right-most value is the one the proxy itself added
-    (values to its left come from the client and can be forged).
+    header it sets (``lib.clientaddress`` reads its right-most value).
     """
-    header = settings.OPENHOTLINE_INTAKE_CLIENT_IP_HEADER
-    raw = ""
-    if header:
-        meta_name = "HTTP_" + header.upper().replace("-", "_")
-        raw = request.META.get(meta_name, "").split(",")[-1].strip()
-    if not raw:
-        raw = request.META.get("REMOTE_ADDR", "")
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
-    return str(address)
+    header = settings.OPENHOTLINE_INTAKE_CLIENT_IP_HEADER or ""
+    return lib_client_address(request, header=header) or "unknown"
 
 
 def source_key(request: HttpRequest, now: datetime | None = None) -> str:

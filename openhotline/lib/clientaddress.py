@@ -1,4 +1,4 @@
-"""The address a request came from, for login throttling.
+"""The address a request came from, for login throttling and intake's rate limit.
 
 ``REMOTE_ADDR`` unless ``OPENHOTLINE_CLIENT_IP_HEADER`` names the header a
 reverse proxy puts the client's address in. Of that header only the right-most
@@ -14,14 +14,16 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str | None:
+def client_address(request: HttpRequest, header: str | None = None) -> str | None:
     """The client's address, or None when the request carries none that parses.
 
-    A request made up in code has no ``REMOTE_ADDR``; behind a proxy on a unix
-    socket it is empty. django-axes stores None as no address, and counts all
-    such requests as one address, so set ``OPENHOTLINE_CLIENT_IP_HEADER`` there.
+    ``header`` names the proxy's header to read instead of the general
+    ``OPENHOTLINE_CLIENT_IP_HEADER`` (intake has its own setting). A request
+    made up in code has no ``REMOTE_ADDR``; behind a proxy on a unix socket it
+    is empty. django-axes stores None as no address, and counts all such
+    requests as one address, so set ``OPENHOTLINE_CLIENT_IP_HEADER`` there.
     """
-    header = settings.OPENHOTLINE_CLIENT_IP_HEADER
+    header = settings.OPENHOTLINE_CLIENT_IP_HEADER if header is None else header
     raw = ""
     if header:
         meta_name = "HTTP_" + header.upper().replace("-", "_")

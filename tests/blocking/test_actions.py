@@ -239,3 +239,71 @@ def _a_senior(hotline: Organisation) -> User:
     from openhotline.accounts.actions import do_create_user
 
     return do_create_user("rita", hotline, "senior_analyst", password="correct horse 8")
+
+
+def test_one_senior_withdraws_an_approved_entry_not_yet_published(
+    hotline_a: Organisation, analyst: User, senior: User, assessment: BlocklistSource
+) -> None:
+    """A hotline with one senior analyst is never stuck with an entry it wants gone."""
+    entry = do_propose_entry(
+        hotline_a, value="http://bad.test/a", kind="url", source=assessment, actor=analyst
+    )
+    do_approve_entry(entry, actor=senior)
+    do_propose_delisting(entry, reason="wrong URL", actor=senior)
+    entry.refresh_from_db()
+    assert entry.state == EntryState.DELISTED and entry.delist_reason == "wrong URL"
+
+
+def test_an_analyst_only_proposes_withdrawing_an_approved_entry(
+    hotline_a: Organisation, analyst: User, senior: User, assessment: BlocklistSource
+) -> None:
+    entry = do_propose_entry(
+        hotline_a, value="http://bad.test/a", kind="url", source=assessment, actor=analyst
+    )
+    do_approve_entry(entry, actor=senior)
+    do_propose_delisting(entry, reason="wrong URL", actor=analyst)
+    entry.refresh_from_db()
+    assert entry.state == EntryState.APPROVED and entry.awaits_delisting_approval()
+    # The one senior approves it, though the analyst is the only other person.
+    do_approve_delisting(entry, actor=senior)
+    entry.refresh_from_db()
+    assert entry.state == EntryState.DELISTED
+
+
+def test_a_senior_own_pending_withdrawal_of_an_unpublished_entry_is_not_deadlocked(
+    hotline_a: Organisation, analyst: User, senior: User, assessment: BlocklistSource
+) -> None:
+    """A withdrawal the senior asked for earlier (before one senior sufficed) can be approved."""
+    entry = do_propose_entry(
+        hotline_a, value="http://bad.test/a", kind="url", source=assessment, actor=analyst
+    )
+    do_approve_entry(entry, actor=senior)
+    BlocklistEntry.objects.filter(pk=entry.pk).update(
+        delist_proposed_by=senior, delist_proposed_at=timezone.now(), delist_reason="old"
+    )
+    do_approve_delisting(entry, actor=senior)
+    entry.refresh_from_db()
+    assert entry.state == EntryState.DELISTED
+
+
+def test_a_live_entry_still_takes_two_people_to_withdraw(
+    hotline_a: Organisation, senior: User, published
+) -> None:
+    published(urls=["http://bad.test/a"])
+    entry = BlocklistEntry.objects.get()
+    do_propose_delisting(entry, reason="removed at source", actor=senior)
+    entry.refresh_from_db()
+    assert entry.state == EntryState.LIVE and entry.awaits_delisting_approval()
+    with pytest.raises(BlocklistError, match="four-eyes"):
+        do_approve_delisting(entry, actor=senior)
+
+
+def test_publishing_still_takes_two_people(
+    hotline_a: Organisation, senior: User, assessment: BlocklistSource
+) -> None:
+    """The one senior cannot approve their own proposal, so nothing goes out on one person."""
+    entry = do_propose_entry(
+        hotline_a, value="http://bad.test/a", kind="url", source=assessment, actor=senior
+    )
+    with pytest.raises(BlocklistError, match="four-eyes"):
+        do_approve_entry(entry, actor=senior)

@@ -24,6 +24,7 @@ from django_otp.oath import TOTP
 from pytest_django.live_server_helper import LiveServer
 
 from openhotline.accounts.actions import do_issue_enrolment_link
+from openhotline.accounts.home import home_url
 from openhotline.accounts.models import User
 from tests.conftest import missing_service
 
@@ -81,8 +82,13 @@ def browser_page(browser: Any) -> Iterator[Any]:
 
 
 def log_in_by_enrolment(page: Any, base: str, username: str, password: str) -> None:
-    """Enrol an authenticator through an admin's one-time link, and land on the queue."""
-    _, token = do_issue_enrolment_link(User.objects.get(username=username))
+    """Enrol an authenticator through an admin's one-time link, and land on the user's home.
+
+    The home is the page of the user's role (``accounts.home``): the queue for
+    analysts, ``/lea/`` for police, the ISP, partner, auditor or admin page.
+    """
+    user = User.objects.get(username=username)
+    _, token = do_issue_enrolment_link(user)
     page.goto(f"{base}/accounts/enrol/{token}/")
     page.fill("input[name=password]", password)
     page.keyboard.press("Enter")
@@ -91,7 +97,9 @@ def log_in_by_enrolment(page: Any, base: str, username: str, password: str) -> N
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("input[name=code]", f"{TOTP(key).token():06d}")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/app/")
+    # A home may redirect once more (the admin's to their hotline's page).
+    page.wait_for_url(f"{base}{home_url(user)}**")
+    page.wait_for_load_state()
 
 
 def press(page: Any, key: str, endpoint: str, status: int = 200) -> None:

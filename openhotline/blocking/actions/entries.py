@@ -18,7 +18,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from openhotline.accounts.access import has_role
-from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, Organisation, User
+from openhotline.accounts.models import (
+    SENIOR_ANALYSTS_NOT_ADMINS,
+    SENIOR_ROLES,
+    Organisation,
+    User,
+)
 from openhotline.audit.log import record
 from openhotline.blocking.importing import ImportProblem, ImportRow
 from openhotline.blocking.models import (
@@ -174,8 +179,12 @@ def do_propose_delisting(
 ) -> BlocklistEntry:
     """Ask for an entry to leave the list (a re-check found the material gone, say).
 
-    A mere proposal is withdrawn at once; an approved or live entry waits for a
-    second person. Asking again while a request is pending changes nothing.
+    A mere proposal is withdrawn at once. An approved entry that is not yet
+    published is withdrawn at once by a senior: taking it off a list that no
+    provider has received harms nobody, and a hotline with one senior analyst
+    must not wait for a second one that does not exist. A live entry (or an
+    approved one withdrawn by anyone else) waits for a second person. Asking
+    again while a request is pending changes nothing.
     """
     with transaction.atomic():
         entry = (
@@ -183,7 +192,12 @@ def do_propose_delisting(
         )
         if entry.state == EntryState.DELISTED or entry.delist_proposed_at is not None:
             return entry
-        if entry.state == EntryState.PROPOSED:
+        if entry.state == EntryState.PROPOSED or (
+            entry.state == EntryState.APPROVED
+            and actor is not None
+            and actor.is_authenticated
+            and has_role(actor, entry.hotline, SENIOR_ROLES)
+        ):
             _close(entry, reason)
         else:
             entry.delist_reason = reason[:500]
@@ -217,7 +231,11 @@ def do_approve_delisting(entry: BlocklistEntry, *, actor: User) -> None:
         )
         if not entry.awaits_delisting_approval():
             raise BlocklistError(f"entry {entry.code} has no delisting waiting for approval")
-        _require_second_person(entry, actor, entry.delist_proposed_by_id)
+        if entry.state == EntryState.APPROVED and has_role(actor, entry.hotline, SENIOR_ROLES):
+            # Not yet published: one senior withdraws it (see do_propose_delisting).
+            pass
+        else:
+            _require_second_person(entry, actor, entry.delist_proposed_by_id)
         entry.delist_approved_by = actor
         entry.delist_approved_at = timezone.now()
         entry.save(update_fields=["delist_approved_by", "delist_approved_at", "updated_at"])

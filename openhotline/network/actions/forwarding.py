@@ -10,7 +10,9 @@ the progress of its URL, never its reports or people.
 
 An external member gets an e-mail with the URL, the ICCAM fields and a VICS
 hash manifest (``iccam.py``, sent by ``forward_mail.py``); no media ever
-leave by e-mail.
+leave by e-mail. When its installation is peered with ours (the federation
+app answers ``peer_channel_asked``), the forward goes there instead, through
+the federation outbox (``forwarded_to_peer``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from openhotline.evidence.models import UrlMedia
 from openhotline.network.forward_mail import queue_forward_package
 from openhotline.network.iccam import sender_statuses
 from openhotline.network.models import Forward, ForwardKind, ForwardState, MemberHotline
+from openhotline.network.signals import forwarded_to_peer, peer_takes
 from openhotline.reports.actions import add_timeline, do_file_report, do_set_url_state
 from openhotline.reports.models import ReportedUrl, ReportSource, UrlState
 from openhotline.takedown.models import TakedownCase
@@ -116,7 +119,10 @@ def do_forward_to_tenant(url: ReportedUrl, member: MemberHotline, *, actor: User
 
 
 def do_forward_external(url: ReportedUrl, member: MemberHotline, *, actor: User | None) -> Forward:
-    """Send the URL to an external member hotline by e-mail (a task, after commit)."""
+    """Send the URL to an external member hotline: to its peered installation when
+    there is one (``forwarded_to_peer``, in the transaction), else by e-mail (a task,
+    after commit)."""
+    by_peer = peer_takes(member.country)
     with transaction.atomic():
         forward, created = Forward.objects.get_or_create(
             sender_url=url,
@@ -124,13 +130,14 @@ def do_forward_external(url: ReportedUrl, member: MemberHotline, *, actor: User 
             defaults={
                 "kind": ForwardKind.EXTERNAL,
                 "state": ForwardState.SENDING,
-                "recipient": member.contact_email,
+                "recipient": "" if by_peer else member.contact_email,
             },
         )
         if not created:
             return forward
+        how = "its installation (federation)" if by_peer else "e-mail"
         do_set_url_state(
-            url, UrlState.FORWARDED, actor=actor, message=f"Forwarded to {member.name} by e-mail"
+            url, UrlState.FORWARDED, actor=actor, message=f"Forwarded to {member.name} by {how}"
         )
         _close_takedown(url, member)
         record(
@@ -138,8 +145,16 @@ def do_forward_external(url: ReportedUrl, member: MemberHotline, *, actor: User 
             actor=actor,
             organisation=url.hotline,
             obj=forward,
-            detail={"to": member.name, "kind": "external", "email": member.contact_email},
+            detail={
+                "to": member.name,
+                "kind": "external",
+                "email": "" if by_peer else member.contact_email,
+                "peer": by_peer,
+            },
         )
+        if by_peer:
+            forwarded_to_peer.send(sender=Forward, forward=forward)
+            return forward
         forward_id = forward.pk
         transaction.on_commit(lambda: queue_forward_package(forward_id))
     return forward

@@ -6,7 +6,8 @@
 |                                           | hoster once the police-first hold is over   |
 | a country whose member hotline is here    | forward: the member gets its own reported   |
 |                                           | URL, with the evidence                      |
-| a country whose member hotline is outside | forward: a package by e-mail                |
+| a country whose member hotline is outside | forward: to a peered installation (the      |
+|                                           | federation app), else a package by e-mail   |
 | a country without a member hotline        | INTERPOL referral (counted in statistics),  |
 |                                           | re-checked until removed                    |
 | behind a CDN                              | notice to the CDN; every re-check traces    |
@@ -34,6 +35,7 @@ from openhotline.network.models import (
     Route,
     RouteKind,
 )
+from openhotline.network.signals import peer_takes
 from openhotline.reports.actions import add_timeline
 from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.actions.cases import do_open_case
@@ -77,7 +79,7 @@ def decide(hotline: Organisation, facts: HostingFacts | None) -> tuple[str, Memb
         return RouteKind.NO_MEMBER, None
     if member.organisation_id is not None:
         return RouteKind.FORWARD_TENANT, member
-    if member.contact_email:
+    if member.contact_email or peer_takes(member.country):
         return RouteKind.FORWARD_EXTERNAL, member
     return RouteKind.NO_MEMBER, None
 
