@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # For its translated country names (notices say "i Danmark", the filters "Danemark").
+    "django_countries",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",

@@ -77,7 +77,7 @@ class Browser:
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
         request = urllib.request.Request(self.base + path, headers=headers or {})  # noqa: S310
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=120) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
@@ -91,7 +91,7 @@ class Browser:
             self.base + path, data=body, headers={"Referer": self.base + form_page}
         )
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=120) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
