@@ -56,7 +56,7 @@ T = TypeVar("T")
 DANISH_HOST, FOREIGN_HOST = "gallery.dk-hosting.test", "pics.faraway-hosting.test"
 
 
-def eventually(what: str, probe: Callable[[], T | None], timeout: float = 120.0) -> T:
+def eventually(what: str, probe: Callable[[], T | None], timeout: float = 240.0) -> T:
     deadline = time.monotonic() + timeout
     while True:
         found = probe()
@@ -140,6 +140,8 @@ def demo(tmp_path: Path) -> Iterator[dict[str, Any]]:
     finally:
         kill_group(proc)
         log.close()
+        # Shown by pytest when the test fails: what the demo said.
+        print(log_path.read_text()[-6000:])
 
 
 def assess_illegal(url: ReportedUrl, analyst: User, senior: User) -> None:
@@ -151,6 +153,9 @@ def assess_illegal(url: ReportedUrl, analyst: User, senior: User) -> None:
     do_finish_url(url, analyst, site_type="image_host")
 
 
+# A whole demo on a machine shared with other test runs: crawls, four notices
+# runs and a re-check can take minutes.
+@pytest.mark.timeout(900)
 def test_a_report_goes_from_the_form_to_the_statistics(
     demo: dict[str, Any], settings: SettingsWrapper, as_user: Any
 ) -> None:
