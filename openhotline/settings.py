@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # For its translated country names (notices say "i Danmark", the filters "Danemark").
+    "django_countries",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "openhotline.stats",
     # Federation between installations (docs/federation.md), above network and stats.
     "openhotline.federation",
+    "openhotline.demo",
 ]
 
 MIDDLEWARE = [
@@ -666,6 +669,10 @@ OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
 )
 # A hoster is ranked by its median time to removal once it has this many removals.
 OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
+
+# --- Demo: set by `openhotline demo` (README, "Try it") ------------------------------
+# Shows the demo mail catcher's mailbox (<data>/demo-mailbox) at /app/demo/mailbox/.
+OPENHOTLINE_DEMO = env_bool("OPENHOTLINE_DEMO", False)
 
 # --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
 # HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key
