@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # For its translated country names (notices say "i Danmark", the filters "Danemark").
+    "django_countries",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "openhotline.stats",
     # Federation between installations (docs/federation.md), above network and stats.
     "openhotline.federation",
+    "openhotline.demo",
 ]
 
 MIDDLEWARE = [
@@ -344,6 +347,8 @@ if OPENHOTLINE_EVIDENCE_URL and not re.fullmatch(
     raise ImproperlyConfigured(
         f"OPENHOTLINE_EVIDENCE_URL: {OPENHOTLINE_EVIDENCE_URL!r} is not s3://bucket/prefix"
     )
+# Seconds between evidence sweeps; an item waiting this long to be hashed is queued again.
+OPENHOTLINE_HASH_SWEEP_SECONDS = env_int("OPENHOTLINE_HASH_SWEEP_SECONDS", 600, minimum=10)
 # Seconds a rendered *blurred* thumbnail is kept in Django's cache (0: never). Sharper
 # previews are never cached.
 OPENHOTLINE_THUMBNAIL_CACHE_SECONDS = env_int(
@@ -590,10 +595,9 @@ OPENHOTLINE_INDEX_POLL_SECONDS = env_float("OPENHOTLINE_INDEX_POLL_SECONDS", 1.0
 OPENHOTLINE_NODE_NAME = env_str(
     "OPENHOTLINE_NODE_NAME", f"{socket.gethostname()}:{OPENHOTLINE_MATCHING_INDEX_DIR}"
 )
-# Where index snapshots go, for machines that start empty; how often the sweep writes them.
-OPENHOTLINE_INDEX_SNAPSHOTS = Path(
-    env_str("OPENHOTLINE_INDEX_SNAPSHOTS", str(DATA_DIR / "index-snapshots"))
-)
+# Index snapshots, for machines that start empty, are named blobs of the evidence store
+# (local or S3); a directory here keeps them there instead. How often the sweep writes them.
+OPENHOTLINE_INDEX_SNAPSHOTS = env_str("OPENHOTLINE_INDEX_SNAPSHOTS", "")
 OPENHOTLINE_INDEX_SNAPSHOT_SECONDS = env_float("OPENHOTLINE_INDEX_SNAPSHOT_SECONDS", 6 * 3600.0)
 # /readyz reports a worker machine whose index misses changes older than this (seconds).
 OPENHOTLINE_INDEX_MAX_LAG_SECONDS = env_float("OPENHOTLINE_INDEX_MAX_LAG_SECONDS", 300.0)
@@ -614,6 +618,8 @@ OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS = env_int("OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS",
 OPENHOTLINE_LEA_PACKAGE_HOURS = env_int("OPENHOTLINE_LEA_PACKAGE_HOURS", 72, minimum=1)
 # Items per page of GET /api/v1/lea/items.
 OPENHOTLINE_LEA_API_PAGE = env_int("OPENHOTLINE_LEA_API_PAGE", 1000, minimum=1)
+# A referral the police have not acknowledged after this long is reminded, once.
+OPENHOTLINE_LEA_REMIND_AFTER_HOURS = env_int("OPENHOTLINE_LEA_REMIND_AFTER_HOURS", 24, minimum=1)
 
 # --- Outgoing mail (ops): notices, escalations, forwards (docs/network-and-takedown.md) ---
 # Through Django's SMTP backend (openhotline/ops/mailer.py). Security: starttls,
@@ -688,6 +694,10 @@ OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
 # A hoster is ranked by its median time to removal once it has this many removals.
 OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
 
+# --- Demo: set by `openhotline demo` (README, "Try it") ------------------------------
+# Shows the demo mail catcher's mailbox (<data>/demo-mailbox) at /app/demo/mailbox/.
+OPENHOTLINE_DEMO = env_bool("OPENHOTLINE_DEMO", False)
+
 # --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
 # HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key
 # is derived from. Losing either makes the log unverifiable: back them up.
@@ -759,6 +769,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "openhotline.matching.tasks.snapshot_index",
         "schedule": OPENHOTLINE_INDEX_SNAPSHOT_SECONDS,
     },
+    "evidence-sweep": {
+        "task": "openhotline.evidence.tasks.sweep",
+        "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
+    },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
         "schedule": OPENHOTLINE_NETWORK_SWEEP_SECONDS,
@@ -766,6 +780,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "network-purge-packages": {
         "task": "openhotline.network.tasks.purge_packages",
         "schedule": 3600.0,
+    },
+    "network-remind-referrals": {
+        "task": "openhotline.network.tasks.remind_referrals",
+        "schedule": 900.0,
     },
     "takedown-send-notices": {
         "task": "openhotline.takedown.tasks.send_notices",

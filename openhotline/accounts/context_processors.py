@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from openhotline.accounts.models import (
@@ -9,6 +10,7 @@ from openhotline.accounts.models import (
     ANALYST_ROLES,
     AUDITOR_ROLES,
     POLICE_ROLES,
+    Role,
     User,
 )
 
@@ -23,5 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_lea": bool(roles & POLICE_ROLES),
         "nav_admin": bool(roles & ADMIN_ROLES),
         "nav_audit": bool(roles & AUDITOR_ROLES),
+        "nav_isp": Role.ISP_OPERATOR in roles,
+        "nav_partner": Role.PARTNER in roles,
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
+        "nav_demo_mailbox": bool(roles & ANALYST_ROLES) and settings.OPENHOTLINE_DEMO,
     }

@@ -36,6 +36,7 @@ from openhotline.blocking.actions.entries import (
     do_reject_entry,
     get_source,
 )
+from openhotline.blocking.exports import unservable_formats
 from openhotline.blocking.forms import ProposeForm
 from openhotline.blocking.hosts import url_only_hosts
 from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState, SourceKind
@@ -88,6 +89,7 @@ def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
             "can_publish": has_role(user, hotline, SENIOR_ROLES),
             "url_only_hosts": hosts,
             "url_only_total": hosts_total,
+            "feed_problems": unservable_formats(),
         },
     )
 
@@ -134,7 +136,13 @@ def propose_whole_host(request: HttpRequest, slug: str) -> HttpResponse:
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     user = request_user(request)
     hotline = get_hotline_for_user(user, slug)
-    form = ProposeForm(request.POST or None)
+    # "Propose for blocking" on a URL's page fills the form in (``blocking_tags``).
+    initial = {
+        name: request.GET[name][:2048]
+        for name in ("value", "kind", "evidence")
+        if name in request.GET
+    }
+    form = ProposeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         evidence = None
