@@ -595,10 +595,9 @@ OPENHOTLINE_INDEX_POLL_SECONDS = env_float("OPENHOTLINE_INDEX_POLL_SECONDS", 1.0
 OPENHOTLINE_NODE_NAME = env_str(
     "OPENHOTLINE_NODE_NAME", f"{socket.gethostname()}:{OPENHOTLINE_MATCHING_INDEX_DIR}"
 )
-# Where index snapshots go, for machines that start empty; how often the sweep writes them.
-OPENHOTLINE_INDEX_SNAPSHOTS = Path(
-    env_str("OPENHOTLINE_INDEX_SNAPSHOTS", str(DATA_DIR / "index-snapshots"))
-)
+# Index snapshots, for machines that start empty, are named blobs of the evidence store
+# (local or S3); a directory here keeps them there instead. How often the sweep writes them.
+OPENHOTLINE_INDEX_SNAPSHOTS = env_str("OPENHOTLINE_INDEX_SNAPSHOTS", "")
 OPENHOTLINE_INDEX_SNAPSHOT_SECONDS = env_float("OPENHOTLINE_INDEX_SNAPSHOT_SECONDS", 6 * 3600.0)
 # /readyz reports a worker machine whose index misses changes older than this (seconds).
 OPENHOTLINE_INDEX_MAX_LAG_SECONDS = env_float("OPENHOTLINE_INDEX_MAX_LAG_SECONDS", 300.0)
