@@ -64,4 +64,26 @@ def _queue_names(parent: Any) -> str:
         return ""
 
 
+class IndexFollowerStep(bootsteps.StartStopStep):
+    """Keep this machine's PDQ index current with the change log (``matching.replica``)."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.follower: Any = None
+
+    def start(self, parent: Any) -> None:
+        from django.conf import settings
+
+        from openhotline.matching.replica import Follower
+
+        self.follower = Follower(float(settings.OPENHOTLINE_INDEX_POLL_SECONDS))
+        self.follower.start()
+
+    def stop(self, parent: Any) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
+
+
 app.steps["worker"].add(HeartbeatStep)
+app.steps["worker"].add(IndexFollowerStep)

@@ -16,6 +16,8 @@ This file imports no app, only ``openhotline.lib``.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -309,6 +311,8 @@ if _broker_scheme in {"redis", "rediss"}:
     )
 CELERY_WORKER_HEARTBEAT_SECONDS = env_float("OPENHOTLINE_WORKER_HEARTBEAT_SECONDS", 15.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Any number of workers may run --beat: only the holder of the leader lock sends (ops/beat.py).
+CELERY_BEAT_SCHEDULER = "openhotline.ops.beat:LeaderScheduler"
 CELERY_TIMEZONE = "UTC"
 
 OPENHOTLINE_WORKER_STALE_SECONDS = env_int("OPENHOTLINE_WORKER_STALE_SECONDS", 90, minimum=1)
@@ -323,11 +327,30 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every login at INFO; failures and locks are WARNING.
         "axes": {"level": "WARNING"},
+        # boto3 (the S3 evidence store) logs where it found credentials at INFO.
+        "botocore": {"level": "WARNING"},
     },
 }
 
 # --- Evidence store ------------------------------------------------------------
 OPENHOTLINE_EVIDENCE_DIR = Path(env_str("OPENHOTLINE_EVIDENCE_DIR", str(DATA_DIR / "evidence")))
+# Empty: the directory above. s3://bucket/prefix: an S3-compatible bucket, reached
+# with the standard AWS variables (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, keys or
+# AWS_PROFILE); see docs/deploy.md.
+OPENHOTLINE_EVIDENCE_URL = env_str("OPENHOTLINE_EVIDENCE_URL", "")
+if OPENHOTLINE_EVIDENCE_URL and not re.fullmatch(
+    r"s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?", OPENHOTLINE_EVIDENCE_URL
+):
+    raise ImproperlyConfigured(
+        f"OPENHOTLINE_EVIDENCE_URL: {OPENHOTLINE_EVIDENCE_URL!r} is not s3://bucket/prefix"
+    )
+# Seconds between evidence sweeps; an item waiting this long to be hashed is queued again.
+OPENHOTLINE_HASH_SWEEP_SECONDS = env_int("OPENHOTLINE_HASH_SWEEP_SECONDS", 600, minimum=10)
+# Seconds a rendered *blurred* thumbnail is kept in Django's cache (0: never). Sharper
+# previews are never cached.
+OPENHOTLINE_THUMBNAIL_CACHE_SECONDS = env_int(
+    "OPENHOTLINE_THUMBNAIL_CACHE_SECONDS", 3600, minimum=0
+)
 OPENHOTLINE_EVIDENCE_KEYRING_FILE = Path(
     env_str(
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE", str(DATA_DIR / "secrets" / "evidence-keyring.json")
@@ -563,6 +586,19 @@ OPENHOTLINE_MATCHING_MAX_UPLOAD = env_int(
 )
 # A video matches a hash-set video when this share of the frames of each is in the other.
 OPENHOTLINE_VPDQ_MATCH_PERCENT = env_float("OPENHOTLINE_VPDQ_MATCH_PERCENT", 80.0)
+# Each machine's index follows the database's change log (docs/matching.md): workers
+# poll it this often (seconds), and report under this node name (one per index directory).
+OPENHOTLINE_INDEX_POLL_SECONDS = env_float("OPENHOTLINE_INDEX_POLL_SECONDS", 1.0)
+OPENHOTLINE_NODE_NAME = env_str(
+    "OPENHOTLINE_NODE_NAME", f"{socket.gethostname()}:{OPENHOTLINE_MATCHING_INDEX_DIR}"
+)
+# Where index snapshots go, for machines that start empty; how often the sweep writes them.
+OPENHOTLINE_INDEX_SNAPSHOTS = Path(
+    env_str("OPENHOTLINE_INDEX_SNAPSHOTS", str(DATA_DIR / "index-snapshots"))
+)
+OPENHOTLINE_INDEX_SNAPSHOT_SECONDS = env_float("OPENHOTLINE_INDEX_SNAPSHOT_SECONDS", 6 * 3600.0)
+# /readyz reports a worker machine whose index misses changes older than this (seconds).
+OPENHOTLINE_INDEX_MAX_LAG_SECONDS = env_float("OPENHOTLINE_INDEX_MAX_LAG_SECONDS", 300.0)
 
 # --- Network: routing, forwarding, police and the LEA portal (docs/network-and-takedown.md) ---
 # Hours a notice to a hoster waits after the police referral, for a hotline whose
@@ -700,9 +736,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "openhotline.crawler.tasks.queue_forgotten_crawls",
         "schedule": OPENHOTLINE_CRAWL_SWEEP_SECONDS,
     },
-    "matching-sync-index": {
-        "task": "openhotline.matching.tasks.sync_index",
-        "schedule": 300.0,
+    "matching-snapshot-index": {
+        "task": "openhotline.matching.tasks.snapshot_index",
+        "schedule": OPENHOTLINE_INDEX_SNAPSHOT_SECONDS,
+    },
+    "evidence-sweep": {
+        "task": "openhotline.evidence.tasks.sweep",
+        "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
     },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",

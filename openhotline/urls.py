@@ -11,6 +11,7 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("openhotline.accounts.urls")),
     path("app/admin/", include(accounts_urls.admin_patterns)),
+    path("app/audit/", include(accounts_urls.audit_patterns)),
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),
     path("app/", include("openhotline.assessment.urls")),

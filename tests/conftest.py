@@ -24,8 +24,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TESTDATA = SHARED / "testdata"
 IN_CI = bool(os.environ.get("CI"))
 
-# The real browser's fixtures (browser_server, browser, browser_page), for every test.
-pytest_plugins = ["tests.support.browser"]
+# The real browser's fixtures (browser_server, browser, browser_page) and the S3
+# server's (s3_server, s3_bucket, s3_evidence_url), for every test.
+pytest_plugins = ["tests.support.browser", "tests.support.s3"]
 
 
 def missing_service(what: str) -> None:

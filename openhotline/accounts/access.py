@@ -11,6 +11,9 @@ these. "Not found" and "not yours" raise the same ``Http404``.
 - ``has_role(user, hotline, roles)``: the one role check;
 - ``get_member_for_admin(user, slug, username)``: a hotline the user is an
   admin of and one of its members, or 404;
+- ``audited_organisations(user)`` / ``audit_events_for_user(user)``: what an
+  auditor's audit-log viewer shows (their organisations' events, and those of
+  the organisations' members);
 - ``request_api_key(request)``: the API key of a request to the JSON API (the
   one way API routes get their key).
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hmac
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -28,11 +31,14 @@ from openhotline.accounts.models import (
     ADMIN_ROLES,
     ANALYST_ROLES,
     API_KEY_PREFIX,
+    AUDITOR_ROLES,
     ApiKey,
+    Membership,
     Organisation,
     User,
     hash_api_secret,
 )
+from openhotline.audit.models import AuditEvent
 
 
 def request_user(request: HttpRequest) -> User:
@@ -90,6 +96,26 @@ def get_member_for_admin(user: User, slug: str, username: str) -> tuple[Organisa
     if member is None:
         raise Http404("No such member")
     return hotline, member
+
+
+def audited_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations whose audit log ``user`` reads (as their auditor)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        memberships__user=user, memberships__role__in=AUDITOR_ROLES
+    ).distinct()
+
+
+def audit_events_for_user(user: User) -> QuerySet[AuditEvent]:
+    """The events an auditor may read: made for their organisations, or by their members.
+
+    A login carries no organisation; it is found by its actor's membership.
+    Nothing for a user who audits no organisation.
+    """
+    orgs = audited_organisations(user)
+    members = Membership.objects.filter(organisation__in=orgs).values("user_id")
+    return AuditEvent.objects.filter(Q(organisation__in=orgs) | Q(actor_id__in=members))
 
 
 def get_api_key(raw: str) -> ApiKey | None:

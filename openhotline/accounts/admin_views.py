@@ -58,6 +58,7 @@ SETTINGS_PAGES: list[tuple[str, object, bool]] = [
     ("evidence:storage", gettext_lazy("Evidence storage"), True),
     ("network:directory", gettext_lazy("Network: partner hotlines and police"), False),
     ("assessment:wellbeing", gettext_lazy("Wellbeing: exposure caps"), False),
+    ("federation:peers", gettext_lazy("Federation: peer installations and deliveries"), False),
 ]
 
 

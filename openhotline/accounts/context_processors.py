@@ -22,5 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_hotline": bool(roles & ANALYST_ROLES),
         "nav_lea": bool(roles & POLICE_ROLES),
         "nav_admin": bool(roles & ADMIN_ROLES),
+        "nav_audit": bool(roles & AUDITOR_ROLES),
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
     }

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from openhotline.accounts.models import User
 
+# Any view: a page, a redirect, a streamed download.
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+
+def staff_required(view: V) -> V:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -28,4 +32,4 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return cast(V, wrapper)

@@ -139,3 +139,27 @@ class RolesForm(forms.Form):
     def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["roles"]).choices = roles
+
+
+class AuditFilterForm(forms.Form):
+    """The audit-log viewer's filters; every one optional, all of them combined."""
+
+    actor = forms.CharField(label=_("Actor (username)"), required=False, max_length=150)
+    action = forms.CharField(
+        label=_("Action (or its start, e.g. blocklist.)"), required=False, max_length=100
+    )
+    object = forms.CharField(
+        label=_("Object (id or code, or type:id)"), required=False, max_length=200
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data

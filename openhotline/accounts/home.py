@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from openhotline.accounts.models import POLICE_ROLES, Role, User
+from openhotline.accounts.models import AUDITOR_ROLES, POLICE_ROLES, Role, User
 
 # The roles that work the queue by day; an admin who holds no such role
 # lands on the admin home instead.
@@ -20,6 +20,7 @@ HOMES: list[tuple[set[str], str]] = [
     (QUEUE_ROLES, "assessment:queue"),
     ({Role.ADMIN}, "hotline_admin:index"),
     (POLICE_ROLES, "lea:home"),
+    (AUDITOR_ROLES, "audit_log:log"),
 ]
 
 

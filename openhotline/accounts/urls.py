@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from openhotline.accounts import admin_views, views
+from openhotline.accounts import admin_views, audit_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -37,4 +37,14 @@ admin_patterns = (
         ),
     ],
     "hotline_admin",
+)
+
+# The auditor's audit-log viewer, mounted under /app/audit/.
+audit_patterns = (
+    [
+        path("", audit_views.log, name="log"),
+        path("export.csv", audit_views.export_csv, name="export"),
+        path("verify/", audit_views.verify, name="verify"),
+    ],
+    "audit_log",
 )

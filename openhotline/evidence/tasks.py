@@ -1,14 +1,16 @@
-"""Hashing of stored media, on the media queue."""
+"""Hashing of stored media, on the media queue, and the evidence sweep."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from openhotline.evidence.models import HashState, MediaItem, MediaKind
 from openhotline.evidence.signals import media_hashed
@@ -91,3 +93,31 @@ def hash_media_item(media_id: int) -> None:
         if updated:
             media_id = item.pk
             transaction.on_commit(lambda: media_hashed.send(sender=MediaItem, media_id=media_id))
+
+
+# Items re-queued per sweep at most: a backlog drains over several sweeps.
+SWEEP_BATCH = 1000
+
+
+@shared_task(acks_late=True, name="openhotline.evidence.tasks.sweep")
+def sweep() -> dict[str, int]:
+    """The evidence store's safety net (beat, every ``OPENHOTLINE_HASH_SWEEP_SECONDS``).
+
+    1. Items still waiting to be hashed, untouched for the sweep interval, are
+       queued again: their message was lost (a broker restarted without
+       persistence). Hashing twice changes nothing. They are touched, so a long
+       but healthy queue gets one more message per interval, not one per sweep.
+    2. What killed writes left in the store is removed once an hour old: temporary
+       files (local) or incomplete multipart uploads and staging objects (S3).
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.OPENHOTLINE_HASH_SWEEP_SECONDS)
+    waiting = list(
+        MediaItem.objects.filter(hash_state=HashState.PENDING, updated_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    MediaItem.objects.filter(pk__in=waiting).update(updated_at=timezone.now())
+    for media_id in waiting:
+        hash_media_item.delay(media_id)
+    removed = get_store().storage.sweep_temp()
+    return {"hashing_queued": len(waiting), "leftovers_removed": removed}

@@ -24,7 +24,7 @@ from openhotline.accounts.models import ADMIN_ROLES, User
 from openhotline.evidence.access import get_media_for_user
 from openhotline.evidence.actions import do_record_media_view, hotline_evidence_bytes
 from openhotline.evidence.models import MediaItem, MediaKind, StorageAlarm
-from openhotline.evidence.previews import render_preview
+from openhotline.evidence.previews import blurred_preview, render_preview
 from openhotline.evidence.store import get_store
 from openhotline.evidence.thumbs import BLUR_LEVELS, DEFAULT_BLUR, RevealStep
 
@@ -39,16 +39,13 @@ def _image_response(body: bytes) -> HttpResponse:
     return response
 
 
-def _render(
-    item: MediaItem, step: RevealStep, *, blur: str = DEFAULT_BLUR, greyscale: bool = True
-) -> bytes:
+def _render_revealed(item: MediaItem, step: RevealStep) -> bytes:
+    # Never cached: a sharp picture exists only for the audited request that asked for it.
     return render_preview(
         get_store().get(item.blob.name),
         step,
         label=f"media {item.code}",
         video=item.kind == MediaKind.VIDEO,
-        blur=blur,
-        greyscale=greyscale,
     )
 
 
@@ -68,7 +65,15 @@ def thumbnail(request: HttpRequest, code: str) -> HttpResponse:
         blur = DEFAULT_BLUR
     greyscale = request.GET.get("tint") != "colour"
     do_record_media_view(user, item, step=RevealStep.BLURRED, purpose="view")
-    return _image_response(_render(item, RevealStep.BLURRED, blur=blur, greyscale=greyscale))
+    body = blurred_preview(
+        lambda: get_store().get(item.blob.name),
+        blob_name=item.blob.name,
+        label=f"media {item.code}",
+        video=item.kind == MediaKind.VIDEO,
+        blur=blur,
+        greyscale=greyscale,
+    )
+    return _image_response(body)
 
 
 @require_GET
@@ -84,7 +89,7 @@ def revealed(request: HttpRequest, code: str) -> HttpResponse:
     item = get_media_for_user(user, code)
     step = RevealStep(claims["s"])
     do_record_media_view(user, item, step=step, purpose="view")
-    return _image_response(_render(item, step))
+    return _image_response(_render_revealed(item, step))
 
 
 @require_GET

@@ -39,6 +39,8 @@ TAG_SIZE = 16
 NONCE_SIZE = 12
 _KEY_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _FIXED = struct.Struct(">4sBIB")
+# The longest header: the fixed part, a 255-byte key id and the nonce.
+MAX_HEADER_SIZE = _FIXED.size + 255 + NONCE_SIZE
 
 Reader = Callable[[int], bytes]
 

@@ -3,10 +3,16 @@
 Evidence is stored once per content (deduplicated by SHA-256), encrypted with the
 current key of a `KeyRing` (see `blobcrypto` for the format), under a name that is
 an HMAC of the content hash. Where the bytes live is a `Storage`: the local disk
-here; an S3-compatible backend only needs the same five operations.
+here (`LocalStorage`), an S3-compatible bucket in `lib/s3storage.py`.
+
+Besides content, the store keeps *named blobs*: opaque files a caller names itself
+(`put_blob("pdq/snapshot-000123", file)`, `open_blob(...)`), such as the PDQ index
+snapshots machines start from. They are encrypted the same way and re-encrypted by
+a rotation, but their name says nothing about their content.
 
 A crash never leaves a half-written blob under a real name: writes go to a temporary
-file that is fsynced and then renamed over the final name in one step.
+file that is fsynced and then renamed over the final name in one step (on S3: an
+object appears only when its upload completes).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import os
 import re
 import tempfile
@@ -21,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 from openhotline.lib import blobcrypto
 from openhotline.lib.blobcrypto import (
@@ -45,10 +52,34 @@ __all__ = [
     "RotationResult",
     "Storage",
     "UnknownKeyError",
+    "is_storage_name",
+    "named",
 ]
 
 _NAME_RE = re.compile(r"[0-9a-f]{64}")
+# A named blob's storage name: "named/" and one to four path segments.
+NAMED_PREFIX = "named/"
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+_LABEL_RE = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
 _TEMP_PREFIX = ".tmp-"
+
+
+def is_storage_name(name: str) -> bool:
+    """A content name (64 hex digits) or "named/<label>"."""
+    if _NAME_RE.fullmatch(name):
+        return True
+    return name.startswith(NAMED_PREFIX) and is_label(name[len(NAMED_PREFIX) :])
+
+
+def is_label(label: str) -> bool:
+    return _LABEL_RE.fullmatch(label) is not None and ".." not in label
+
+
+def named(label: str) -> str:
+    """The storage name of the named blob ``label``; ValueError for a bad label."""
+    if not is_label(label):
+        raise ValueError(f"Blob label {label!r}: 1-4 segments of A-Z a-z 0-9 . _ - joined by '/'")
+    return NAMED_PREFIX + label
 
 
 class Readable(Protocol):
@@ -74,12 +105,20 @@ class PendingWrite(Protocol):
 
 
 class Storage(Protocol):
-    """Where encrypted blobs live. Names are 64 lower-case hex digits."""
+    """Where encrypted blobs live.
+
+    Names are 64 lower-case hex digits (content) or "named/<label>" (named blobs,
+    see `is_storage_name`); anything else is `BlobNotFound`.
+    """
 
     def exists(self, name: str) -> bool: ...
 
     def open_read(self, name: str) -> BinaryIO:
         """Open a blob's bytes for reading; raise `BlobNotFound` if there is none."""
+        ...
+
+    def read_head(self, name: str, size: int) -> bytes:
+        """The first ``size`` bytes (fewer if shorter); `BlobNotFound` if there is none."""
         ...
 
     def begin_write(self, name: str | None = None) -> PendingWrite:
@@ -88,7 +127,13 @@ class Storage(Protocol):
 
     def delete(self, name: str) -> bool: ...
 
-    def names(self) -> Iterator[str]: ...
+    def names(self) -> Iterator[str]:
+        """Every blob: content names, then named blobs ("named/…")."""
+        ...
+
+    def sweep_temp(self, older_than: float = 3600.0) -> int:
+        """Remove what writes killed mid-way left behind; return how many."""
+        ...
 
 
 class _LocalPendingWrite:
@@ -133,18 +178,24 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, name: str) -> Path:
-        if not _NAME_RE.fullmatch(name):
+        if not is_storage_name(name):
             raise BlobNotFound(name)
+        if name.startswith(NAMED_PREFIX):
+            return self.root / name
         return self.root / name[:2] / name
 
     def exists(self, name: str) -> bool:
-        return _NAME_RE.fullmatch(name) is not None and self.path_of(name).is_file()
+        return is_storage_name(name) and self.path_of(name).is_file()
 
     def open_read(self, name: str) -> BinaryIO:
         try:
             return self.path_of(name).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             raise BlobNotFound(name) from None
+
+    def read_head(self, name: str, size: int) -> bytes:
+        with self.open_read(name) as file:
+            return file.read(size)
 
     def begin_write(self, name: str | None = None) -> PendingWrite:
         directory = self.path_of(name).parent if name else self.root / ".staging"
@@ -163,9 +214,15 @@ class LocalStorage:
                 for path in sorted(directory.iterdir()):
                     if _NAME_RE.fullmatch(path.name):
                         yield path.name
+        named_root = self.root / NAMED_PREFIX.rstrip("/")
+        if named_root.is_dir():
+            for path in sorted(named_root.rglob("*")):
+                name = path.relative_to(self.root).as_posix()
+                if path.is_file() and is_storage_name(name):
+                    yield name
 
     def temp_files(self) -> list[Path]:
-        return [p for p in self.root.glob(f"*/{_TEMP_PREFIX}*") if p.is_file()]
+        return [p for p in self.root.rglob(f"{_TEMP_PREFIX}*") if p.is_file()]
 
     def sweep_temp(self, older_than: float = 3600.0) -> int:
         """Remove temporary files left by killed processes; return how many.
@@ -220,11 +277,12 @@ class BlobStore:
         2. Otherwise encrypt segment by segment into a pending write while hashing.
         3. Name the blob from the hash and commit it, unless it exists by now.
         """
+        known: str | None = None
         if isinstance(data, bytes | bytearray | memoryview):
             sha256 = hashlib.sha256(data).hexdigest()
-            name = self.name_for(sha256)
-            if self.storage.exists(name):
-                return BlobRef(sha256, name, self.key_id_of(name), len(data))
+            known = self.name_for(sha256)
+            if self.storage.exists(known):
+                return BlobRef(sha256, known, self.key_id_of(known), len(data))
             source: Readable = _BytesReader(bytes(data))
         else:
             source = data
@@ -240,7 +298,8 @@ class BlobStore:
 
         key_id = self.keys.current
         header = blobcrypto.new_header(key_id, self.segment_size)
-        pending = self.storage.begin_write()
+        # Bytes are named before they are written (S3 then uploads straight to the name).
+        pending = self.storage.begin_write(known)
         try:
             for piece in blobcrypto.encrypt(hashed_segments(), self.keys.key(key_id), header):
                 pending.write(piece)
@@ -277,8 +336,76 @@ class BlobStore:
         return self.storage.delete(name)
 
     def key_id_of(self, name: str) -> str:
+        # The header is at most 4+1+4+1+64+12 bytes; one small read, not a download.
+        head = io.BytesIO(self.storage.read_head(name, blobcrypto.MAX_HEADER_SIZE))
+        return blobcrypto.read_header(head.read).key_id
+
+    # Named blobs: opaque files other parts keep in the same store (PDQ index
+    # snapshots). Use names that are never rewritten (a serial in the label): a
+    # rotation running at the same moment re-encrypts what it read, and would put
+    # back the older content of a label written in between.
+
+    def put_blob(self, label: str, source: bytes | Readable) -> int:
+        """Store ``source`` encrypted under ``label`` (replacing it); return its size.
+
+        Streamed like content: large files never sit in memory whole, and a
+        failed write leaves the previous blob of that label (or none).
+        """
+        name = named(label)
+        reader: Readable = (
+            _BytesReader(bytes(source))
+            if isinstance(source, bytes | bytearray | memoryview)
+            else source
+        )
+        size = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal size
+            for segment in blobcrypto.segments_of(reader.read, self.segment_size):
+                size += len(segment)
+                yield segment
+
+        key_id = self.keys.current
+        header = blobcrypto.new_header(key_id, self.segment_size)
+        pending = self.storage.begin_write(name)
+        try:
+            for piece in blobcrypto.encrypt(counted(), self.keys.key(key_id), header):
+                pending.write(piece)
+            pending.commit(name, replace=True)
+        except BaseException:
+            pending.abort()
+            raise
+        return size
+
+    def iter_blob(self, label: str) -> Iterator[bytes]:
+        """The plaintext of the named blob in segments; `BlobNotFound`, `BlobIntegrityError`."""
+        return self._iter_plain(named(label))
+
+    def open_blob(self, label: str) -> BinaryIO:
+        """The named blob as a read-only file object, decrypted as it is read.
+
+        Read it to the end (or use `iter_blob`): only the last segment proves
+        that nothing was cut off.
+        """
+        return cast(BinaryIO, io.BufferedReader(_IterReader(self.iter_blob(label))))
+
+    def blob_exists(self, label: str) -> bool:
+        return self.storage.exists(named(label))
+
+    def delete_blob(self, label: str) -> bool:
+        return self.storage.delete(named(label))
+
+    def blob_labels(self, under: str = "") -> list[str]:
+        """Labels of the named blobs, sorted; ``under`` keeps those starting with it."""
+        return [
+            name[len(NAMED_PREFIX) :]
+            for name in self.storage.names()
+            if name.startswith(NAMED_PREFIX + under)
+        ]
+
+    def _iter_plain(self, name: str) -> Iterator[bytes]:
         with self.storage.open_read(name) as file:
-            return blobcrypto.read_header(file.read).key_id
+            yield from blobcrypto.decrypt(file.read, self.keys)
 
     def rotate(
         self, new_key_id: str | None = None, progress: ProgressCallback | None = None
@@ -316,8 +443,12 @@ class BlobStore:
     def _reencrypt(self, name: str, key_id: str, key: bytes) -> None:
         header = blobcrypto.new_header(key_id, self.segment_size)
         pending = self.storage.begin_write(name)
+        # A named blob's name is not derived from its content: AES-GCM alone checks it.
+        source = (
+            self._iter_plain(name) if name.startswith(NAMED_PREFIX) else self.iter_content(name)
+        )
         try:
-            plaintext = _Resegmenter(self.iter_content(name), self.segment_size)
+            plaintext = _Resegmenter(source, self.segment_size)
             for piece in blobcrypto.encrypt(plaintext, key, header):
                 pending.write(piece)
             pending.commit(name, replace=True)
@@ -337,6 +468,29 @@ class _BytesReader:
         chunk = self._view[self._offset : self._offset + size]
         self._offset += len(chunk)
         return bytes(chunk)
+
+
+class _IterReader(io.RawIOBase):
+    """A raw, readable file over an iterator of byte strings."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = chunk
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._left))
+        view[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
 
 
 class _Resegmenter:

@@ -341,6 +341,17 @@ class PdqIndex:
             return
         self.refresh()
 
+    @contextmanager
+    def frozen_files(self) -> Iterator[list[Path]]:
+        """The files that make up the index, unchanged while the block runs (for snapshots).
+
+        Holds both locks: no process appends or builds a segment meanwhile.
+        """
+        with self._flock(".index-lock", blocking=True), self._flock(".lock", blocking=True):
+            listed = [self.path.parent / str(m["file"]) for m in self._read_manifest()]
+            manifest = [self._manifest_path] if self._manifest_path.exists() else []
+            yield [self.path, *manifest, *listed]
+
     # ---------------------------------------------------------------- files
 
     def _ensure_file(self) -> None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from openhotline.matching.index import get_index
-from openhotline.matching.indexing import BATCHES, pending_entries
-from openhotline.matching.models import HashEntry
+from openhotline.matching.indexing import BATCHES
+from openhotline.matching.models import HashEntry, IndexChange
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class IndexCheck:
     kind: str
     expected: int  # (entry, hash) pairs the database says are indexed
     missing: list[int]  # ids of entries whose hash the index lacks (or has wrong)
-    pending: int  # entries not indexed yet (indexing.pending_entries)
+    pending: int  # entries added after the index's serial (not applied yet)
     stale: int  # ids in the index with no such entry (deleted; dropped by a rebuild)
 
     def is_consistent(self) -> bool:
@@ -34,7 +34,12 @@ def check_indexes() -> list[IndexCheck]:
 
 
 def _check(kind: str) -> IndexCheck:
-    pending_ids = set(pending_entries().values_list("pk", flat=True))
+    serial = get_index(kind).serial()
+    pending_ids = set(
+        IndexChange.objects.filter(serial__gt=serial, op=IndexChange.ADDED).values_list(
+            "entry_id", flat=True
+        )
+    )
     db_ids: list[int] = []
     db_hashes: list[str] = []
     all_ids: list[int] = []

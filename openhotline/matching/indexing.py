@@ -1,41 +1,44 @@
-"""Keeping the PDQ indexes in step with the hash entries in the database.
+"""Keeping this machine's PDQ indexes in step with the hash entries in the database.
 
-Hashes go into the indexes only after their transaction has committed (see
-``matching.index``), so for a moment they are pending. What is pending is
-tracked in the database:
+The database's change log (``matching.changelog``) numbers every entry added
+or removed, in commit order. Each machine applies the changes after the serial
+its index holds (``catch_up``), under a machine-wide file lock so that its
+processes never apply the same change twice:
 
-- an import's entries by their report: ``ImportReport.indexed_at`` is empty
-  until ``index_import`` has indexed them (one UPDATE per import, not one per
-  entry, which matters for imports of hundreds of thousands);
-- other entries (our own set's) by their ``indexed`` flag, which
-  ``index_flagged`` sets.
+- the worker does it in the background every ``OPENHOTLINE_INDEX_POLL_SECONDS``
+  (``matching.replica``), and before every match (one cheap query when there
+  is nothing new), so a hash imported on one machine is matched on another
+  within seconds, without a rebuild;
+- a machine with an empty index starts from the newest snapshot in the object
+  store (``matching.snapshots``), then applies only what came after it.
 
-A process that dies in between leaves work pending, and the ``sync_index``
-task (every few minutes) finishes it; a hash added twice is harmless, as hits
-are looked up by entry id. ``rebuild_indexes`` writes fresh indexes from the
-database, dropping deleted entries; ``matching.indexcheck`` compares the two.
+Removed entries need nothing: the index is append-only, and every hit is
+looked up in the database. ``rebuild_indexes`` writes fresh indexes from the
+database, dropping them; ``matching.indexcheck`` compares index and database.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from contextlib import contextmanager
+from pathlib import Path
 
-import numpy as np
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.conf import settings
+from django.db.models import QuerySet
 
-from openhotline.matching.index import BATCH, Batch, Pairs, RebuildResult, get_index
-from openhotline.matching.models import (
-    MIN_PDQ_QUALITY,
-    HashEntry,
-    ImportReport,
-    ImportState,
-)
+from openhotline.matching import changelog
+from openhotline.matching.index import BATCH, KINDS, Batch, Pairs, RebuildResult, get_index
+from openhotline.matching.models import MIN_PDQ_QUALITY, HashEntry, IndexChange
+from openhotline.matching.snapshots import restore_snapshots, store_snapshot
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 10_000
-# Ids per UPDATE: long IN lists are slow to bind on PostgreSQL.
-MARK_CHUNK = 1000
+# Ids per query: long IN lists are slow to bind on PostgreSQL.
+FETCH_CHUNK = 1000
 
 
 def usable_pdq(pdq: str, quality: int | None) -> bool:
@@ -57,74 +60,114 @@ def needs_index(pdq: str, quality: int | None, vpdq: list) -> bool:
     return usable_pdq(pdq, quality) or bool(usable_frames(vpdq))
 
 
-def pending_imports(older_than: float | None = None) -> QuerySet[ImportReport]:
-    reports = ImportReport.objects.filter(state=ImportState.DONE, indexed_at__isnull=True)
-    if older_than is not None:
-        reports = reports.filter(finished_at__lt=timezone.now() - timedelta(seconds=older_than))
-    return reports
+@contextmanager
+def machine_lock() -> Iterator[None]:
+    """This machine's lock on its indexes: one process applies changes at a time."""
+    root = Path(settings.OPENHOTLINE_MATCHING_INDEX_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "catch-up.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def pending_entries() -> QuerySet[HashEntry]:
-    """Entries whose hashes may not be in the indexes yet."""
-    return HashEntry.objects.filter(
-        Q(indexed=False) | Q(import_report__in=pending_imports()) & ~Q(pdq="", vpdq=[])
-    )
+def local_serial() -> int:
+    """The last change both of this machine's indexes hold."""
+    return min(get_index(kind).serial() for kind in KINDS)
 
 
-def _add_chunks(entries: QuerySet[HashEntry]) -> Iterator[list[int]]:
-    """Add the hashes of ``entries`` to the indexes, a chunk at a time; yield each chunk's ids."""
-    last = 0
-    while True:
-        rows = list(
-            entries.filter(pk__gt=last)
+def catch_up(*, restore: bool = True) -> int:
+    """Apply the changes this machine's indexes lack; return how many were applied.
+
+    1. Compare the newest serial of the log with ours, and check that the
+       change at our serial is the one we applied: usually all is well and
+       there is nothing new, and that is two quick queries.
+    2. Take the machine lock and read our serials again (another process may
+       have caught up meanwhile).
+    3. An index still empty at serial 0 first installs the newest snapshot.
+       An index whose last change is not in the log (the database was
+       restored from a backup) follows the log again from the start: hashes
+       added twice are harmless, and ``rebuild-index`` drops what is stale.
+    4. Read the changes in order, a chunk at a time; add the usable hashes of
+       the entries added (those removed since are skipped: gone from the
+       database); then record the chunk's last change beside each index.
+    """
+    if changelog.latest_serial() <= local_serial() and not _diverged():
+        return 0
+    with machine_lock():
+        if restore:
+            _restore_if_empty()
+        if _diverged():
+            for kind in KINDS:
+                logger.warning("PDQ index %s: its last change is not in the log; replaying", kind)
+                get_index(kind).set_serial(0)
+        applied = 0
+        while True:
+            serials = {kind: get_index(kind).serial() for kind in KINDS}
+            start = min(serials.values())
+            changes = changelog.changes_after(start, CHUNK)
+            if not changes:
+                return applied
+            added = [entry for _, entry, op in changes if op == IndexChange.ADDED]
+            pairs = _hash_pairs(added)
+            last, last_entry, _ = changes[-1]
+            for kind in KINDS:
+                if serials[kind] < last:
+                    newer = {entry for serial, entry, _ in changes if serial > serials[kind]}
+                    ids, hashes = pairs[kind].ids, pairs[kind].hashes
+                    keep = [n for n, i in enumerate(ids) if i in newer]
+                    get_index(kind).add([ids[n] for n in keep], [hashes[n] for n in keep])
+                    get_index(kind).set_serial(last, last_entry)
+            applied += len(changes)
+
+
+def _diverged() -> bool:
+    marks = [get_index(kind).mark() for kind in KINDS]
+    wanted = {serial for serial, _ in marks if serial}
+    if not wanted:
+        return False
+    found = changelog.entries_at(wanted)
+    return any(serial and found.get(serial) != entry for serial, entry in marks)
+
+
+def _hash_pairs(entry_ids: list[int]) -> dict[str, Pairs]:
+    pairs = {"pdq": Pairs(), "vpdq": Pairs()}
+    for start in range(0, len(entry_ids), FETCH_CHUNK):
+        rows = (
+            HashEntry.objects.filter(pk__in=entry_ids[start : start + FETCH_CHUNK])
             .order_by("pk")
-            .values_list("pk", "pdq", "pdq_quality", "vpdq")[:CHUNK]
+            .values_list("pk", "pdq", "pdq_quality", "vpdq")
         )
-        if not rows:
-            return
-        pdq, vpdq = Pairs(), Pairs()
         for pk, value, quality, frames in rows:
             if usable_pdq(value, quality):
-                pdq.add(pk, value)
+                pairs["pdq"].add(pk, value)
             for frame in usable_frames(frames):
-                vpdq.add(pk, frame)
-        get_index("pdq").add(pdq.ids, pdq.hashes)
-        get_index("vpdq").add(vpdq.ids, vpdq.hashes)
-        last = rows[-1][0]
-        yield [row[0] for row in rows]
+                pairs["vpdq"].add(pk, frame)
+    return pairs
 
 
-def index_import(report: ImportReport) -> int:
-    """Index the entries of a committed import; return how many had hashes to index."""
-    entries = HashEntry.objects.filter(import_report=report).exclude(pdq="", vpdq=[])
-    done = sum(len(ids) for ids in _add_chunks(entries))
-    ImportReport.objects.filter(pk=report.pk).update(indexed_at=timezone.now())
-    return done
+def write_snapshots() -> dict[str, int]:
+    """Bring this machine's indexes up to date and store them; return each one's serial.
 
-
-def index_flagged(where: Q | None = None, *, older_than: float | None = None) -> int:
-    """Index the committed entries marked ``indexed=False``; return how many.
-
-    ``older_than`` (seconds) leaves alone entries so new that the process that
-    wrote them is probably indexing them. Call it outside any transaction.
+    Holds the machine lock while exporting, so the files and the serial agree.
     """
-    flagged = HashEntry.objects.filter(indexed=False)
-    if where is not None:
-        flagged = flagged.filter(where)
-    if older_than is not None:
-        flagged = flagged.filter(created_at__lt=timezone.now() - timedelta(seconds=older_than))
-    done = 0
-    for ids in _add_chunks(flagged):
-        for start in range(0, len(ids), MARK_CHUNK):
-            HashEntry.objects.filter(pk__in=ids[start : start + MARK_CHUNK]).update(indexed=True)
-        done += len(ids)
-    return done
+    catch_up()
+    serials: dict[str, int] = {}
+    for kind in KINDS:
+        with tempfile.TemporaryFile() as tmp:
+            with machine_lock():
+                serials[kind] = get_index(kind).export(tmp)
+            tmp.seek(0)
+            store_snapshot(kind, tmp)
+    return serials
 
 
-def index_pending(*, older_than: float | None = None) -> int:
-    """Index everything pending: imports not indexed yet, then flagged entries."""
-    done = sum(index_import(report) for report in pending_imports(older_than))
-    return done + index_flagged(older_than=older_than)
+def _restore_if_empty() -> None:
+    empty = [k for k in KINDS if get_index(k).serial() == 0 and not len(get_index(k))]
+    if empty:
+        restore_snapshots(empty)
 
 
 def _pdq_batches(entries: QuerySet[HashEntry]) -> Iterator[Batch]:
@@ -171,31 +214,17 @@ BATCHES = {"pdq": _pdq_batches, "vpdq": _vpdq_batches}
 def rebuild_indexes(*, grace: float | None = None) -> dict[str, RebuildResult]:
     """Write both indexes afresh from the database and switch every process to them.
 
-    Pending entries the rebuild took in are marked indexed, and so are imports
-    finished before it started; what comes later is indexed by whoever wrote it.
+    The log's newest serial is read first, then the entries: everything up to
+    that serial is in the database read, and the next catch-up adds the rest.
+    Holds the machine lock, so no catch-up writes to a generation meanwhile.
     """
     results: dict[str, RebuildResult] = {}
-    seen: set[int] = set()
-    wall_clock_start = timezone.now()
-    for kind, batches in BATCHES.items():
-
-        def catch_up(indexed: np.ndarray, batches=batches) -> Iterator[Batch]:
-            for ids, hashes in batches(HashEntry.objects.all()):
-                keep = ~np.isin(np.asarray(ids, dtype=np.int64), indexed)
-                seen.update(ids)
-                yield (
-                    [i for i, k in zip(ids, keep, strict=True) if k],
-                    [h for h, k in zip(hashes, keep, strict=True) if k],
-                )
-
-        options = {} if grace is None else {"grace": grace}
-        results[kind] = get_index(kind).rebuild(
-            batches(HashEntry.objects.all()), catch_up, **options
-        )
-    flagged = HashEntry.objects.filter(indexed=False).values_list("pk", flat=True)
-    marked = [pk for pk in flagged if pk in seen]
-    for start in range(0, len(marked), MARK_CHUNK):
-        HashEntry.objects.filter(pk__in=marked[start : start + MARK_CHUNK]).update(indexed=True)
-    # Imports finished before the rebuild started were committed before its catch-up.
-    pending_imports().filter(finished_at__lt=wall_clock_start).update(indexed_at=timezone.now())
+    options = {} if grace is None else {"grace": grace}
+    with machine_lock():
+        for kind, batches in BATCHES.items():
+            mark = changelog.latest_mark()
+            results[kind] = get_index(kind).rebuild(
+                batches(HashEntry.objects.all()), mark, **options
+            )
+    catch_up(restore=False)
     return results

@@ -7,6 +7,7 @@ Nothing here writes.
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from openhotline.evidence.models import MediaItem
 from openhotline.lib.pdq import DIHEDRAL_NAMES, pdq_distance
 from openhotline.lib.vpdq import VideoFrameHash, match_vpdq
 from openhotline.matching.index import get_index
+from openhotline.matching.indexing import catch_up
 from openhotline.matching.models import (
     EXACT_KINDS,
     MIN_PDQ_QUALITY,
@@ -30,6 +32,8 @@ from openhotline.matching.models import (
 
 # At most this many entries are reported per query (the closest), so that a hash
 # close to thousands of entries cannot swamp a worker.
+logger = logging.getLogger(__name__)
+
 MAX_HITS = 1000
 # Candidate videos (those sharing frames with the query) compared in full.
 MAX_VIDEO_CANDIDATES = 200
@@ -91,14 +95,29 @@ def find_matches(query: Query, sets: QuerySet[HashSet]) -> list[Found]:
     3. vPDQ: frames against the frame index to find candidate videos, then each
        candidate is compared frame set to frame set (lib.vpdq, 80% both ways).
     4. One result per entry: an exact match wins over a perceptual one.
+
+    Perceptual queries first bring this machine's index up to date with the
+    change log (one query when nothing is new), so a hash imported on another
+    machine a moment ago is found here too.
     """
     sets = sets.filter(active=True)
+    if query.usable_pdq() or query.usable_frames():
+        _catch_up()
     best: dict[int, Found] = {}
     for found in [*_exact(query, sets), *_pdq(query, sets), *_vpdq(query, sets)]:
         known = best.get(found.entry.pk)
         if known is None or found.rank() < known.rank():
             best[found.entry.pk] = found
     return sorted(best.values(), key=Found.rank)[:MAX_HITS]
+
+
+def _catch_up() -> None:
+    try:
+        catch_up()
+    except Exception:
+        # A stale index still matches all it holds; the worker's background
+        # catch-up keeps trying, and /readyz shows the lag.
+        logger.exception("PDQ index: catching up with the change log failed")
 
 
 def _exact(query: Query, sets: QuerySet[HashSet]) -> list[Found]:

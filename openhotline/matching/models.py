@@ -192,9 +192,6 @@ class HashEntry(models.Model):
         related_name="+",
         db_index=False,
     )
-    # False until its perceptual hashes are in the PDQ index; entries of an import
-    # are tracked by ImportReport.indexed_at instead (see matching.indexing).
-    indexed = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -206,8 +203,6 @@ class HashEntry(models.Model):
             models.Index(fields=["md5"], name="entry_md5"),
             models.Index(fields=["sha1"], name="entry_sha1"),
             models.Index(fields=["sha256"], name="entry_sha256"),
-            # The entries still to index, in id order (see matching.indexing).
-            models.Index(fields=["id"], condition=Q(indexed=False), name="entry_unindexed"),
             models.Index(fields=["import_report", "id"], name="entry_import"),
         ]
 
@@ -298,8 +293,6 @@ class ImportReport(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # When its entries' perceptual hashes went into the PDQ index.
-    indexed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-started_at", "-pk"]
@@ -319,3 +312,37 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.reason}"
+
+
+class IndexChange(models.Model):
+    """One entry added to or removed from the hash sets, numbered in commit order.
+
+    The PDQ index of every machine follows this log (``matching.changelog``):
+    ``serial`` only grows, and a change with a higher serial is never visible
+    before one with a lower serial, so "everything after my serial" is all a
+    machine has not seen yet.
+    """
+
+    ADDED = "a"
+    REMOVED = "r"
+
+    serial = models.BigAutoField(primary_key=True)
+    # No foreign key: a removed entry is gone, and its change stays.
+    entry_id = models.BigIntegerField()
+    op = models.CharField(max_length=1, choices=[(ADDED, "added"), (REMOVED, "removed")])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.serial}: {self.op} {self.entry_id}"
+
+
+class IndexReplica(models.Model):
+    """A machine's PDQ index and the last change it has applied (``/readyz`` shows lag)."""
+
+    # settings.OPENHOTLINE_NODE_NAME: one row per index directory in the cluster.
+    node = models.CharField(max_length=255, unique=True)
+    serial = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.node} @ {self.serial}"

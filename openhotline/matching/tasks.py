@@ -8,10 +8,7 @@ from openhotline.assessment.models import ItemStatus
 from openhotline.evidence.models import MediaItem
 from openhotline.matching.actions.hash_sets import do_match_item
 from openhotline.matching.actions.ownset import do_feed_own_set
-from openhotline.matching.indexing import index_pending
-
-# Entries younger than this are probably being indexed by the process that wrote them.
-SYNC_AFTER_SECONDS = 60.0
+from openhotline.matching.indexing import write_snapshots
 
 
 @shared_task(
@@ -50,7 +47,7 @@ def feed_own_set(status_id: int) -> None:
         do_feed_own_set(status)
 
 
-@shared_task(acks_late=True, name="openhotline.matching.tasks.sync_index")
-def sync_index() -> int:
-    """Index entries left pending (a process died between commit and indexing)."""
-    return index_pending(older_than=SYNC_AFTER_SECONDS)
+@shared_task(acks_late=True, name="openhotline.matching.tasks.snapshot_index")
+def snapshot_index() -> dict[str, int]:
+    """Store this machine's PDQ indexes, so a new machine starts from them (docs/matching.md)."""
+    return write_snapshots()

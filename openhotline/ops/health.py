@@ -1,8 +1,9 @@
-"""Readiness checks: the database, the broker and a live worker."""
+"""Readiness checks: the database, the broker, a live worker, and the PDQ index replicas."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -49,11 +50,62 @@ def check_worker() -> Check:
     return Check("worker", True, f"{live} live")
 
 
+def index_replicas() -> list[dict[str, object]]:
+    """Each worker machine's PDQ index: its serial, how many changes and seconds it lags.
+
+    Machines whose worker has not reported for OPENHOTLINE_WORKER_STALE_SECONDS
+    are left out (stopped, or gone). ``lag_seconds`` is the age of the oldest
+    change the machine has not applied (0 when it is current).
+    """
+    from django.utils import timezone
+
+    from openhotline.matching.changelog import latest_serial
+    from openhotline.matching.models import IndexChange, IndexReplica
+
+    latest = latest_serial()
+    since = timezone.now() - timedelta(seconds=settings.OPENHOTLINE_WORKER_STALE_SECONDS)
+    replicas = []
+    for replica in IndexReplica.objects.filter(updated_at__gte=since).order_by("node"):
+        oldest = (
+            IndexChange.objects.filter(serial__gt=replica.serial)
+            .order_by("serial")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+        replicas.append(
+            {
+                "node": replica.node,
+                "serial": replica.serial,
+                "lag_changes": max(0, latest - replica.serial),
+                "lag_seconds": round(max(0.0, lag), 1),
+                "reported_at": replica.updated_at.isoformat(),
+            }
+        )
+    return replicas
+
+
+def check_index(replicas: list[dict[str, object]]) -> Check:
+    """Unready when a worker machine's index misses changes older than the allowed lag."""
+    limit = settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS
+    behind = [r for r in replicas if float(str(r["lag_seconds"])) > limit]
+    if behind:
+        names = ", ".join(f"{r['node']} ({r['lag_changes']} changes)" for r in behind)
+        return Check(
+            "index", False, f"PDQ index behind the change log by over {limit:g} s: {names}"
+        )
+    return Check("index", True, f"{len(replicas)} machines current")
+
+
 def readiness() -> list[Check]:
     database = check_database()
     checks = [database, check_broker()]
     if database.ok:
         checks.append(check_worker())
+        try:
+            checks.append(check_index(index_replicas()))
+        except Exception as exc:
+            checks.append(Check("index", False, f"cannot read the index replicas: {exc}"))
     return checks
 
 

@@ -17,6 +17,9 @@ import pytest
 
 from tests.support.imagebombs import BOMB_SHAPES, png_bomb, write_bombs
 
+# Decoding only: where blobs are stored plays no part.
+pytestmark = pytest.mark.evidence_backends("local")
+
 LIMIT_MIB = 256
 
 # Runs in the child: Django set up as in a web or worker process, then one job.

@@ -141,3 +141,50 @@ def test_a_decompression_bomb_gets_a_placeholder_and_a_log_line_not_a_500(
     [line] = [r.getMessage() for r in caplog.records]
     assert f"media {bomb.code} refused" in line and "12000x12000 PNG" in line
     assert AuditEvent.objects.filter(action="media.viewed", object_id=bomb.code).count() == 1
+
+
+def test_blurred_thumbnails_are_cached_and_sharper_pictures_never(
+    analyst: User,
+    item: MediaItem,
+    as_user: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import cache
+
+    from openhotline.evidence import previews
+    from openhotline.lib.blobstore import BlobStore
+
+    cache.clear()
+    reads: list[str] = []
+    real_get = BlobStore.get
+
+    def counted_get(self: BlobStore, name: str) -> bytes:
+        reads.append(name)
+        return real_get(self, name)
+
+    stored: list[bytes] = []
+    real_set = previews.cache.set
+
+    def recorded_set(key: str, value: bytes, timeout: float | None = None) -> None:
+        stored.append(value)
+        real_set(key, value, timeout)
+
+    monkeypatch.setattr(BlobStore, "get", counted_get)
+    monkeypatch.setattr(previews.cache, "set", recorded_set)
+    client = as_user(analyst)
+    first = client.get(f"/app/media/{item.code}/thumb.jpg")
+    second = client.get(f"/app/media/{item.code}/thumb.jpg")
+    assert first.content == second.content and len(reads) == 1  # the second from the cache
+    colour = client.get(f"/app/media/{item.code}/thumb.jpg?tint=colour")
+    assert colour.content != first.content and len(reads) == 2  # its own entry
+    for step in (RevealStep.GREY, RevealStep.COLOUR):
+        for _ in range(2):
+            assert client.get(reveal_link(analyst, item, step)).status_code == 200
+    assert len(reads) == 6  # every reveal read and rendered afresh
+    # Two entries, both blurred: no detail survives in anything the cache holds.
+    assert stored == [first.content, colour.content]
+    sharp = client.get(reveal_link(analyst, item, RevealStep.GREY)).content
+    for body in stored:
+        assert high_frequency_energy(body) < high_frequency_energy(sharp) / 50
+    # Every look is audited, cached or not.
+    assert AuditEvent.objects.filter(action="media.viewed", object_id=item.code).count() == 8

@@ -193,7 +193,8 @@ def test_the_index_commands_check_sync_and_rebuild(
     listing = tmp_path / "p.txt"
     listing.write_text("".join(secrets.token_hex(32) + "\n" for _ in range(20)))
     hashset("import", vic_set.code, str(listing), "--hash64", "pdq", "--no-progress")
-    assert "indexed 20 pending entries" in hashset("sync-index")
+    assert "applied 20 changes; the index is at serial" in hashset("sync-index")
+    assert "applied 0 changes" in hashset("sync-index")
     assert "pdq: 20 hashes expected, 0 missing" in hashset("check-index")
     HashEntry.objects.create(hash_set=vic_set, key="pdq:x", pdq=secrets.token_hex(32))
     with pytest.raises(CommandError, match="rebuild-index"):

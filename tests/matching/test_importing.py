@@ -12,8 +12,7 @@ from openhotline.accounts.models import Organisation
 from openhotline.matching.actions.hash_sets import do_create_set
 from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.exporting import export_set
-from openhotline.matching.indexing import pending_entries
-from openhotline.matching.models import HashEntry, HashSet, ImportState
+from openhotline.matching.models import HashEntry, HashSet, ImportState, IndexChange
 from openhotline.matching.readers import ReadOptions, detect_format
 from tests.conftest import TESTDATA
 from tests.matching.conftest import VICS1_CONTEXT, VICS2_CONTEXT, vics_media_file
@@ -185,8 +184,8 @@ def test_64_digit_hashes_in_a_list_need_to_be_named() -> None:
     load(hash_set, hexes(32) + "\n", "list", options=ReadOptions(hash64_as="pdq"))
     entry = hash_set.entries.get()
     assert entry.pdq and not entry.sha256
-    # Not in the PDQ index until the import has committed.
-    assert pending_entries().filter(pk=entry.pk).exists()
+    # Logged for the PDQ indexes in the import's transaction.
+    assert list(IndexChange.objects.values_list("entry_id", "op")) == [(entry.pk, "a")]
 
 
 def test_a_vpdq_file_becomes_one_video_entry() -> None:

@@ -21,6 +21,8 @@ def test_every_periodic_entry_is_a_registered_task_with_a_positive_interval() ->
         "blocking",
         "assessment",
         "crawler",
+        "evidence",
+        "federation",
         "matching",
         "network",
         "takedown",

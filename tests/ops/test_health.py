@@ -84,3 +84,37 @@ def test_readyz_warns_of_old_hosting_data_but_stays_ready(settings, tmp_path) ->
     body = json.loads(response.content)
     assert response.status_code == 200 and body["warnings"] == []
     assert {item["origin"] for item in body["hosting_data"]} == {"loaded", "not loaded"}
+
+
+def test_readyz_shows_each_machines_index_serial_and_lag(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openhotline.matching.models import IndexChange, IndexReplica
+
+    settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS = 60.0
+    WorkerHeartbeat.beat("worker-1@test")
+    old = timezone.now() - timedelta(seconds=30)
+    first, second = (IndexChange.objects.create(entry_id=n, op="a", created_at=old) for n in (1, 2))
+    IndexReplica.objects.create(node="a:/index", serial=second.serial)
+    IndexReplica.objects.create(node="b:/index", serial=first.serial)
+    IndexReplica.objects.create(
+        node="gone:/index", serial=0, updated_at=timezone.now() - timedelta(days=1)
+    )
+
+    response = Client().get("/readyz")
+    assert response.status_code == 200, response.content
+    body = json.loads(response.content)
+    replicas = {r["node"]: r for r in body["index_replicas"]}
+    assert set(replicas) == {"a:/index", "b:/index"}  # a machine that stopped reporting: left out
+    assert (replicas["a:/index"]["lag_changes"], replicas["a:/index"]["lag_seconds"]) == (0, 0)
+    assert replicas["b:/index"]["serial"] == first.serial
+    assert replicas["b:/index"]["lag_changes"] == 1
+    assert 29 <= replicas["b:/index"]["lag_seconds"] < 60
+
+    settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS = 10.0
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert "PDQ index behind the change log" in json.loads(response.content)["reason"]
+    assert "b:/index (1 changes)" in json.loads(response.content)["reason"]

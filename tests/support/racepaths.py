@@ -143,3 +143,45 @@ def deconfliction_link(reported_url_id: int, other_url_id: int) -> int:
         )
     )
     return int(link.pk)
+
+
+def log_entries_or_follow(role: str, set_id: int, count: int, expected: int) -> list[int]:
+    """A writer of the index change log, or a follower of it (``matching.changelog``).
+
+    A writer adds ``count`` entries, one transaction each, logging it and then
+    waiting a moment before the commit: the window in which another writer's
+    later serial could become visible first. The follower reads the log as a
+    machine's catch-up does, from its last serial on, until ``expected``
+    changes are committed and it has read to the end; it returns the entry ids
+    it saw, in order.
+    """
+    import random
+
+    from django.db import transaction
+
+    from openhotline.matching.changelog import changes_after, latest_serial, log_added
+    from openhotline.matching.models import HashEntry, IndexChange
+
+    if role == "follow":
+        seen: list[int] = []
+        serial = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            changes = changes_after(serial, 1000)
+            seen.extend(entry_id for _, entry_id, _ in changes)
+            serial = changes[-1][0] if changes else serial
+            if IndexChange.objects.count() >= expected and serial >= latest_serial():
+                break
+            time.sleep(0.002)
+        return seen
+    added = []
+    for n in range(count):
+        with transaction.atomic():
+            entry = HashEntry.objects.create(
+                hash_set_id=set_id, key=f"pdq:{role}-{n}", pdq=f"{n:064x}"
+            )
+            time.sleep(random.uniform(0, 0.01))  # noqa: S311 (timing jitter, not secrets)
+            log_added([entry.pk])
+            time.sleep(random.uniform(0, 0.02))  # noqa: S311
+        added.append(entry.pk)
+    return added

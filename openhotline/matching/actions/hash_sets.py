@@ -17,6 +17,7 @@ from openhotline.assessment.actions.classification import do_classify_item
 from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.audit.log import record
 from openhotline.evidence.models import MediaItem
+from openhotline.matching.changelog import log_removed_query
 from openhotline.matching.lookup import Found, Query, find_matches
 from openhotline.matching.models import HashEntry, HashSet, Match
 from openhotline.matching.verdicts import PROFILE_CATEGORIES, decide
@@ -115,6 +116,8 @@ def do_delete_set(hash_set: HashSet, *, actor: User | None = None) -> int:
     """Delete a set with its entries and matches (pre-classifications stay in history).
 
     Its hashes stay in the PDQ index, ignored, until ``hashset rebuild-index``.
+    The removals are logged first (``matching.changelog``), so other writers of
+    the log wait until the deletion commits: deleting a set is rare.
     """
     with transaction.atomic():
         count = hash_set.entries.count()
@@ -127,6 +130,7 @@ def do_delete_set(hash_set: HashSet, *, actor: User | None = None) -> int:
         )
         # In chunks: a national set has millions of entries, too many to collect at once.
         Match.objects.filter(hash_set=hash_set).delete()
+        log_removed_query(hash_set.entries.all())
         while ids := list(hash_set.entries.values_list("pk", flat=True)[:DELETE_CHUNK]):
             HashEntry.objects.filter(pk__in=ids).delete()
         hash_set.delete()

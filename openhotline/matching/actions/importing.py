@@ -4,8 +4,9 @@ An import runs in one transaction: a file that breaks off half-way (truncated,
 hostile, interrupted) leaves no entry behind, and its ``ImportReport`` says
 "failed" with the reason. Refused records do not stop it; they are counted and
 kept on the report (the first MAX_KEPT_REJECTIONS, with line numbers). Entries
-already in the set (same strongest hash) are counted as duplicates. After the
-commit the new perceptual hashes go into the PDQ index.
+already in the set (same strongest hash) are counted as duplicates. The new
+entries are written to the index change log in the same transaction, and the
+PDQ index of every machine takes them from there.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from django.utils import timezone
 from openhotline.accounts.models import User
 from openhotline.audit.log import record
 from openhotline.matching.bulkload import insert_entries, large_cache
-from openhotline.matching.indexing import index_import
+from openhotline.matching.changelog import log_added_query
+from openhotline.matching.indexing import catch_up
 from openhotline.matching.models import (
+    HashEntry,
     HashSet,
     ImportRejection,
     ImportReport,
@@ -74,8 +77,10 @@ def do_import(
     1. Record the import as running (its own transaction, so a failure is kept).
     2. In one transaction, with the set locked against a concurrent import: read
        records, batch them, drop those already present, bulk-insert the rest.
-    3. Save counts and refused lines; audit. A dry run rolls all of it back.
-    4. After the commit, put the new PDQ and vPDQ hashes into the index.
+    3. Save counts and refused lines; audit; log the new entries for the PDQ
+       indexes, last, as that waits for other writers of the log (see
+       ``matching.changelog``). A dry run rolls all of it back.
+    4. After the commit, bring this machine's index up to date at once.
     """
     options = options or ReadOptions()
     report = ImportReport.objects.create(
@@ -107,6 +112,7 @@ def do_import(
             )
             if dry_run:
                 raise _DryRun
+            log_added_query(HashEntry.objects.filter(import_report=report).exclude(pdq="", vpdq=[]))
     except _DryRun:
         _finish(report, counts, refused, ImportState.DRY_RUN)
         return report
@@ -121,7 +127,7 @@ def do_import(
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         _finish(report, counts, refused, ImportState.FAILED)
         raise
-    transaction.on_commit(lambda: index_import(report))
+    transaction.on_commit(catch_up)
     return report
 
 
@@ -196,7 +202,6 @@ def _insert(
             "metadata": f.metadata,
             "source_media_id": None,
             "import_report_id": report.pk,
-            "indexed": True,  # tracked by the report (ImportReport.indexed_at)
             "created_at": now,
         }
         for key, f in keyed.items()

@@ -12,7 +12,6 @@ other hotlines do not feed it: the set holds what our analysts decided.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
@@ -20,7 +19,8 @@ from openhotline.assessment.models import ClassificationSource, ItemStatus
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS, Verdict, vics_category
 from openhotline.audit.log import record
 from openhotline.lib.onerow import find_or_create
-from openhotline.matching.indexing import index_flagged, needs_index
+from openhotline.matching.changelog import log_added, log_removed
+from openhotline.matching.indexing import catch_up, needs_index
 from openhotline.matching.models import HashEntry, HashSet, SetVerdict, Trust, entry_key
 
 CARRIED_FIELDS = (
@@ -72,7 +72,9 @@ def do_feed_own_set(status: ItemStatus) -> HashEntry | None:
         existing = HashEntry.objects.filter(hash_set=hash_set, key=key).first()
         if classification.verdict not in ILLEGAL_VERDICTS:
             if existing is not None:
+                removed = existing.pk
                 existing.delete()
+                log_removed([removed])
                 record(
                     "hashset.own_entry_removed",
                     organisation=hotline,
@@ -107,7 +109,6 @@ def do_feed_own_set(status: ItemStatus) -> HashEntry | None:
                 verdict=verdict,
                 metadata=metadata,
                 source_media=item,
-                indexed=not needs_index(item.pdq, item.pdq_quality, frames),
                 created_at=timezone.now(),
             )
 
@@ -118,13 +119,15 @@ def do_feed_own_set(status: ItemStatus) -> HashEntry | None:
         if not created:
             entry.verdict, entry.category, entry.metadata = verdict, category, metadata
             entry.save(update_fields=["verdict", "category", "metadata"])
+        elif needs_index(entry.pdq, entry.pdq_quality, frames):
+            log_added([entry.pk])
         record(
             "hashset.own_entry_added",
             organisation=hotline,
             obj=item,
             detail={"set": hash_set.code, "verdict": verdict},
         )
-    if not entry.indexed:
+    if created:
         # After the commit (at once when there is no outer transaction).
-        transaction.on_commit(lambda: index_flagged(Q(pk=entry.pk)))
+        transaction.on_commit(catch_up)
     return entry

@@ -19,7 +19,7 @@ from openhotline.matching.actions.hash_sets import (
 from openhotline.matching.actions.importing import ImportFailed, do_import
 from openhotline.matching.exporting import EXPORT_FORMATS, LIST_KINDS, export_set
 from openhotline.matching.indexcheck import check_indexes
-from openhotline.matching.indexing import index_pending, rebuild_indexes
+from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes, write_snapshots
 from openhotline.matching.models import (
     MAX_PDQ_THRESHOLD,
     Audience,
@@ -74,7 +74,8 @@ class Command(BaseCommand):
     help = (
         "Hash sets: `list`, `create NAME`, `update SET`, `delete SET`, "
         "`import SET FILE`, `export SET --format F`, `report [CODE]`, and the PDQ index: "
-        "`sync-index`, `check-index`, `rebuild-index`. SET is a set's code or name."
+        "`sync-index`, `check-index`, `snapshot-index`, `rebuild-index`. "
+        "SET is a set's code or name."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -128,7 +129,8 @@ class Command(BaseCommand):
         exp.add_argument("--out", help="file to write (default: standard output)")
         report = sub.add_parser("report", help="an import's report, or the latest imports")
         report.add_argument("code", nargs="?")
-        sub.add_parser("sync-index", help="index entries left pending")
+        sub.add_parser("sync-index", help="apply the change log to this machine's index")
+        sub.add_parser("snapshot-index", help="store this machine's index for new machines")
         sub.add_parser("check-index", help="compare the PDQ indexes with the database")
         rebuild = sub.add_parser("rebuild-index", help="write the PDQ indexes afresh")
         rebuild.add_argument("--grace", type=float, help="seconds to wait after switching")
@@ -333,7 +335,12 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------ the index
 
     def handle_sync_index(self, options: dict[str, Any]) -> None:
-        self.stdout.write(f"indexed {index_pending():,} pending entries")
+        applied = catch_up()
+        self.stdout.write(f"applied {applied:,} changes; the index is at serial {local_serial()}")
+
+    def handle_snapshot_index(self, options: dict[str, Any]) -> None:
+        for kind, serial in write_snapshots().items():
+            self.stdout.write(f"{kind}: snapshot stored at serial {serial}")
 
     def handle_check_index(self, options: dict[str, Any]) -> None:
         broken = False
@@ -355,6 +362,6 @@ class Command(BaseCommand):
         for kind, result in results.items():
             self.stdout.write(
                 f"{kind}: generation {result.generation}, {result.entries:,} hashes "
-                f"(+{result.caught_up:,} added meanwhile)"
+                f"(up to change {result.serial}; later ones applied since)"
             )
         self.stdout.write(f"rebuilt in {time.monotonic() - started:.1f} s")

@@ -1,0 +1,70 @@
+"""Exactly one beat: two real workers started with --beat, one schedule.
+
+Both workers run the leader scheduler (``openhotline.ops.beat``); only the
+holder of the lock (an advisory lock on PostgreSQL, a file lock beside the
+SQLite database) sends the periodic tasks. When the leader is killed, the
+other takes over.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import kill_group, openhotline_env, start_openhotline
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SENT = "Sending due task audit-write-checkpoint"
+PERIOD = 1.0
+
+
+def sends(log: Path) -> int:
+    return log.read_text(errors="replace").count(SENT) if log.exists() else 0
+
+
+def wait_for(log: Path, at_least: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sends(log) >= at_least:
+            return
+        time.sleep(0.2)
+    raise AssertionError(
+        f"{log.name}: {sends(log)} sends after {timeout} s\n{log.read_text()[-3000:]}"
+    )
+
+
+@pytest.mark.timeout(240)
+def test_two_beat_workers_send_each_periodic_task_once_per_period(tmp_path: Path) -> None:
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    workers = []
+    try:
+        for n, log in enumerate(logs):
+            env = openhotline_env(
+                tmp_path / f"node{n}",
+                CELERY_BROKER_URL=broker,
+                OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS=str(PERIOD),
+            )
+            args = ["worker", "--queues", "beat-test-unused", "--concurrency", "1", "--beat"]
+            workers.append(start_openhotline([*args, "--hostname", f"beat{n}@test"], env, log))
+            if n == 0:
+                wait_for(log, 1, 90)  # the first is the leader before the second starts
+        time.sleep(8)  # the second has started and tried for the lock a few times
+        before = [sends(log) for log in logs]
+        window = 10.0
+        time.sleep(window)
+        during = [sends(log) - b for log, b in zip(logs, before, strict=True)]
+        # One schedule: the leader sends about once per period, the other nothing.
+        assert during[1] == 0, during
+        assert window / PERIOD * 0.5 <= during[0] <= window / PERIOD + 2, during
+
+        # The leader dies: the other takes over within a few tries.
+        kill_group(workers[0])
+        taken = sends(logs[1])
+        wait_for(logs[1], taken + 3, 60)
+    finally:
+        for worker in workers:
+            kill_group(worker)
