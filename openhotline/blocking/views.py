@@ -136,7 +136,13 @@ def propose_whole_host(request: HttpRequest, slug: str) -> HttpResponse:
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     user = request_user(request)
     hotline = get_hotline_for_user(user, slug)
-    form = ProposeForm(request.POST or None)
+    # "Propose for blocking" on a URL's page fills the form in (``blocking_tags``).
+    initial = {
+        name: request.GET[name][:2048]
+        for name in ("value", "kind", "evidence")
+        if name in request.GET
+    }
+    form = ProposeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         evidence = None
