@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("openhotline.blocking.urls")),
     path("", include("openhotline.network.urls")),
     path("", include("openhotline.takedown.urls")),
+    path("", include("openhotline.demo.urls")),
     path("app/stats/", include("openhotline.stats.urls")),
     path("transparency/", include("openhotline.stats.public_urls")),
     # Federation between installations: the signed peer API and the staff page.

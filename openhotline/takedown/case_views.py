@@ -21,7 +21,12 @@ from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
 )
-from openhotline.takedown.actions.cases import TakedownError, do_close_case, do_resolve_attention
+from openhotline.takedown.actions.cases import (
+    TakedownError,
+    do_close_case,
+    do_request_recheck,
+    do_resolve_attention,
+)
 from openhotline.takedown.forms import CloseForm
 from openhotline.takedown.models import CaseState, TakedownCase
 
@@ -104,6 +109,20 @@ def resolve(request: HttpRequest, code: str) -> HttpResponse:
         lambda: do_resolve_attention(case, actor=user),
         refused=TakedownError,
         done=lambda _: f"Notices resume to {case.contact}.",
+    )
+    return redirect("takedown:case", code=case.code)
+
+
+@require_POST
+@staff_required
+def recheck(request: HttpRequest, code: str) -> HttpResponse:
+    user = request_user(request)
+    case = get_case_for_user(user, code, write=True)
+    act(
+        request,
+        lambda: do_request_recheck(case, actor=user),
+        refused=TakedownError,
+        done=lambda _: "Re-check queued: reload this page in a moment.",
     )
     return redirect("takedown:case", code=case.code)
 

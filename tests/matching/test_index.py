@@ -264,10 +264,12 @@ def test_another_process_finds_a_new_hash_within_a_second(tmp_path: Path) -> Non
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("where", ["evidence store", "directory"])
 def test_a_new_machine_starts_from_the_snapshot_then_follows_the_log(
-    imported: HashSet, settings: Any, tmp_path: Path
+    imported: HashSet, settings: Any, tmp_path: Path, where: str
 ) -> None:
-    settings.OPENHOTLINE_INDEX_SNAPSHOTS = tmp_path / "snapshots"
+    if where == "directory":
+        settings.OPENHOTLINE_INDEX_SNAPSHOTS = str(tmp_path / "snapshots")
     serials = write_snapshots()
     assert serials["pdq"] == serials["vpdq"] == changelog.latest_serial()
     with transaction.atomic():

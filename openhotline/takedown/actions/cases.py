@@ -27,6 +27,8 @@ from openhotline.takedown.models import (
 )
 
 FINISHED_STATES = (CaseState.REMOVED, CaseState.CLOSED)
+# Sent by name from ``do_request_recheck`` (tasks.py imports this module).
+RECHECK_TASK = "openhotline.takedown.tasks.recheck_case"
 
 
 class TakedownError(ValueError):
@@ -158,6 +160,23 @@ def do_resolve_attention(case: TakedownCase, *, actor: User) -> TakedownCase:
             },
         )
     return case
+
+
+def do_request_recheck(case: TakedownCase, *, actor: User) -> None:
+    """Re-check the case's URL now rather than at its next check ("is it gone yet?").
+
+    The check itself is the ``recheck_case`` task on the crawl queue, queued
+    after commit; it is safe to run twice, as with the beat's re-checks.
+    """
+    from openhotline.celery import app
+
+    if not case.is_checked():
+        raise TakedownError("this case is not re-checked any more")
+    with transaction.atomic():
+        record("takedown.recheck_requested", actor=actor, organisation=case.hotline, obj=case)
+        transaction.on_commit(
+            lambda: app.send_task(RECHECK_TASK, args=[case.pk], queue="crawl"), robust=True
+        )
 
 
 def do_close_case(case: TakedownCase, *, actor: User | None, reason: str) -> None:
