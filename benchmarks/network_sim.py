@@ -824,8 +824,9 @@ def _matched(items: list[Any], broker: Any) -> bool:
     pending = [i for i in items if not Match.objects.filter(media_item=i).exists()]
     if not pending:
         return True
+    # An empty queue may still have its last task running: a few seconds more.
     return broker.llen("media") == 0 and all(
-        time.time() - i.updated_at.timestamp() > 1.0 for i in pending
+        time.time() - i.updated_at.timestamp() > 3.0 for i in pending
     )
 
 
