@@ -709,10 +709,13 @@ OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS = env_float(
     "OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS", 600.0
 )
 OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS = env_float("OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS", 20.0)
-# Beat: due deliveries, progress reported back, deconfliction questions, hash-set pulls.
+# Beat: due deliveries, progress reported back, hash-set pulls, deconfliction questions.
 OPENHOTLINE_FEDERATION_SWEEP_SECONDS = env_float("OPENHOTLINE_FEDERATION_SWEEP_SECONDS", 30.0)
 OPENHOTLINE_FEDERATION_PROGRESS_SECONDS = env_float("OPENHOTLINE_FEDERATION_PROGRESS_SECONDS", 60.0)
 OPENHOTLINE_FEDERATION_PULL_SECONDS = env_float("OPENHOTLINE_FEDERATION_PULL_SECONDS", 3600.0)
+OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS = env_float(
+    "OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS", 300.0
+)
 
 # --- Periodic tasks: every sweep of every app, run by the one worker started with --beat ---
 # docs/architecture.md says what each repairs. Seconds between runs.
@@ -789,7 +792,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "federation-deconflict": {
         "task": "openhotline.federation.tasks.deconflict_new_urls",
-        "schedule": OPENHOTLINE_FEDERATION_SWEEP_SECONDS,
+        "schedule": OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS,
     },
     "federation-pull-hash-sets": {
         "task": "openhotline.federation.tasks.pull_hash_sets",
