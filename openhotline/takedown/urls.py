@@ -12,6 +12,7 @@ patterns = (
         path("cases/<str:code>/", case_views.case_detail, name="case"),
         path("cases/<str:code>/resolve/", case_views.resolve, name="resolve"),
         path("cases/<str:code>/close/", case_views.close, name="close"),
+        path("cases/<str:code>/contact/", case_views.pick_contact, name="pick_contact"),
         path("cases/<str:code>/recheck/", case_views.recheck, name="recheck"),
         path("notices/<str:code>/", case_views.notice_detail, name="notice"),
         path("contacts/<str:code>/", contact_views.contact_detail, name="contact"),

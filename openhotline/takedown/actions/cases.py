@@ -179,6 +179,49 @@ def do_request_recheck(case: TakedownCase, *, actor: User) -> None:
         )
 
 
+def do_pick_contact(case: TakedownCase, contact: AbuseContact, *, actor: User) -> TakedownCase:
+    """An analyst sends the case's notices to an approved contact of the hotline's own.
+
+    For a trace that found no contact, or the wrong one: the case leaves
+    "back to an analyst" and the new contact's first notice is due as for any
+    new contact (``_target``'s rule: it has not heard from us).
+    """
+    if case.state in FINISHED_STATES:
+        raise TakedownError("this case is already finished")
+    if contact.hotline_id != case.hotline_id:
+        raise TakedownError("that contact belongs to another hotline")
+    if not contact.is_usable():
+        raise TakedownError(f"{contact} is not an approved contact with an address")
+    with transaction.atomic():
+        case = TakedownCase.objects.select_for_update().get(pk=case.pk)
+        previous = case.contact
+        if previous is not None and previous.pk == contact.pk:
+            return case
+        case.contact = contact
+        case.contact_notified_at = None
+        case.last_notice_at = None
+        case.escalated_at = None
+        if case.state in (CaseState.ATTENTION, CaseState.NOTIFIED, CaseState.ESCALATED):
+            case.state = CaseState.WAITING
+        case.attention_reason = ""
+        case.save()
+        add_timeline(
+            f"Takedown: notices to {contact}, picked by an analyst",
+            kind="takedown.contact_picked",
+            reported_url=case.reported_url,
+            actor=actor,
+            detail={"case": case.code},
+        )
+        record(
+            "takedown.contact_picked",
+            actor=actor,
+            organisation=case.hotline,
+            obj=case,
+            detail={"from": previous.code if previous is not None else "", "to": contact.code},
+        )
+    return case
+
+
 def do_close_case(case: TakedownCase, *, actor: User | None, reason: str) -> None:
     """Stop following a URL (no notices, no re-checks), with the reason (an analyst's, or
     routing's when the URL went to another hotline)."""
