@@ -609,6 +609,8 @@ OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS = env_int("OPENHOTLINE_LEA_PACKAGE_MAX_ITEMS",
 OPENHOTLINE_LEA_PACKAGE_HOURS = env_int("OPENHOTLINE_LEA_PACKAGE_HOURS", 72, minimum=1)
 # Items per page of GET /api/v1/lea/items.
 OPENHOTLINE_LEA_API_PAGE = env_int("OPENHOTLINE_LEA_API_PAGE", 1000, minimum=1)
+# A referral the police have not acknowledged after this long is reminded, once.
+OPENHOTLINE_LEA_REMIND_AFTER_HOURS = env_int("OPENHOTLINE_LEA_REMIND_AFTER_HOURS", 24, minimum=1)
 
 # --- Outgoing mail (ops): notices, escalations, forwards (docs/network-and-takedown.md) ---
 # Through Django's SMTP backend (openhotline/ops/mailer.py). Security: starttls,
@@ -748,6 +750,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "network-purge-packages": {
         "task": "openhotline.network.tasks.purge_packages",
         "schedule": 3600.0,
+    },
+    "network-remind-referrals": {
+        "task": "openhotline.network.tasks.remind_referrals",
+        "schedule": 900.0,
     },
     "takedown-send-notices": {
         "task": "openhotline.takedown.tasks.send_notices",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from openhotline.accounts import urls as accounts_urls
 from openhotline.accounts import views as accounts_views
 from openhotline.api import api
+from openhotline.intake import urls as intake_urls
 from openhotline.ops import views as ops_views
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("openhotline.accounts.urls")),
     path("app/admin/", include(accounts_urls.admin_patterns)),
     path("app/audit/", include(accounts_urls.audit_patterns)),
+    path("app/keys/", include(accounts_urls.key_patterns)),
+    path("app/partner/", include(intake_urls.partner_patterns)),
     path("app/", include("openhotline.reports.urls")),
     path("app/media/", include("openhotline.evidence.urls")),
     path("app/", include("openhotline.assessment.urls")),

@@ -14,6 +14,9 @@ these. "Not found" and "not yours" raise the same ``Http404``.
 - ``audited_organisations(user)`` / ``audit_events_for_user(user)``: what an
   auditor's audit-log viewer shows (their organisations' events, and those of
   the organisations' members);
+- ``get_own_organisation(user, roles)``: the organisation where ``user``
+  holds one of ``roles`` (an ISP's or a partner's own pages), or 404;
+- ``get_own_api_key(user, prefix)``: a key of that organisation, or 404;
 - ``request_api_key(request)``: the API key of a request to the JSON API (the
   one way API routes get their key).
 """
@@ -35,6 +38,7 @@ from openhotline.accounts.models import (
     ApiKey,
     Membership,
     Organisation,
+    Role,
     User,
     hash_api_secret,
 )
@@ -116,6 +120,31 @@ def audit_events_for_user(user: User) -> QuerySet[AuditEvent]:
     orgs = audited_organisations(user)
     members = Membership.objects.filter(organisation__in=orgs).values("user_id")
     return AuditEvent.objects.filter(Q(organisation__in=orgs) | Q(actor_id__in=members))
+
+
+# Who manages their organisation's API keys in the interface.
+KEY_ROLES: set[str] = {Role.ISP_OPERATOR, Role.PARTNER}
+
+
+def get_own_organisation(user: User, roles: set[str]) -> Organisation:
+    """The (first) organisation where ``user`` holds one of ``roles``; 404 if none."""
+    org = (
+        Organisation.objects.filter(memberships__user=user, memberships__role__in=roles)
+        .order_by("pk")
+        .first()
+    )
+    if org is None:
+        raise Http404("No such organisation")
+    return org
+
+
+def get_own_api_key(user: User, prefix: str) -> ApiKey:
+    """A key of the user's own ISP or partner organisation, by its public prefix."""
+    org = get_own_organisation(user, KEY_ROLES)
+    try:
+        return ApiKey.objects.select_related("organisation").get(organisation=org, prefix=prefix)
+    except ApiKey.DoesNotExist:
+        raise Http404("No such key") from None
 
 
 def get_api_key(raw: str) -> ApiKey | None:

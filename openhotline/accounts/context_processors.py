@@ -9,6 +9,7 @@ from openhotline.accounts.models import (
     ANALYST_ROLES,
     AUDITOR_ROLES,
     POLICE_ROLES,
+    Role,
     User,
 )
 
@@ -23,5 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_lea": bool(roles & POLICE_ROLES),
         "nav_admin": bool(roles & ADMIN_ROLES),
         "nav_audit": bool(roles & AUDITOR_ROLES),
+        "nav_isp": Role.ISP_OPERATOR in roles,
+        "nav_partner": Role.PARTNER in roles,
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
     }

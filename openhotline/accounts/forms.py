@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import ApiKeyScope, User
 
 
 class CodeInput(forms.TextInput):
@@ -163,3 +163,8 @@ class AuditFilterForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name (where the key is used)"), max_length=100)
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiKeyScope.choices)

@@ -20,6 +20,8 @@ HOMES: list[tuple[set[str], str]] = [
     (QUEUE_ROLES, "assessment:queue"),
     ({Role.ADMIN}, "hotline_admin:index"),
     (POLICE_ROLES, "lea:home"),
+    ({Role.ISP_OPERATOR}, "blocking:isp_home"),
+    ({Role.PARTNER}, "partner:home"),
     (AUDITOR_ROLES, "audit_log:log"),
 ]
 

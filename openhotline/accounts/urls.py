@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from openhotline.accounts import admin_views, audit_views, views
+from openhotline.accounts import admin_views, audit_views, key_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -47,4 +47,14 @@ audit_patterns = (
         path("verify/", audit_views.verify, name="verify"),
     ],
     "audit_log",
+)
+
+# An ISP's or partner's own API keys, mounted under /app/keys/.
+key_patterns = (
+    [
+        path("", key_views.keys, name="list"),
+        path("new/", key_views.create, name="create"),
+        path("<str:prefix>/revoke/", key_views.revoke, name="revoke"),
+    ],
+    "keys",
 )

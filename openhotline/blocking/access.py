@@ -33,6 +33,13 @@ def get_entry_for_user(user: User, code: str) -> BlocklistEntry:
         raise Http404("No such entry") from None
 
 
+def hotlines_for_isp(isp: Organisation) -> QuerySet[Organisation]:
+    """The hotlines whose lists an ISP organisation reads: those of its country."""
+    if isp.kind != OrgKind.ISP:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(kind=OrgKind.HOTLINE, country=isp.country).order_by("name")
+
+
 class AmbiguousHotline(LookupError):
     """More than one hotline fits; the caller must name one."""
 
@@ -42,7 +49,7 @@ def hotline_for_provider(key: ApiKey, slug: str | None) -> Organisation:
     isp = key.organisation
     if isp.kind != OrgKind.ISP:
         raise Http404("No such list")
-    candidates = Organisation.objects.filter(kind=OrgKind.HOTLINE, country=isp.country)
+    candidates = hotlines_for_isp(isp)
     if slug:
         candidates = candidates.filter(slug=slug)
     found = list(candidates[:2])

@@ -97,6 +97,22 @@ class ExportOptions:
         return out
 
 
+def unservable_formats(options: ExportOptions | None = None) -> dict[str, str]:
+    """The feed formats that cannot be served as configured, each with the reason.
+
+    Shown to the hotline on its blocking pages and to providers on theirs, so
+    a missing stop-page address is seen before a provider gets a 503.
+    """
+    options = options or ExportOptions.from_settings()
+    problems: dict[str, str] = {}
+    for fmt in FORMATS:
+        try:
+            options.check(fmt)
+        except ExportError as exc:
+            problems[fmt] = str(exc)
+    return problems
+
+
 @dataclass(frozen=True)
 class ListInfo:
     """What the header of every export says about the version."""

@@ -104,6 +104,8 @@ def blocklist(request: HttpRequest, fmt: str) -> HttpResponseBase:
         try:
             path = ensure_export(hotline, publication, fmt, options)
         except ExportError as exc:
+            # Logged too: the hotline sees the failed fetch beside its providers.
+            log(503)
             return _plain(503, f"the hotline's export is not configured: {exc}")
         log(200)
         response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES[fmt])

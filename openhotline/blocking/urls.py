@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from openhotline.blocking import feed, settings_views, version_views, views
+from openhotline.blocking import feed, isp_views, settings_views, version_views, views
 
 app_name = "blocking"
 urlpatterns = [
     path("feed/v1/blocklist.<str:fmt>", feed.blocklist, name="feed"),
+    path("app/isp/", isp_views.home, name="isp_home"),
     path("app/blocking/", views.index, name="index"),
     path("app/blocking/entries/<str:code>/", views.entry_detail, name="entry"),
     path("app/blocking/entries/<str:code>/approve/", views.approve, name="approve"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from openhotline.accounts.models import (
 )
 from openhotline.blocking.actions.entries import BlocklistError
 from openhotline.blocking.actions.publishing import PublishRefused, do_publish, do_rollback
+from openhotline.blocking.exports import unservable_formats
 from openhotline.blocking.forms import PublishForm
 from openhotline.blocking.models import FeedFetch, Publication
 
@@ -45,6 +46,7 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
             "can_publish": has_role(user, hotline, SENIOR_ROLES),
             "can_roll_back": has_role(user, hotline, SENIOR_ANALYSTS_NOT_ADMINS),
             "violations": request.session.pop("blocking_violations", None),
+            "feed_problems": unservable_formats(),
         },
     )
 
@@ -56,13 +58,19 @@ def _providers(hotline: Organisation) -> list[dict[str, object]]:
         row["isp"]: row
         for row in FeedFetch.objects.filter(hotline=hotline)
         .values("isp")
-        .annotate(last=Max("created_at"), serial=Max("serial"))
+        # A refused fetch (503) names the live serial but delivered nothing.
+        .annotate(
+            last=Max("created_at"),
+            serial=Max("serial", filter=Q(status__in=[200, 304])),
+            failed=Max("created_at", filter=Q(status__gte=500)),
+        )
     }
     return [
         {
             "name": isp.name,
             "last": fetched.get(isp.pk, {}).get("last"),
             "serial": fetched.get(isp.pk, {}).get("serial"),
+            "failed": fetched.get(isp.pk, {}).get("failed"),
         }
         for isp in isps
     ]

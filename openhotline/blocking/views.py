@@ -36,6 +36,7 @@ from openhotline.blocking.actions.entries import (
     do_reject_entry,
     get_source,
 )
+from openhotline.blocking.exports import unservable_formats
 from openhotline.blocking.forms import ProposeForm
 from openhotline.blocking.hosts import url_only_hosts
 from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState, SourceKind
@@ -88,6 +89,7 @@ def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
             "can_publish": has_role(user, hotline, SENIOR_ROLES),
             "url_only_hosts": hosts,
             "url_only_total": hosts_total,
+            "feed_problems": unservable_formats(),
         },
     )
 

@@ -217,10 +217,18 @@ def public_state(report: Report) -> str:
     urls = [
         (state, claim is not None) for state, claim in report.urls.values_list("state", "claim")
     ]
-    if report.state == ReportState.CLOSED:
+    return public_state_of(report.state, urls)
+
+
+def public_state_of(report_state: str, urls: list[tuple[str, bool]]) -> str:
+    """``public_state`` from the report's state and its URLs' ``(state, claimed)``.
+
+    For pages that list many reports and read their URLs in one query.
+    """
+    if report_state == ReportState.CLOSED:
         return "closed"
     if not urls:
-        return "assessing" if report.state == ReportState.ASSESSING else "received"
+        return "assessing" if report_state == ReportState.ASSESSING else "received"
     done = [state not in WAITING_URL_STATES and state != UrlState.ASSESSING for state, _ in urls]
     if all(done):
         return "closed"

@@ -27,9 +27,16 @@ from openhotline.assessment.vocabulary import vics_category
 from openhotline.evidence.models import UrlMedia
 from openhotline.evidence.store import get_store
 from openhotline.network.actions.members import do_record_lea_api_download, do_record_lea_api_read
-from openhotline.network.lea_access import LeaSeat, get_media, referrals_for, seat_for_key
+from openhotline.network.lea_access import (
+    LeaSeat,
+    get_media,
+    open_referrals,
+    referrals_for,
+    seat_for_key,
+)
 from openhotline.network.lea_access import items_for as visible_items
-from openhotline.network.models import LeaItem
+from openhotline.network.models import LeaItem, PoliceReferral
+from openhotline.network.police_priority import rank
 
 router = Router(tags=["law enforcement"])
 
@@ -97,6 +104,47 @@ class ReferralOut(Schema):
     )
     state_changed_at: datetime | None
     state_reason: str
+    acknowledged_at: datetime | None = None
+    decision: str = Field("", description="accepted, declined, or empty")
+    decided_at: datetime | None = None
+    investigation_opened_at: datetime | None = None
+    victim_identified_at: datetime | None = None
+
+
+class ReasonOut(Schema):
+    kind: str
+    label: str
+    value: int
+    weight: int
+    points: int
+    series: list[str] = Field(default_factory=list, description="flagged series matched")
+
+
+class RankedReferralOut(ReferralOut):
+    score: int = Field(..., description="the organisation's police priority")
+    reasons: list[ReasonOut] = Field(..., description="the signals that added or took points")
+
+
+def _referral_out(r: PoliceReferral, cls: type[ReferralOut] = ReferralOut, **extra: Any) -> Any:
+    return cls(
+        code=r.code,
+        channel=r.channel,
+        country=r.country,
+        hotline=r.hotline.name,
+        url=r.reported_url.url,
+        url_state=r.reported_url.state,
+        referred_at=r.created_at,
+        removed_at=r.reported_url.removed_at,
+        state=r.state,
+        state_changed_at=r.state_changed_at,
+        state_reason=r.state_reason,
+        acknowledged_at=r.acknowledged_at,
+        decision=r.decision,
+        decided_at=r.decided_at,
+        investigation_opened_at=r.investigation_opened_at,
+        victim_identified_at=r.victim_identified_at,
+        **extra,
+    )
 
 
 def _seat(request: HttpRequest) -> tuple[ApiKey, LeaSeat]:
@@ -213,19 +261,28 @@ def lea_referrals(request: HttpRequest, since: Since | None = None) -> list[Refe
         count_key="referrals",
         count=len(rows),
     )
+    return [_referral_out(r) for r in rows]
+
+
+@router.get(
+    "/referrals/ranked",
+    response={200: list[RankedReferralOut], 404: MessageOut},
+    summary="Referrals, highest police priority first (settled last), each with its reasons",
+)
+def lea_referrals_ranked(request: HttpRequest, show: str = "all") -> list[RankedReferralOut]:
+    """The ranking of the portal's referral list; ``show=open`` leaves out the settled ones."""
+    key, seat = _seat(request)
+    referrals = list(open_referrals(seat, show)[: settings.OPENHOTLINE_LEA_API_PAGE * 10])
+    ranked = rank(referrals, seat.organisation)[: settings.OPENHOTLINE_LEA_API_PAGE]
+    do_record_lea_api_read(
+        seat, key, "lea.api_referrals_ranked", since=None, count_key="referrals", count=len(ranked)
+    )
     return [
-        ReferralOut(
-            code=r.code,
-            channel=r.channel,
-            country=r.country,
-            hotline=r.hotline.name,
-            url=r.reported_url.url,
-            url_state=r.reported_url.state,
-            referred_at=r.created_at,
-            removed_at=r.reported_url.removed_at,
-            state=r.state,
-            state_changed_at=r.state_changed_at,
-            state_reason=r.state_reason,
+        _referral_out(
+            row.referral,
+            RankedReferralOut,
+            score=row.score,
+            reasons=[ReasonOut(**line) for line in row.explanation],  # type: ignore[arg-type]
         )
-        for r in rows
+        for row in ranked
     ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.assessment.vocabulary import Verdict
 from openhotline.network.models import MemberHotline
@@ -30,3 +31,36 @@ class ItemFilterForm(forms.Form):
         required=False, choices=[("", "any"), ("no", "not yet delivered"), ("yes", "delivered")]
     )
     since = forms.DateField(required=False)
+
+
+class PoliceRuleForm(forms.Form):
+    """One row of an agency's priority rules; the prefix is the rule kind."""
+
+    enabled = forms.BooleanField(required=False)
+    weight = forms.IntegerField(min_value=-1000, max_value=1000)
+    cap = forms.IntegerField(min_value=1, max_value=100000, required=False)
+
+
+class FlaggedSeriesForm(forms.Form):
+    series = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One series name a line, as in the VICS Series field of hash sets."),
+    )
+
+    def names(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["series"].splitlines() if line.strip()]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AgeKeyForm(forms.Form):
+    recipient = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("age public key"),
+        help_text=_("age1…: from age-keygen or rage-keygen. Empty to remove it."),
+    )

@@ -20,7 +20,15 @@ from django.http import Http404
 
 from openhotline.accounts.models import ApiKey, Organisation, OrgKind, Role, User
 from openhotline.evidence.models import MediaItem
-from openhotline.network.models import LeaItem, Package, PoliceReferral, ReferralChannel
+from openhotline.network.models import (
+    LeaItem,
+    OfficerProfile,
+    Package,
+    PoliceReferral,
+    ReferralChannel,
+    ReferralDecision,
+    ReferralState,
+)
 
 SEATS = ((OrgKind.INTERPOL, Role.INTERPOL_OFFICER), (OrgKind.LEA, Role.POLICE_OFFICER))
 
@@ -66,6 +74,16 @@ def referrals_for(seat: LeaSeat) -> QuerySet[PoliceReferral]:
     return query.filter(channel=ReferralChannel.NATIONAL, country=seat.country)
 
 
+def open_referrals(seat: LeaSeat, show: str = "all") -> QuerySet[PoliceReferral]:
+    """``open``: neither declined by the police nor withdrawn by the hotline; ``all``: every one."""
+    rows = referrals_for(seat)
+    if show == "open":
+        rows = rows.exclude(decision=ReferralDecision.DECLINED).exclude(
+            state=ReferralState.WITHDRAWN
+        )
+    return rows
+
+
 def items_for(seat: LeaSeat, *, withdrawn: bool = False) -> QuerySet[LeaItem]:
     """Illegal items in force that the seat may see (each hotline's classification a row).
 
@@ -107,3 +125,13 @@ def get_package(seat: LeaSeat, code: str) -> Package:
         return Package.objects.get(code=code, organisation=seat.organisation)
     except Package.DoesNotExist:
         raise Http404("No such package") from None
+
+
+def is_agency_admin(user: User, seat: LeaSeat) -> bool:
+    """May edit the organisation's priority rules and flagged series."""
+    return OfficerProfile.objects.filter(user=user, agency_admin=True).exists()
+
+
+def require_agency_admin(user: User, seat: LeaSeat) -> None:
+    if not is_agency_admin(user, seat):
+        raise Http404("Not found")

@@ -1,8 +1,9 @@
 """Media in the law-enforcement portal, under the same viewing rules as the analysts'.
 
 A thumbnail is blurred and greyscale; seeing more is a deliberate POST per
-item (audited) that returns a short-lived link valid for that officer and
-that item only. The item must be in the officer's view (``lea_access``).
+item (audited, and counted with the analysts' reveal counter: greyscale
+before colour, the officer's daily cap) that returns a short-lived link
+valid for that officer and that item only. The item must be in the officer's view (``lea_access``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
+from openhotline.assessment.actions.wellbeing import CapReached, RevealRefused, do_count_reveal
 from openhotline.evidence.actions import do_record_media_view
 from openhotline.evidence.models import MediaItem, MediaKind
 from openhotline.evidence.previews import render_preview
@@ -63,10 +65,26 @@ def reveal(request: HttpRequest, code: str) -> JsonResponse:
         return JsonResponse({"error": "step must be grey or colour"}, status=400)
     if step == RevealStep.BLURRED:
         return JsonResponse({"error": "step must be grey or colour"}, status=400)
+    # Counted as an analyst's reveal is: greyscale before colour, the item once a
+    # session, and the officer's daily cap (wellbeing preferences) respected.
+    try:
+        counted = do_count_reveal(user, request.session, item.code, step=step)
+    except RevealRefused as refused:
+        return JsonResponse({"error": str(refused)}, status=400)
+    except CapReached as capped:
+        return JsonResponse({"error": str(capped)}, status=403)
     do_record_media_view(user, item, step=step, purpose="revealed")
     token = signing.dumps({"u": user.pk, "m": item.code, "s": str(step)}, salt=REVEAL_SALT)
     url = reverse("lea:revealed", args=[item.code]) + f"?t={token}"
-    return JsonResponse({"url": url, "step": str(step), "expires_in": REVEAL_SECONDS})
+    return JsonResponse(
+        {
+            "url": url,
+            "step": str(step),
+            "expires_in": REVEAL_SECONDS,
+            "revealed_today": counted.today,
+            "revealed_session": counted.session,
+        }
+    )
 
 
 @require_GET

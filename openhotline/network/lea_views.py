@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
@@ -24,18 +25,30 @@ from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.models import User
 from openhotline.crawler.hosting_facts import latest_facts
 from openhotline.evidence.store import get_store
-from openhotline.network.actions.packages import do_create_package, do_record_download
+from openhotline.network.actions.packages import (
+    PackageRefused,
+    do_create_package,
+    do_record_download,
+)
 from openhotline.network.actions.referrals import CORRECTION_KINDS
-from openhotline.network.forms import ItemFilterForm
+from openhotline.network.forms import ItemFilterForm, ReasonForm
 from openhotline.network.lea_access import (
     LeaSeat,
     get_package,
     get_referral,
+    is_agency_admin,
     items_for,
-    referrals_for,
+    open_referrals,
     seat_for_user,
 )
-from openhotline.network.models import Delivery, LeaItem, Package
+from openhotline.network.models import (
+    Delivery,
+    LeaItem,
+    OfficerProfile,
+    Package,
+    PackageEncryption,
+)
+from openhotline.network.police_priority import rank
 
 PAGE_SIZE = 50
 
@@ -53,13 +66,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def referrals(request: HttpRequest) -> HttpResponse:
-    _, seat = _seat(request)
-    rows = referrals_for(seat).order_by("-created_at", "-pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The referrals ranked by the organisation's police priority, each with its reasons."""
+    user, seat = _seat(request)
+    show = "open" if request.GET.get("show") == "open" else "all"
+    ranked = rank(list(open_referrals(seat, show)), seat.organisation)
+    page = Paginator(ranked, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "network/lea_referrals.html",
-        {"seat": seat, "page": page, "total": rows.count()},
+        {
+            "seat": seat,
+            "page": page,
+            "total": len(ranked),
+            "show": show,
+            "can_edit": is_agency_admin(user, seat),
+        },
     )
 
 
@@ -68,6 +89,7 @@ def referral_detail(request: HttpRequest, code: str) -> HttpResponse:
     _, seat = _seat(request)
     referral = get_referral(seat, code)
     url = referral.reported_url
+    ranked = rank([referral], seat.organisation)[0]
     items = (
         items_for(seat)
         .filter(hotline=referral.hotline, media_item__url_links__reported_url=url)
@@ -86,6 +108,8 @@ def referral_detail(request: HttpRequest, code: str) -> HttpResponse:
             "corrections": url.timeline.filter(
                 kind__in=CORRECTION_KINDS, detail__referral=referral.code
             ).order_by("created_at", "pk"),
+            "ranked": ranked,
+            "reason_form": ReasonForm(),
         },
     )
 
@@ -155,15 +179,22 @@ def items(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def packages(request: HttpRequest) -> HttpResponse:
-    _, seat = _seat(request)
+    user, seat = _seat(request)
     rows = Package.objects.filter(organisation=seat.organisation).select_related("created_by")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     delivered = Delivery.objects.filter(organisation=seat.organisation).values("media_item_id")
     waiting = items_for(seat).exclude(media_item_id__in=delivered).values("media_item").distinct()
+    profile = OfficerProfile.objects.filter(user=user).first()
     return render(
         request,
         "network/lea_packages.html",
-        {"seat": seat, "page": page, "waiting": waiting.count(), "now": timezone.now()},
+        {
+            "seat": seat,
+            "page": page,
+            "waiting": waiting.count(),
+            "now": timezone.now(),
+            "age_recipient": profile.age_recipient if profile else "",
+        },
     )
 
 
@@ -172,7 +203,11 @@ def packages(request: HttpRequest) -> HttpResponse:
 def package_new(request: HttpRequest) -> HttpResponse:
     """Build the next package and show its password, this once."""
     user, seat = _seat(request)
-    made = do_create_package(seat, actor=user)
+    try:
+        made = do_create_package(seat, actor=user, to_age_key=bool(request.POST.get("to_age_key")))
+    except PackageRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("lea:packages")
     if made is None:
         messages.info(request, "Nothing new since your last package.")
         return redirect("lea:packages")
@@ -195,9 +230,13 @@ def package_download(request: HttpRequest, code: str) -> HttpResponse:
     response = FileResponse(
         chunks,
         as_attachment=True,
-        filename=f"openhotline-{package.code}.zip",
-        content_type="application/zip",
+        filename=package.file_name,
+        content_type="application/zip"
+        if package.encryption == PackageEncryption.PASSWORD
+        else "application/octet-stream",
     )
+    # FileResponse names the file only for file objects; the store gives chunks.
+    response["Content-Disposition"] = content_disposition_header(True, package.file_name) or ""
     response["Content-Length"] = str(package.size)
     response["Cache-Control"] = "no-store, private"
     return cast(HttpResponse, response)  # streamed: the guards pass any response through

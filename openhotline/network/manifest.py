@@ -3,7 +3,9 @@
 Per media item: the VICS category from our verdict (shared/FORMATS.md: baseline
 and real nationally illegal 1, virtual 3), MD5 and SHA1, PDQ and SHA256 in
 ``AlternativeHashes``, every URL it was found at in ``MediaFiles[].FilePath``,
-and the date of the classification in ``DateUpdated``.
+and the date of the classification in ``DateUpdated``. Police packages add
+what ICSE ingestion uses besides: the case's contact address, ``Series``
+from matched hash sets and ``VictimIdentified`` from the police's feedback.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class ManifestItem:
     hotlines: list[str] = field(default_factory=list)
     hosting_countries: list[str] = field(default_factory=list)
     source_urls: list[str] = field(default_factory=list)
+    # Police packages: the VICS Series of the hash-set entries it matched, and
+    # whether a police organisation reported a victim identified on a referral of it.
+    series: list[str] = field(default_factory=list)
+    victim_identified: bool | None = None
 
     @property
     def category(self) -> int | None:
@@ -141,6 +147,8 @@ def vics_manifest(
                     date_updated=item.classified_at,
                     is_precategorized=True,
                     is_distributed=True,
+                    series="; ".join(item.series) or None,
+                    victim_identified=item.victim_identified,
                     comments=f"verdict: {item.verdict}; hotlines: {', '.join(item.hotlines)}",
                 )
             )

@@ -17,6 +17,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -108,6 +109,12 @@ class ReferralState(models.TextChoices):
     CORRECTED = "corrected", "Corrected by the hotline"
 
 
+class ReferralDecision(models.TextChoices):
+    NONE = "", _("No decision yet")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
 class PoliceReferral(models.Model):
     """A reported URL handed to the police of its hosting country, or to INTERPOL.
 
@@ -129,6 +136,20 @@ class PoliceReferral(models.Model):
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
     state_reason = models.TextField(blank=True)
+    # The police's answer (``actions.police_feedback``), each shown on the URL's timeline.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(
+        max_length=20, choices=ReferralDecision.choices, blank=True, default=""
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    investigation_opened_at = models.DateTimeField(null=True, blank=True)
+    victim_identified_at = models.DateTimeField(null=True, blank=True)
+    # Set once, when the unacknowledged referral was reminded (never twice).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-pk"]
@@ -136,6 +157,9 @@ class PoliceReferral(models.Model):
             models.UniqueConstraint(
                 fields=["reported_url", "channel"], name="one_referral_per_channel"
             )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["acknowledged_at", "reminded_at"], name="referral_unacked")
         ]
 
     def __str__(self) -> str:
@@ -239,6 +263,11 @@ class LeaItem(models.Model):
         return f"{self.code} ({self.verdict})"
 
 
+class PackageEncryption(models.TextChoices):
+    PASSWORD = "password", "AES-256 ZIP under a password shown once"
+    AGE = "age", "age (X25519) to the officer's registered key"
+
+
 class Package(models.Model):
     """An encrypted download for one law-enforcement organisation; the password is not kept."""
 
@@ -250,6 +279,11 @@ class Package(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     item_count = models.PositiveIntegerField(default=0)
+    encryption = models.CharField(
+        max_length=20, choices=PackageEncryption.choices, default=PackageEncryption.PASSWORD
+    )
+    # The age recipient an ``age`` package was encrypted to (the creating officer's key).
+    age_recipient = models.CharField(max_length=100, blank=True)
     # The ZIP in the encrypted store, until it expires.
     blob_name = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField(default=0)
@@ -265,6 +299,11 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def file_name(self) -> str:
+        suffix = ".zip.age" if self.encryption == PackageEncryption.AGE else ".zip"
+        return f"openhotline-{self.code}{suffix}"
 
     def is_available(self, now: datetime | None = None) -> bool:
         moment = now or timezone.now()
@@ -290,3 +329,76 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.media_item_id} → {self.organisation_id}"
+
+
+class PoliceRuleKind(models.TextChoices):
+    """The signals of the police priority (AviaTor's, for referrals); order of explanation."""
+
+    NEW_MATERIAL = "new_material", _("New material, never seen in any hash set")
+    YOUNGEST_AGE = "youngest_age", _("Youngest age group (infant 2, pre-pubescent 1)")
+    SELF_GENERATED = "self_generated", _("Self-generated material")
+    COMMERCIAL = "commercial", _("Commercial markers")
+    VOLUME = "volume", _("Number of illegal items")
+    OWN_COUNTRY = "own_country", _("Hosted in the agency's own country")
+    FLAGGED_SERIES = "flagged_series", _("Matches a series the agency flags")
+    OWN_JURISDICTION = "own_jurisdiction", _("Reported to a hotline in the agency's country")
+    REFERRAL_AGE = "referral_age", _("Age of the referral (days)")
+
+
+class PolicePriorityRule(models.Model):
+    """One weighted term of a police organisation's referral priority.
+
+    Mirrors the analysts' ``assessment.PriorityRule``: the score of a referral
+    is the sum over enabled rules of ``weight × value`` (see
+    ``network.police_priority``); an organisation that never saved its rules
+    uses the defaults there.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=PoliceRuleKind.choices)
+    weight = models.IntegerField()
+    cap = models.PositiveIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind"], name="one_police_rule_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} × {self.weight}"
+
+
+class AgencySettings(models.Model):
+    """What a police or INTERPOL organisation's admin sets besides the weights."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", models.CASCADE, related_name="lea_settings"
+    )
+    # Series names (VICS ``Series`` of hash-set entries) the agency follows; compared
+    # without regard to case.
+    flagged_series = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.organisation_id}"
+
+
+class OfficerProfile(models.Model):
+    """A law-enforcement user's own settings: the age key packages are encrypted to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="officer_profile"
+    )
+    # An age X25519 recipient ("age1…"); packages can be encrypted to it.
+    age_recipient = models.CharField(max_length=100, blank=True)
+    # May edit the agency's priority rules and flagged series (set with the CLI).
+    agency_admin = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"officer {self.user_id}"

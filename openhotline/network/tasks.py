@@ -13,6 +13,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from openhotline.network.actions.packages import do_purge_expired_packages
+from openhotline.network.actions.police_feedback import do_remind_unacknowledged
 from openhotline.network.actions.routing import route_quietly
 from openhotline.network.forward_mail import send_forward_package
 from openhotline.network.models import Forward, ForwardKind, ForwardState
@@ -49,3 +50,9 @@ def sweep() -> dict[str, int]:
 def purge_packages() -> int:
     """Delete expired package files (run daily by beat); ``OPENHOTLINE_LEA_PACKAGE_HOURS``."""
     return do_purge_expired_packages()
+
+
+@shared_task(name="openhotline.network.tasks.remind_referrals")
+def remind_referrals() -> int:
+    """Remind referrals the police have not acknowledged (safe to run twice: each is sent once)."""
+    return do_remind_unacknowledged()

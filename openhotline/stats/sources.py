@@ -4,7 +4,8 @@ Those apps are younger than the rest; when their models change, this module
 is the only one to follow. What is used:
 
 - ``network.PoliceReferral``: ``reported_url``, ``created_at`` (the first
-  referral of a URL is its time to police referral).
+  referral of a URL is its time to police referral), ``hotline``,
+  ``country``, ``acknowledged_at`` (the police's acknowledgement).
 - ``network.MemberHotline``: ``country``, ``active`` (a country has a member
   hotline; hotlines of this installation count as members too).
 - ``takedown.TakedownCase``: ``reported_url`` (one-to-one, ``related_name
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from statistics import median
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -129,3 +131,42 @@ def urls_noticed(scope: Scope, contact_ids: list[int]) -> int:
     if scope.end is not None:
         lines = lines.filter(sent_at__lt=scope.end)
     return lines.aggregate(n=Count("lines__case_id", distinct=True))["n"] or 0
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """How fast the police acknowledged the referrals made in a period."""
+
+    referrals: int
+    acknowledged: int
+    within_24h: int
+    median_s: float | None
+
+    @property
+    def share_within_24h(self) -> float | None:
+        return self.within_24h / self.referrals if self.referrals else None
+
+
+def police_acknowledgement(scope: Scope) -> Acknowledgement:
+    """Referrals made in the period (by ``created_at``), and their acknowledgement times.
+
+    The share within 24 hours is of every referral made, acknowledged or not;
+    the median is of those acknowledged.
+    """
+    rows = PoliceReferral.objects.all()
+    if scope.hotline_ids is not None:
+        rows = rows.filter(hotline_id__in=scope.hotline_ids)
+    if scope.start is not None:
+        rows = rows.filter(created_at__gte=scope.start)
+    if scope.end is not None:
+        rows = rows.filter(created_at__lt=scope.end)
+    if scope.country:
+        rows = rows.filter(country=scope.country)
+    pairs = list(rows.values_list("created_at", "acknowledged_at"))
+    waits = [(ack - made).total_seconds() for made, ack in pairs if ack is not None]
+    return Acknowledgement(
+        referrals=len(pairs),
+        acknowledged=len(waits),
+        within_24h=sum(1 for w in waits if w <= 24 * 3600),
+        median_s=median(waits) if waits else None,
+    )

@@ -10,7 +10,11 @@ def use_link(link_pk: int, device_pk: int) -> str:
     from openhotline.accounts.models import EnrolmentLink
 
     link = EnrolmentLink.objects.get(pk=link_pk)
-    device = TOTPDevice.objects.get(pk=device_pk)
+    device = TOTPDevice.objects.filter(pk=device_pk).first()
+    if device is None:
+        # A racer that won before this one started has replaced every other
+        # device of the user (one authenticator at a time): this one lost.
+        return "refused"
     try:
         do_enrol_with_link(link, device)
     except AccountError:

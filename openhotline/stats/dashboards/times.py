@@ -7,6 +7,7 @@ from typing import Any
 from openhotline.stats.charts import bar_chart
 from openhotline.stats.percentiles import WITHIN_DAYS, summarize
 from openhotline.stats.scope import Scope
+from openhotline.stats.sources import police_acknowledgement
 from openhotline.stats.tables import COUNT, DURATION, SHARE, Column, Table
 
 STAGES = (
@@ -62,4 +63,33 @@ def times(scope: Scope) -> list[Table]:
     ]
 
 
-BUILDERS = ((("times",), times),)
+def police(scope: Scope) -> list[Table]:
+    """The loop back from the police: how soon referrals were acknowledged."""
+    ack = police_acknowledgement(scope)
+    return [
+        Table(
+            "police_acknowledgement",
+            "Police acknowledgement of referrals",
+            [
+                Column("referrals", "Referrals made", COUNT),
+                Column("acknowledged", "Acknowledged", COUNT),
+                Column("within_24h", "Acknowledged within 24 h", SHARE),
+                Column("median", "Median time to acknowledgement", DURATION),
+            ],
+            [
+                {
+                    "referrals": ack.referrals,
+                    "acknowledged": ack.acknowledged,
+                    "within_24h": ack.share_within_24h,
+                    "median": ack.median_s,
+                }
+            ],
+            note=(
+                "Referrals made in the period. The share is of every referral made; the "
+                "median is of those the police acknowledged in the portal."
+            ),
+        )
+    ]
+
+
+BUILDERS = ((("times",), times), (("police_acknowledgement",), police))

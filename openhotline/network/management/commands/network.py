@@ -3,11 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 from django_countries import countries
 
-from openhotline.accounts.models import Organisation, OrgKind
+from openhotline.accounts.models import Organisation, OrgKind, User
 from openhotline.audit.log import record
+from openhotline.network.actions.police_feedback import do_remind_unacknowledged
+from openhotline.network.actions.police_settings import do_set_agency_admin
 from openhotline.network.actions.routing import route_quietly
+from openhotline.network.lea_access import seat_for_user
 from openhotline.network.models import MemberHotline
 from openhotline.reports.models import ReportedUrl, UrlState
 
@@ -16,7 +20,9 @@ class Command(BaseCommand):
     help = (
         "The network of member hotlines: `member list`, `member set COUNTRY (--hotline SLUG | "
         "--name NAME --email ADDRESS) [--police-hours N] [--inactive]`, `member remove "
-        "COUNTRY`, and `route` (route illegal URLs that have no route yet)."
+        "COUNTRY`, `route` (route illegal URLs that have no route yet), `agency-admin USERNAME "
+        "[--off]` (a police or INTERPOL officer who edits the agency's referral priority) and "
+        "`remind` (remind referrals the police have not acknowledged)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,10 +40,20 @@ class Command(BaseCommand):
         remove = actions.add_parser("remove", help="remove a country's member")
         remove.add_argument("country")
         sub.add_parser("route", help="route URLs assessed illegal that have no route")
+        admin = sub.add_parser("agency-admin", help="let an officer edit the agency's priority")
+        admin.add_argument("username")
+        admin.add_argument("--off", action="store_true", help="take the right away")
+        sub.add_parser("remind", help="remind referrals not acknowledged in time (once each)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "route":
             self._route()
+            return
+        if options["subcommand"] == "agency-admin":
+            self._agency_admin(options["username"], admin=not options["off"])
+            return
+        if options["subcommand"] == "remind":
+            self.stdout.write(f"{do_remind_unacknowledged()} reminded")
             return
         action = options["action"]
         if action == "list":
@@ -93,3 +109,15 @@ class Command(BaseCommand):
                 routed += 1
                 self.stdout.write(f"{url.code}  {route.kind}  {route.country}")
         self.stdout.write(f"{routed} routed")
+
+    def _agency_admin(self, username: str, *, admin: bool) -> None:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"no user {username!r}")
+        try:
+            seat = seat_for_user(user)
+        except Http404:
+            raise CommandError(f"{username} is no police or INTERPOL officer") from None
+        do_set_agency_admin(user, admin, organisation=seat.organisation)
+        state = "may" if admin else "may no longer"
+        self.stdout.write(f"{username} {state} edit the priority of {seat.organisation.name}")
