@@ -11,8 +11,33 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+# The demo is a local playground (README, "Try it"), set up here because settings
+# are read once, before any command runs; an environment variable still wins.
+# Logins without a second factor; the crawler fetches the demo websites it serves
+# on loopback, finds their names with the demo's DNS server and their countries in
+# the demo geo file, and looks nothing up on the internet (no RDAP); notices go to
+# the demo's mail catcher every 30 s; the DNS feeds point blocked names at the stop
+# page; one re-check confirms a removal.
+DEMO_SETTINGS = {
+    "OPENHOTLINE_DEMO": "true",
+    "OPENHOTLINE_REQUIRE_2FA": "false",
+    "OPENHOTLINE_FETCH_ALLOW": "127.0.0.1,127.0.0.2",
+    "OPENHOTLINE_RDAP_CLIENT": "",
+    "OPENHOTLINE_DNS_SERVERS": "127.0.0.1:8753",
+    "OPENHOTLINE_GEOIP_MMDB": str(Path(__file__).resolve().parent / "demo/data/demo-geo.mmdb"),
+    "OPENHOTLINE_SMTP_HOST": "127.0.0.1",
+    "OPENHOTLINE_SMTP_PORT": "8725",
+    "OPENHOTLINE_SMTP_SECURITY": "none",
+    "OPENHOTLINE_MAIL_FROM": "hotline@demo-hotline.test",
+    "OPENHOTLINE_NOTICE_BATCH_MINUTES": "0.5",
+    "OPENHOTLINE_RECHECK_CONFIRM_MINUTES": "0",
+    "OPENHOTLINE_REMOVAL_CHECKS": "1",
+    "OPENHOTLINE_STOPPAGE_ADDRESSES": "127.0.0.1",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,12 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args[0] = "openhotline"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openhotline.settings")
     if len(args) > 1 and args[1] == "demo":
-        # The demo is a local playground: logins without a second factor, the
-        # crawler may fetch the demo website that it serves on loopback, and
-        # nothing is looked up on the internet (no RDAP).
-        os.environ.setdefault("OPENHOTLINE_REQUIRE_2FA", "false")
-        os.environ.setdefault("OPENHOTLINE_FETCH_ALLOW", "127.0.0.1")
-        os.environ.setdefault("OPENHOTLINE_RDAP_CLIENT", "")
+        for name, value in DEMO_SETTINGS.items():
+            os.environ.setdefault(name, value)
     try:
         import django
         from django.core.management import execute_from_command_line

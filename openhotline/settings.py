@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # For its translated country names (notices say "i Danmark", the filters "Danemark").
+    "django_countries",
     "openhotline.accounts",
     "openhotline.audit",
     "openhotline.reports",
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "openhotline.stats",
     # Federation between installations (docs/federation.md), above network and stats.
     "openhotline.federation",
+    "openhotline.demo",
 ]
 
 MIDDLEWARE = [
@@ -592,10 +595,9 @@ OPENHOTLINE_INDEX_POLL_SECONDS = env_float("OPENHOTLINE_INDEX_POLL_SECONDS", 1.0
 OPENHOTLINE_NODE_NAME = env_str(
     "OPENHOTLINE_NODE_NAME", f"{socket.gethostname()}:{OPENHOTLINE_MATCHING_INDEX_DIR}"
 )
-# Where index snapshots go, for machines that start empty; how often the sweep writes them.
-OPENHOTLINE_INDEX_SNAPSHOTS = Path(
-    env_str("OPENHOTLINE_INDEX_SNAPSHOTS", str(DATA_DIR / "index-snapshots"))
-)
+# Index snapshots, for machines that start empty, are named blobs of the evidence store
+# (local or S3); a directory here keeps them there instead. How often the sweep writes them.
+OPENHOTLINE_INDEX_SNAPSHOTS = env_str("OPENHOTLINE_INDEX_SNAPSHOTS", "")
 OPENHOTLINE_INDEX_SNAPSHOT_SECONDS = env_float("OPENHOTLINE_INDEX_SNAPSHOT_SECONDS", 6 * 3600.0)
 # /readyz reports a worker machine whose index misses changes older than this (seconds).
 OPENHOTLINE_INDEX_MAX_LAG_SECONDS = env_float("OPENHOTLINE_INDEX_MAX_LAG_SECONDS", 300.0)
@@ -668,6 +670,10 @@ OPENHOTLINE_TRANSPARENCY_CACHE_SECONDS = env_int(
 # A hoster is ranked by its median time to removal once it has this many removals.
 OPENHOTLINE_STATS_HOSTER_MIN_CASES = env_int("OPENHOTLINE_STATS_HOSTER_MIN_CASES", 5, minimum=1)
 
+# --- Demo: set by `openhotline demo` (README, "Try it") ------------------------------
+# Shows the demo mail catcher's mailbox (<data>/demo-mailbox) at /app/demo/mailbox/.
+OPENHOTLINE_DEMO = env_bool("OPENHOTLINE_DEMO", False)
+
 # --- Audit log: keyed chain and signed checkpoints (docs/audit.md) ---------------------
 # HMAC key of the event chain, and the (separate) secret the Ed25519 checkpoint key
 # is derived from. Losing either makes the log unverifiable: back them up.
@@ -703,10 +709,13 @@ OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS = env_float(
     "OPENHOTLINE_FEDERATION_RETRY_MAX_SECONDS", 600.0
 )
 OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS = env_float("OPENHOTLINE_FEDERATION_TIMEOUT_SECONDS", 20.0)
-# Beat: due deliveries, progress reported back, deconfliction questions, hash-set pulls.
+# Beat: due deliveries, progress reported back, hash-set pulls, deconfliction questions.
 OPENHOTLINE_FEDERATION_SWEEP_SECONDS = env_float("OPENHOTLINE_FEDERATION_SWEEP_SECONDS", 30.0)
 OPENHOTLINE_FEDERATION_PROGRESS_SECONDS = env_float("OPENHOTLINE_FEDERATION_PROGRESS_SECONDS", 60.0)
 OPENHOTLINE_FEDERATION_PULL_SECONDS = env_float("OPENHOTLINE_FEDERATION_PULL_SECONDS", 3600.0)
+OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS = env_float(
+    "OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS", 300.0
+)
 
 # --- Periodic tasks: every sweep of every app, run by the one worker started with --beat ---
 # docs/architecture.md says what each repairs. Seconds between runs.
@@ -783,7 +792,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "federation-deconflict": {
         "task": "openhotline.federation.tasks.deconflict_new_urls",
-        "schedule": OPENHOTLINE_FEDERATION_SWEEP_SECONDS,
+        "schedule": OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS,
     },
     "federation-pull-hash-sets": {
         "task": "openhotline.federation.tasks.pull_hash_sets",

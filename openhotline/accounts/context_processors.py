@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from openhotline.accounts.models import (
@@ -27,4 +28,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_isp": Role.ISP_OPERATOR in roles,
         "nav_partner": Role.PARTNER in roles,
         "nav_stats": bool(roles & (ANALYST_ROLES | AUDITOR_ROLES)),
+        "nav_demo_mailbox": bool(roles & ANALYST_ROLES) and settings.OPENHOTLINE_DEMO,
     }

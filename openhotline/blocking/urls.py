@@ -23,6 +23,14 @@ urlpatterns = [
     path("app/blocking/<slug:slug>/", views.entry_list, name="list"),
     path("app/blocking/<slug:slug>/propose/", views.propose, name="propose"),
     path(
+        "app/blocking/<slug:slug>/approve-selected/",
+        views.approve_selected,
+        name="approve_selected",
+    ),
+    path(
+        "app/blocking/<slug:slug>/reject-selected/", views.reject_selected, name="reject_selected"
+    ),
+    path(
         "app/blocking/<slug:slug>/propose-host/",
         views.propose_whole_host,
         name="propose_host",

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import (
@@ -20,8 +21,13 @@ from openhotline.accounts.access import (
     request_user,
 )
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, User
-from openhotline.accounts.pages import act, hotline_index
+from openhotline.accounts.models import (
+    SENIOR_ANALYSTS_NOT_ADMINS,
+    SENIOR_ROLES,
+    Organisation,
+    User,
+)
+from openhotline.accounts.pages import act, act_on_each, hotline_index
 from openhotline.assessment.models import UrlAssessment
 from openhotline.blocking.access import (
     get_entry_for_user,
@@ -136,7 +142,13 @@ def propose_whole_host(request: HttpRequest, slug: str) -> HttpResponse:
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     user = request_user(request)
     hotline = get_hotline_for_user(user, slug)
-    form = ProposeForm(request.POST or None)
+    # "Propose for blocking" on a URL's page fills the form in (``blocking_tags``).
+    initial = {
+        name: request.GET[name][:2048]
+        for name in ("value", "kind", "evidence")
+        if name in request.GET
+    }
+    form = ProposeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         evidence = None
@@ -235,3 +247,67 @@ def propose_delisting(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 def approve_delisting(request: HttpRequest, code: str) -> HttpResponse:
     return _act(request, code, lambda entry, user, _r: do_approve_delisting(entry, actor=user))
+
+
+# The most rows one bulk request acts on; a page shows PAGE_SIZE.
+BULK_LIMIT = 500
+
+
+def _selected(request: HttpRequest, hotline: Organisation) -> list[BlocklistEntry | str]:
+    """The entries picked on the list, in the order given; a code not found stays a string."""
+    codes = [str(c)[:20] for c in request.POST.getlist("codes")][:BULK_LIMIT]
+    found = {
+        e.code: e
+        for e in BlocklistEntry.objects.filter(hotline=hotline, code__in=codes).select_related(
+            "hotline"
+        )
+    }
+    return [found.get(code, code) for code in dict.fromkeys(codes)]
+
+
+def _approve_one(row: BlocklistEntry | str, user: User) -> None:
+    if isinstance(row, str):
+        raise BlocklistError("no such entry on this list")
+    if row.awaits_delisting_approval():
+        do_approve_delisting(row, actor=user)
+    else:
+        do_approve_entry(row, actor=user)
+
+
+@require_POST
+@staff_required
+def approve_selected(request: HttpRequest, slug: str) -> HttpResponse:
+    """Approve each selected proposal or delisting with the one-entry action and its guards."""
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
+    act_on_each(
+        request,
+        _selected(request, hotline),
+        lambda row: _approve_one(row, user),
+        label=lambda row: row if isinstance(row, str) else row.code,
+        refused=BlocklistError,
+    )
+    return redirect(reverse("blocking:list", args=[hotline.slug]) + "?tab=waiting")
+
+
+@require_POST
+@staff_required
+def reject_selected(request: HttpRequest, slug: str) -> HttpResponse:
+    """Reject each selected proposal (its proposer, or a senior), with one reason for all."""
+    user = request_user(request)
+    hotline = get_hotline_for_user(user, slug)
+    reason = str(request.POST.get("reason", ""))[:500]
+
+    def reject(row: BlocklistEntry | str) -> None:
+        if isinstance(row, str):
+            raise BlocklistError("no such entry on this list")
+        do_reject_entry(row, actor=user, reason=reason)
+
+    act_on_each(
+        request,
+        _selected(request, hotline),
+        reject,
+        label=lambda row: row if isinstance(row, str) else row.code,
+        refused=BlocklistError,
+    )
+    return redirect(reverse("blocking:list", args=[hotline.slug]) + "?tab=waiting")

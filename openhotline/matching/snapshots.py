@@ -8,8 +8,11 @@ the database. ``hashset snapshot-index`` and the ``snapshot_index`` sweep
 write them (``matching.indexing.write_snapshots``); ``hashset rebuild-index``
 is still there for a full rebuild.
 
-Snapshots hold hashes, never images. They go to the store named by
-``OPENHOTLINE_INDEX_SNAPSHOTS`` (a local directory by default).
+Snapshots hold hashes, never images. They are kept as named blobs of the
+evidence store (``pdq-index/pdq.tar``, ``pdq-index/vpdq.tar``), encrypted like
+evidence, on the local directory or on S3 (``OPENHOTLINE_EVIDENCE_URL``): where
+every machine of the installation reaches them. ``OPENHOTLINE_INDEX_SNAPSHOTS``
+set to a directory keeps them there instead.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import BinaryIO, Protocol
 
 from django.conf import settings
 
+from openhotline.evidence.store import get_store
 from openhotline.matching.index import get_index
 
 logger = logging.getLogger(__name__)
@@ -66,12 +70,29 @@ class LocalSnapshotStore:
             return None
 
 
+class EvidenceSnapshotStore:
+    """Snapshots as named blobs of the evidence store (lib/blobstore.py)."""
+
+    PREFIX = "pdq-index/"
+
+    def put(self, name: str, source: BinaryIO) -> None:
+        get_store().put_blob(self.PREFIX + name, source)
+
+    def open(self, name: str) -> BinaryIO | None:
+        store = get_store()
+        if not store.blob_exists(self.PREFIX + name):
+            return None
+        return store.open_blob(self.PREFIX + name)
+
+
 def snapshot_store() -> SnapshotStore:
-    return LocalSnapshotStore(Path(settings.OPENHOTLINE_INDEX_SNAPSHOTS))
+    if settings.OPENHOTLINE_INDEX_SNAPSHOTS:
+        return LocalSnapshotStore(Path(settings.OPENHOTLINE_INDEX_SNAPSHOTS))
+    return EvidenceSnapshotStore()
 
 
 def _name(kind: str) -> str:
-    return f"pdq-index-{kind}.tar"
+    return f"{kind}.tar"
 
 
 def store_snapshot(kind: str, source: BinaryIO) -> None:

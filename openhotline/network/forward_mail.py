@@ -56,7 +56,9 @@ def send_forward_package(self: Task, forward_id: int) -> str:
         .filter(pk=forward_id, kind=ForwardKind.EXTERNAL)
         .first()
     )
-    if forward is None or forward.state == ForwardState.SENT:
+    # A message id means it went already: by e-mail (with SENT), or into the
+    # federation outbox of a peered installation, which delivers it itself.
+    if forward is None or forward.state == ForwardState.SENT or forward.message_id:
         return "nothing to do"
     subject, text = _forward_text(forward)
     attachments = [Attachment(*a) for a in package_attachments(forward.sender_url)]

@@ -30,16 +30,22 @@ def bar_chart(
     highlight: set[str] | None = None,
     unit: str = "",
     width: int = 640,
+    full: float | None = None,
 ) -> SafeString:
-    """Horizontal bars, largest value at full width; ``highlight`` labels are drawn muted."""
+    """Horizontal bars; ``highlight`` labels are drawn muted.
+
+    A bar of ``full`` (e.g. 100 for percentages) spans the width; without it,
+    the largest value does. Shares must pass ``full``: scaled to the largest,
+    "75 %" would fill the chart as if it were all.
+    """
     row_h, label_w, pad = 22, 170, 6
     height = max(1, len(bars)) * row_h + 2 * pad
-    top = max((v for _, v in bars), default=0) or 1
+    top = full or max((v for _, v in bars), default=0) or 1
     inner = width - label_w - 70
     parts = []
     for i, (label, value) in enumerate(bars):
         y = pad + i * row_h
-        length = max(1.0, inner * value / top) if value else 0.0
+        length = max(1.0, inner * min(value, top) / top) if value else 0.0
         colour = MUTED if highlight and label in highlight else BAR
         short = label if len(label) <= 26 else label[:25] + "…"
         parts.append(
@@ -57,7 +63,7 @@ def bar_chart(
                 row_h - 6,
                 colour,
                 label,
-                _number(value),
+                f"{_number(value)}{unit}",
                 f"{label_w + length + 4:.1f}",
                 y + 15,
                 INK,

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import (
@@ -21,9 +22,15 @@ from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
 )
-from openhotline.takedown.actions.cases import TakedownError, do_close_case, do_resolve_attention
+from openhotline.takedown.actions.cases import (
+    TakedownError,
+    do_close_case,
+    do_pick_contact,
+    do_request_recheck,
+    do_resolve_attention,
+)
 from openhotline.takedown.forms import CloseForm
-from openhotline.takedown.models import CaseState, TakedownCase
+from openhotline.takedown.models import AbuseContact, CaseState, TakedownCase
 
 PAGE_SIZE = 50
 TABS = [
@@ -90,6 +97,14 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
             "lines": case.notice_lines.select_related("notice").order_by("-notice__created_at"),
             "relocations": case.relocations.select_related("new_url__hotline"),
             "close_form": CloseForm(),
+            # The hotline's approved contacts with an address, to pick from.
+            "contacts": AbuseContact.objects.filter(
+                hotline=case.hotline,
+                approved_at__isnull=False,
+                merged_into__isnull=True,
+            )
+            .exclude(email="")
+            .order_by("name")[:500],
         },
     )
 
@@ -104,6 +119,20 @@ def resolve(request: HttpRequest, code: str) -> HttpResponse:
         lambda: do_resolve_attention(case, actor=user),
         refused=TakedownError,
         done=lambda _: f"Notices resume to {case.contact}.",
+    )
+    return redirect("takedown:case", code=case.code)
+
+
+@require_POST
+@staff_required
+def recheck(request: HttpRequest, code: str) -> HttpResponse:
+    user = request_user(request)
+    case = get_case_for_user(user, code, write=True)
+    act(
+        request,
+        lambda: do_request_recheck(case, actor=user),
+        refused=TakedownError,
+        done=lambda _: "Re-check queued: reload this page in a moment.",
     )
     return redirect("takedown:case", code=case.code)
 
@@ -134,3 +163,24 @@ def notice_detail(request: HttpRequest, code: str) -> HttpResponse:
         "takedown/notice.html",
         {"notice": notice, "lines": lines, "hotline": notice.hotline},
     )
+
+
+@require_POST
+@staff_required
+def pick_contact(request: HttpRequest, code: str) -> HttpResponse:
+    """Send the case's notices to an approved contact chosen from the hotline's list."""
+    user = request_user(request)
+    case = get_case_for_user(user, code, write=True)
+    contact = AbuseContact.objects.filter(
+        hotline=case.hotline, code=str(request.POST.get("contact", ""))[:20]
+    ).first()
+    if contact is None:
+        messages.error(request, _("Choose one of the hotline's contacts."))
+        return redirect("takedown:case", code=case.code)
+    act(
+        request,
+        lambda: do_pick_contact(case, contact, actor=user),
+        refused=TakedownError,
+        done=_("Notices now go to %(contact)s.") % {"contact": contact},
+    )
+    return redirect("takedown:case", code=case.code)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from openhotline.reports.models import UrlState
+from openhotline.takedown.actions.cases import RECHECK_TASK
 from openhotline.takedown.actions.notices import send_due_notices
 from openhotline.takedown.actions.removal import do_record_check, observe
 from openhotline.takedown.models import CHECKED_STATES, CheckOutcome, TakedownCase
@@ -52,7 +53,7 @@ def recheck_due() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True, name="openhotline.takedown.tasks.recheck_case", queue="crawl")
+@shared_task(acks_late=True, name=RECHECK_TASK, queue="crawl")
 def recheck_case(case_id: int) -> str:
     """Re-crawl one case's URL and record what it showed.
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import translation
+from django_countries.fields import Country
 
 from openhotline.accounts.models import Organisation
 from openhotline.takedown.models import NoticeTemplate, TemplateKind
@@ -264,6 +266,16 @@ def greeting(language: str, contact_name: str) -> str:
     if language == "fr":
         return words["greeting"]
     return f"{words['greeting']} {contact_name},"
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in the notice's language ("Danmark" in a Danish notice).
+
+    The names and their translations are django-countries' own (an
+    installed app, so Django loads its catalogues).
+    """
+    with translation.override(language):
+        return str(Country(code).name) if code else ""
 
 
 def language_for(contact_language: str, country: str) -> str:

@@ -164,3 +164,23 @@ def test_one_message_delivered_twice_at_once_makes_one_report(
         codes = racers.run("tests.federation.racepaths.receive", peer_de.pk, envelope)
     assert len(set(codes)) == 1
     assert ReportedUrl.objects.filter(url="http://hosted-nl.test/race").count() == 1
+
+
+def test_the_hourly_network_sweep_never_e_mails_a_forward_the_outbox_holds(
+    hotline_a: Organisation,
+    analyst: User,
+    assess: AssessFn,
+    peer_de: Peer,
+) -> None:
+    from openhotline.network.tasks import send_forward_package, sweep
+
+    page = page_with_media(hotline_a, "http://gallery.test/de-late", images=1)
+    record_hosting(page, country="DE")
+    assess(page, analyst)
+    forward = Forward.objects.get(sender_url=page)
+    Forward.objects.filter(pk=forward.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    sweep()  # queues it again, as for an e-mail forward that did not go
+    assert send_forward_package(forward.pk) == "nothing to do"
+    assert mail.outbox == []
+    forward.refresh_from_db()
+    assert forward.state == ForwardState.SENDING and forward.attempts == 0

@@ -79,4 +79,8 @@ def test_demo_sets_up_organisations_users_and_reports(tmp_path: Path) -> None:
 
     kinds = set(Organisation.objects.values_list("kind", flat=True))
     assert kinds == {"hotline", "lea", "interpol", "isp", "partner"}
-    assert ReportedUrl.objects.filter(url__contains=f"127.0.0.1:{site_port}").count() == 4
+    # The demo's websites by their names (its DNS server answers for them when it serves).
+    assert ReportedUrl.objects.filter(url__contains=f".test:{site_port}/").count() == 5
+    assert (
+        ReportedUrl.objects.filter(url__contains=f"faraway-hosting.test:{site_port}/").count() == 1
+    )

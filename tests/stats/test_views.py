@@ -150,6 +150,29 @@ def test_times_csv_has_the_hand_computed_figures(
     assert removal["Within 7 days (fraction)"] == "1.0000"
 
 
+def test_the_removal_chart_draws_the_shares_of_the_table_beside_it(
+    hotline_a: Organisation, analyst: User, as_user: AsUser
+) -> None:
+    """A share is drawn out of 100 %, not out of the largest share.
+
+    The bars were scaled to the longest one, so "within 7 days: 75 %" filled
+    the chart as if every removed URL had been removed within a week.
+    """
+    for hours in (10, 40, 100, 300):
+        make_url(hotline_a, verdict="baseline", removed=hours * HOUR)
+    page = as_user(analyst).get("/app/stats/times/").content.decode()
+    section = page[page.index('id="times"') :]
+    row = re.search(r"<td>Report to removal</td>(.*?)</tr>", section)
+    assert row is not None
+    table = [float(v) for v in re.findall(r'<td class="num">([\d.]+) %</td>', row[1])]
+    assert table == [25.0, 50.0, 75.0]
+    chart = section[section.index("<svg") : section.index("</svg>")]
+    widths = [float(w) for w in re.findall(r'<rect x="170" y="\d+" width="([\d.]+)"', chart)]
+    full = 640 - 170 - 70  # the bar area of a chart 640 wide
+    assert [round(100 * w / full, 1) for w in widths] == table
+    assert [float(v) for v in re.findall(r">([\d.]+) %</text>", chart)] == table
+
+
 def test_the_period_and_country_filters_apply(
     hotline_a: Organisation, analyst: User, as_user: AsUser
 ) -> None:

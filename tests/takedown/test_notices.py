@@ -102,6 +102,8 @@ def test_one_mail_per_contact_with_all_its_urls(
     assert first.url in body and second.url in body and third.url not in body
     assert "Hotline A" in hoster["Subject"]
     assert "seksuelt misbrug af børn" in hoster["Subject"]  # a Danish contact gets Danish
+    # ... with the hotline's country named in Danish too.
+    assert "i Danmark." in body and "Denmark" not in body
     assert {p.get_content_type() for p in hoster.walk()} >= {"text/plain", "text/html"}
     notice = Notice.objects.get(recipient="abuse@hoster.test")
     assert notice.state == NoticeState.SENT and notice.message_id == hoster["Message-ID"]

@@ -210,3 +210,39 @@ def test_the_case_list_takes_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as five:
         client.get(path)
     assert len(five) == len(one)
+
+
+def test_an_analyst_asks_for_a_recheck_now_and_outsiders_cannot(
+    case: TakedownCase,
+    analyst: User,
+    outsider: User,
+    as_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from openhotline.celery import app
+    from openhotline.takedown.tasks import recheck_case
+
+    sent: list[tuple[str, list[int], str]] = []
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args, queue: sent.append((name, args, queue))
+    )
+    url = f"/app/takedown/cases/{case.code}/recheck/"
+    assert as_user(outsider).post(url).status_code == 404
+    assert as_user(analyst).get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_user(analyst).post(url).status_code == 302
+    # The name sent is the task's own: the worker runs recheck_case.
+    assert sent == [(recheck_case.name, [case.pk], "crawl")]
+    assert AuditEvent.objects.filter(action="takedown.recheck_requested").count() == 1
+    page = as_user(analyst).get(f"/app/takedown/cases/{case.code}/").content.decode()
+    assert "Re-check now" in page
+    case.state = CaseState.CLOSED
+    case.save(update_fields=["state"])
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(analyst).post(url)
+    assert len(sent) == 1
+    assert (
+        "Re-check now"
+        not in as_user(analyst).get(f"/app/takedown/cases/{case.code}/").content.decode()
+    )

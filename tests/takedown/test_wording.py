@@ -61,3 +61,17 @@ def test_a_template_cannot_reach_files() -> None:
     assert problem is not None and "base.html" in problem
     assert check_template("{% if %}") is not None
     assert check_template("{{ new_lines|length }} {{ notice_code }}") is None
+
+
+def test_country_names_are_in_the_notices_language() -> None:
+    from openhotline.takedown.wording import country_name
+
+    names = {lang: country_name("DK", lang) for lang in ("en", "da", "nl", "de", "fr")}
+    assert names == {
+        "en": "Denmark",
+        "da": "Danmark",
+        "nl": "Denemarken",
+        "de": "Dänemark",
+        "fr": "Danemark",
+    }
+    assert country_name("", "da") == ""

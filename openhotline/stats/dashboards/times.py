@@ -37,6 +37,7 @@ def times(scope: Scope) -> list[Table]:
             for d in WITHIN_DAYS
         ],
         unit=" %",
+        full=100,
     )
     columns = [
         Column("stage", "From the report to"),

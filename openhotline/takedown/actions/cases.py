@@ -27,6 +27,8 @@ from openhotline.takedown.models import (
 )
 
 FINISHED_STATES = (CaseState.REMOVED, CaseState.CLOSED)
+# Sent by name from ``do_request_recheck`` (tasks.py imports this module).
+RECHECK_TASK = "openhotline.takedown.tasks.recheck_case"
 
 
 class TakedownError(ValueError):
@@ -156,6 +158,66 @@ def do_resolve_attention(case: TakedownCase, *, actor: User) -> TakedownCase:
                 "to": case.contact.code if case.contact is not None else "",
                 "state": case.state,
             },
+        )
+    return case
+
+
+def do_request_recheck(case: TakedownCase, *, actor: User) -> None:
+    """Re-check the case's URL now rather than at its next check ("is it gone yet?").
+
+    The check itself is the ``recheck_case`` task on the crawl queue, queued
+    after commit; it is safe to run twice, as with the beat's re-checks.
+    """
+    from openhotline.celery import app
+
+    if not case.is_checked():
+        raise TakedownError("this case is not re-checked any more")
+    with transaction.atomic():
+        record("takedown.recheck_requested", actor=actor, organisation=case.hotline, obj=case)
+        transaction.on_commit(
+            lambda: app.send_task(RECHECK_TASK, args=[case.pk], queue="crawl"), robust=True
+        )
+
+
+def do_pick_contact(case: TakedownCase, contact: AbuseContact, *, actor: User) -> TakedownCase:
+    """An analyst sends the case's notices to an approved contact of the hotline's own.
+
+    For a trace that found no contact, or the wrong one: the case leaves
+    "back to an analyst" and the new contact's first notice is due as for any
+    new contact (``_target``'s rule: it has not heard from us).
+    """
+    if case.state in FINISHED_STATES:
+        raise TakedownError("this case is already finished")
+    if contact.hotline_id != case.hotline_id:
+        raise TakedownError("that contact belongs to another hotline")
+    if not contact.is_usable():
+        raise TakedownError(f"{contact} is not an approved contact with an address")
+    with transaction.atomic():
+        case = TakedownCase.objects.select_for_update().get(pk=case.pk)
+        previous = case.contact
+        if previous is not None and previous.pk == contact.pk:
+            return case
+        case.contact = contact
+        case.contact_notified_at = None
+        case.last_notice_at = None
+        case.escalated_at = None
+        if case.state in (CaseState.ATTENTION, CaseState.NOTIFIED, CaseState.ESCALATED):
+            case.state = CaseState.WAITING
+        case.attention_reason = ""
+        case.save()
+        add_timeline(
+            f"Takedown: notices to {contact}, picked by an analyst",
+            kind="takedown.contact_picked",
+            reported_url=case.reported_url,
+            actor=actor,
+            detail={"case": case.code},
+        )
+        record(
+            "takedown.contact_picked",
+            actor=actor,
+            organisation=case.hotline,
+            obj=case,
+            detail={"from": previous.code if previous is not None else "", "to": contact.code},
         )
     return case
 

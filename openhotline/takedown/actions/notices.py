@@ -39,6 +39,7 @@ from openhotline.takedown.models import (
     new_takedown_code,
 )
 from openhotline.takedown.wording import (
+    country_name,
     default_wording,
     greeting,
     language_for,
@@ -212,7 +213,7 @@ def _context(
     first = min((c.contact_notified_at for c in cases if c.contact_notified_at), default=None)
     return {
         "hotline": {"name": hotline.name, "contact_email": hotline.contact_email},
-        "hotline_country": hotline.country.name,
+        "hotline_country": country_name(hotline.country.code, language),
         "contact": {"name": contact.name},
         "greeting_line": greeting(language, contact.name),
         "notice_code": code,

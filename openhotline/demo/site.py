@@ -1,15 +1,20 @@
 """A small website of generated, benign images for the demo.
 
-It stands in for a reported site: a few pages with images in the kinds of
+It stands in for reported sites: a few pages with images in the kinds of
 markup that the crawler must understand. Every image is drawn at start-up
-(coloured shapes and the word DEMO), so nothing real is ever served.
+(coloured shapes and the word DEMO), so nothing real is ever served. The
+same pages are served on each demo hoster's loopback address
+(``demo/hosts.py``), and a hoster takes down the pages a notice names
+(``DemoSite.take_down``), so the re-checks can see a removal.
 """
 
 from __future__ import annotations
 
 import io
 import random
+import re
 import threading
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image, ImageDraw
@@ -60,11 +65,49 @@ def build_site() -> dict[str, tuple[str, bytes]]:
     return files
 
 
+@dataclass
+class DemoSite:
+    """The pages, and which (host, path) pairs their hosters have taken down."""
+
+    files: dict[str, tuple[str, bytes]] = field(default_factory=build_site)
+    removed: set[tuple[str, str]] = field(default_factory=set)
+    servers: list[ThreadingHTTPServer] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def page(self, host: str, path: str) -> tuple[str, bytes] | None:
+        with self.lock:
+            if (host.lower(), path) in self.removed:
+                return None
+        return self.files.get(path)
+
+    def take_down(self, text: str) -> list[str]:
+        """Remove every page of this site that ``text`` (a notice) names; returns their URLs."""
+        gone = []
+        for match in _URL.finditer(text):
+            host, path = match["host"].lower(), match["path"]
+            if path in self.files and any(
+                s.server_address[1] == int(match["port"]) for s in self.servers
+            ):
+                with self.lock:
+                    self.removed.add((host, path))
+                gone.append(match[0])
+        return gone
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+_URL = re.compile(r"http://(?P<host>[a-z0-9.-]+):(?P<port>\d+)(?P<path>/[^\s<>\"']*)", re.I)
+
+
 class _Handler(BaseHTTPRequestHandler):
-    files: dict[str, tuple[str, bytes]] = {}
+    site: DemoSite
 
     def do_GET(self) -> None:
-        entry = self.files.get(self.path.split("?")[0])
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        entry = self.site.page(host, self.path.split("?")[0])
         if entry is None:
             self.send_error(404)
             return
@@ -79,16 +122,17 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def start_demo_site(host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Serve the demo site in a daemon thread; returns the server (see ``server_address``)."""
-    handler = type("DemoHandler", (_Handler,), {"files": build_site()})
-    server = ThreadingHTTPServer((host, port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True, name="demo-site").start()
-    return server
+def start_demo_site(addresses: tuple[str, ...] = ("127.0.0.1",), port: int = 0) -> DemoSite:
+    """Serve the demo site on each address (one port for all) in daemon threads."""
+    site = DemoSite()
+    handler = type("DemoHandler", (_Handler,), {"site": site})
+    for address in addresses:
+        server = ThreadingHTTPServer((address, port), handler)
+        port = int(server.server_address[1])
+        site.servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True, name="demo-site").start()
+    return site
 
 
-def gallery_urls(server: ThreadingHTTPServer) -> list[str]:
-    host, port = server.server_address[:2]
-    if isinstance(host, bytes):
-        host = host.decode()
+def gallery_urls(host: str, port: int) -> list[str]:
     return [f"http://{host}:{port}/gallery/{page}" for page in range(PAGES)]
