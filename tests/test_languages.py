@@ -78,3 +78,10 @@ def test_a_user_chooses_a_language_over_the_browsers(analyst: User, as_user: Any
 def test_police_pages_follow_the_browsers_language(police: User, as_user: Any) -> None:
     page = as_user(police).get("/lea/", HTTP_ACCEPT_LANGUAGE="nl", follow=True).content.decode()
     assert ">Uitloggen</button>" in page and "Log out" not in page
+
+
+def test_the_statistics_dashboard_follows_the_browsers_language(
+    analyst: User, as_user: Any
+) -> None:
+    page = as_user(analyst).get("/app/stats/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<h1>Statistik: Anzahlen</h1>" in page and ">Anwenden</button>" in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -31,12 +32,9 @@ def report_serial(serial: int) -> None:
         )
 
 
-def follow_once() -> int:
-    """Catch up and report; return the serial reached."""
-    catch_up()
-    serial = local_serial()
-    report_serial(serial)
-    return serial
+# Unchanged serials are reported this often (seconds): enough for /readyz, which
+# counts a machine silent for OPENHOTLINE_WORKER_STALE_SECONDS as gone.
+REPORT_EVERY = 10.0
 
 
 class Follower(threading.Thread):
@@ -48,11 +46,22 @@ class Follower(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        reported: tuple[int, float] | None = None
         try:
             while not self.stopped.is_set():
                 close_old_connections()
                 try:
-                    follow_once()
+                    catch_up()
+                    serial = local_serial()
+                    now = time.monotonic()
+                    # A write only when the serial moved, or now and then.
+                    if (
+                        reported is None
+                        or reported[0] != serial
+                        or now - reported[1] > REPORT_EVERY
+                    ):
+                        report_serial(serial)
+                        reported = (serial, now)
                 except Exception:  # the next round tries again; /readyz shows the lag
                     logger.exception("PDQ index: following the change log failed")
                 self.stopped.wait(self.interval)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
 # Column kinds: how a value is shown, and which unit its CSV header names.
@@ -81,10 +82,10 @@ class Dashboard:
     """A page of tables; each builder makes some of them from shared queries."""
 
     slug: str
-    title: str
+    title: str | Promise  # translated where shown (gettext_lazy)
     builders: tuple[tuple[tuple[str, ...], Builder], ...]
     # Filters that do not apply here, said on the page.
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str | Promise, ...] = field(default_factory=tuple)
 
     def tables(self, scope: Any) -> list[Table]:
         return [table for _, build in self.builders for table in build(scope)]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,8 +19,8 @@ from openhotline.accounts.access import (
     request_user,
 )
 from openhotline.accounts.decorators import staff_required
-from openhotline.accounts.models import ADMIN_ROLES
-from openhotline.accounts.pages import act, hotline_index
+from openhotline.accounts.models import ADMIN_ROLES, ANALYST_ROLES, Organisation
+from openhotline.accounts.pages import act, act_on_each, hotline_index
 from openhotline.takedown.access import (
     get_case_for_user,
     get_notice_for_user,
@@ -184,3 +187,60 @@ def pick_contact(request: HttpRequest, code: str) -> HttpResponse:
         done=_("Notices now go to %(contact)s.") % {"contact": contact},
     )
     return redirect("takedown:case", code=case.code)
+
+
+# The most cases one bulk request acts on.
+BULK_LIMIT = 500
+
+
+def _selected_cases(
+    request: HttpRequest, slug: str
+) -> tuple[Organisation, list[TakedownCase | str]]:
+    """The hotline and the picked cases in order; a code not found stays a string."""
+    hotline = get_hotline_for_user(request_user(request), slug, roles=ANALYST_ROLES)
+    codes = [str(c)[:20] for c in request.POST.getlist("codes")][:BULK_LIMIT]
+    found = {
+        c.code: c
+        for c in TakedownCase.objects.filter(hotline=hotline, code__in=codes).select_related(
+            "reported_url", "hotline", "contact"
+        )
+    }
+    return hotline, [found.get(code, code) for code in dict.fromkeys(codes)]
+
+
+def _case_label(row: TakedownCase | str) -> str:
+    return row if isinstance(row, str) else row.code
+
+
+@require_POST
+@staff_required
+def resolve_selected(request: HttpRequest, slug: str) -> HttpResponse:
+    """Accept the hosting as traced now for each selected case (``do_resolve_attention``)."""
+    user = request_user(request)
+    hotline, rows = _selected_cases(request, slug)
+
+    def resolve_one(row: TakedownCase | str) -> None:
+        if isinstance(row, str):
+            raise TakedownError(_("no such case"))
+        do_resolve_attention(row, actor=user)
+
+    act_on_each(request, rows, resolve_one, label=_case_label, refused=TakedownError)
+    return redirect(reverse("takedown:cases", args=[hotline.slug]) + "?tab=attention")
+
+
+@require_POST
+@staff_required
+def close_selected(request: HttpRequest, slug: str) -> HttpResponse:
+    """Close each selected case with one reason (``do_close_case``)."""
+    user = request_user(request)
+    hotline, rows = _selected_cases(request, slug)
+    reason = str(request.POST.get("reason", ""))[:500]
+
+    def close_one(row: TakedownCase | str) -> None:
+        if isinstance(row, str):
+            raise TakedownError(_("no such case"))
+        do_close_case(row, actor=user, reason=reason)
+
+    act_on_each(request, rows, close_one, label=_case_label, refused=TakedownError)
+    tab = str(request.POST.get("tab", CaseState.ATTENTION))
+    return redirect(reverse("takedown:cases", args=[hotline.slug]) + f"?tab={quote(tab)}")

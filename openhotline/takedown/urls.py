@@ -19,6 +19,8 @@ patterns = (
         path("contacts/<str:code>/approve/", contact_views.contact_approve, name="approve"),
         path("contacts/<str:code>/merge/", contact_views.contact_merge, name="merge"),
         path("<slug:slug>/", case_views.cases, name="cases"),
+        path("<slug:slug>/resolve-selected/", case_views.resolve_selected, name="resolve_selected"),
+        path("<slug:slug>/close-selected/", case_views.close_selected, name="close_selected"),
         path("<slug:slug>/contacts/", contact_views.contacts, name="contacts"),
         path("<slug:slug>/templates/", contact_views.templates, name="templates"),
         path(

@@ -215,6 +215,7 @@ def test_malformed_messages_get_422_and_change_nothing(
         {"id": "message-1", "type": "unknown", "body": {}},
         {"id": "message-2", "type": "forward", "body": {"reference": "R"}},
         {"id": "message-3", "type": "forward", "body": {**forward()["body"], "to_country": "FR"}},
+        {"id": "message-4", "type": "forward", "body": {**forward()["body"], "url": "ftp://x"}},
     ):
         response = post_signed(client, INBOX, bad)
         assert response.status_code == 422, (bad, response.content)

@@ -21,8 +21,9 @@ from openhotline.matching.index import SharedIndex, get_index
 from openhotline.matching.indexcheck import check_indexes
 from openhotline.matching.indexing import catch_up, local_serial, rebuild_indexes, write_snapshots
 from openhotline.matching.lookup import Query, find_matches
-from openhotline.matching.models import HashEntry, HashSet, IndexChange
+from openhotline.matching.models import HashEntry, HashSet, IndexChange, IndexReplica
 from openhotline.matching.readers import ReadOptions
+from openhotline.matching.replica import Follower
 from tests.conftest import TESTDATA
 from tests.support.racers import Racers, postgres_only
 
@@ -281,3 +282,29 @@ def test_a_new_machine_starts_from_the_snapshot_then_follows_the_log(
     assert all(check.is_consistent() for check in check_indexes())
     assert checks()["pdq"].expected == 251
     assert get_index("pdq").search_many([later.pdq], 0) == [[(later.pk, 0)]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_follower_applies_new_changes_and_reports_its_serial(
+    settings: Any,
+) -> None:
+    settings.OPENHOTLINE_NODE_NAME = "node-x"
+    hash_set = do_create_set("Followed")
+    follower = Follower(interval=0.05)
+    follower.start()
+    try:
+        with transaction.atomic():
+            entry = HashEntry.objects.create(hash_set=hash_set, key="pdq:f", pdq=pdqs(1)[0])
+            log_added([entry.pk])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            replica = IndexReplica.objects.filter(node="node-x").first()
+            if replica is not None and replica.serial == changelog.latest_serial():
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the follower never reported the latest serial")
+    finally:
+        follower.stop()
+        follower.join(timeout=10)
+    assert get_index("pdq").search_many([entry.pdq], 0) == [[(entry.pk, 0)]]

@@ -84,3 +84,50 @@ def test_another_hotlines_contact_or_case_is_out_of_reach(
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.contact is None
+
+
+def test_bulk_close_closes_each_selected_case_and_reports_refusals(
+    hotline_a: Organisation, analyst: User, as_user
+) -> None:
+    first = case_for(hotline_a)
+    url = do_file_report(hotline_a, source=ReportSource.PUBLIC, urls=["http://x.test/b"]).urls.get()
+    second = TakedownCase.objects.create(
+        reported_url=url, hotline=hotline_a, state=CaseState.REMOVED, next_check_at=timezone.now()
+    )
+    page = (
+        as_user(analyst)
+        .post(
+            f"/app/takedown/{hotline_a.slug}/close-selected/",
+            {
+                "codes": [first.code, second.code, "NOPE"],
+                "reason": "duplicate reports",
+                "tab": "attention",
+            },
+            follow=True,
+        )
+        .content.decode()
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == CaseState.CLOSED and first.attention_reason == "duplicate reports"
+    assert second.state == CaseState.REMOVED
+    assert "Done for 1 selected" in page and f"{second.code}: this case is already finished" in page
+    assert "NOPE: no such case" in page
+
+
+def test_bulk_close_needs_a_reason_and_stays_in_the_hotline(
+    hotline_a: Organisation, analyst: User, outsider: User, as_user
+) -> None:
+    case = case_for(hotline_a)
+    as_user(analyst).post(f"/app/takedown/{hotline_a.slug}/close-selected/", {"codes": [case.code]})
+    case.refresh_from_db()
+    assert case.state == CaseState.ATTENTION
+    response = as_user(outsider).post(
+        f"/app/takedown/{hotline_a.slug}/close-selected/", {"codes": [case.code], "reason": "x"}
+    )
+    assert response.status_code == 404
+    as_user(outsider).post(
+        "/app/takedown/hotline-b/close-selected/", {"codes": [case.code], "reason": "x"}
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.ATTENTION

@@ -33,6 +33,7 @@ from openhotline.federation.models import (
     Peer,
     PeerState,
 )
+from openhotline.lib.urlnorm import UrlError, normalize_url
 from openhotline.network.iccam import sender_statuses
 from openhotline.network.models import Forward, MemberHotline
 from openhotline.reports.actions import add_timeline, do_file_report
@@ -163,6 +164,10 @@ def do_receive_forward(peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
     if existing is not None:
         return {"url": existing.reported_url.code}
     label = str(verdict.get("label") or verdict.get("verdict") or "illegal")[:80]
+    try:
+        normalize_url(url)
+    except UrlError as exc:
+        raise MessageRefused(f"'url' is not a URL we can take: {exc}") from None
     report = do_file_report(
         hotline,
         source=ReportSource.HOTLINE,
