@@ -197,3 +197,33 @@ def test_another_hotlines_admin_is_refused(
     )
     analyst.refresh_from_db()
     assert analyst.is_active
+
+
+def test_the_admin_home_shows_each_machines_index_serial_and_lag(
+    hotline_a: Organisation, admin: User, as_user, settings
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openhotline.matching.models import IndexChange, IndexReplica
+
+    client = as_user(admin)
+    home = f"/app/admin/{hotline_a.slug}/"
+    assert "No worker machine has reported" in client.get(home).content.decode()
+
+    settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS = 10.0
+    old = timezone.now() - timedelta(seconds=30)
+    first, second = (IndexChange.objects.create(entry_id=n, op="a", created_at=old) for n in (1, 2))
+    IndexReplica.objects.create(node="node-a:/index", serial=second.serial)
+    IndexReplica.objects.create(node="node-b:/index", serial=first.serial)
+    page = client.get(home).content.decode()
+    rows = {
+        row.split("</td>")[0].removeprefix("<tr><td>"): row
+        for row in re.findall(r"<tr><td>.*?</tr>", page)
+    }
+    assert set(rows) == {"node-a:/index", "node-b:/index"}
+    assert f"<td>{second.serial}</td><td>0</td>" in rows["node-a:/index"]
+    assert f"<td>{first.serial}</td><td>1</td>" in rows["node-b:/index"]
+    assert "too far behind" in rows["node-b:/index"]
+    assert "too far behind" not in rows["node-a:/index"]
