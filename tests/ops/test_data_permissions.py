@@ -91,6 +91,7 @@ def test_reading_the_settings_makes_no_directory_start_up_makes_them(tmp_path: P
             "OPENHOTLINE_INTAKE_KEY",
             "OPENHOTLINE_AUDIT_KEY",
             "OPENHOTLINE_AUDIT_CHECKPOINT_KEY",
+            "OPENHOTLINE_FEDERATION_KEY",
         )
     }
     read = subprocess.run(

@@ -155,6 +155,7 @@ def test_two_worker_machines_and_a_web_process_work_as_one(
         "OPENHOTLINE_INTAKE_KEY": settings.OPENHOTLINE_INTAKE_KEY,
         "OPENHOTLINE_AUDIT_KEY": settings.OPENHOTLINE_AUDIT_KEY,
         "OPENHOTLINE_AUDIT_CHECKPOINT_KEY": settings.OPENHOTLINE_AUDIT_CHECKPOINT_KEY,
+        "OPENHOTLINE_FEDERATION_KEY": settings.OPENHOTLINE_FEDERATION_KEY,
         "OPENHOTLINE_EVIDENCE_URL": f"s3://{s3_bucket}/evidence",
         **s3_server.env,
         "OPENHOTLINE_EVIDENCE_KEYRING_FILE": str(tmp_path / "keyring.json"),

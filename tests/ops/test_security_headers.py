@@ -98,6 +98,7 @@ def run_production(tmp_path: Path, *args: str, **extra: str) -> subprocess.Compl
             "OPENHOTLINE_INTAKE_KEY": "intake-key-for-the-deploy-check",
             "OPENHOTLINE_AUDIT_KEY": "audit-key-for-the-deploy-check",
             "OPENHOTLINE_AUDIT_CHECKPOINT_KEY": "checkpoint-key-for-the-deploy-check",
+            "OPENHOTLINE_FEDERATION_KEY": "federation-key-for-the-deploy-check",
             "OPENHOTLINE_EVIDENCE_KEYRING_FILE": str(keyring),
             **PRODUCTION,
             **extra,
