@@ -9,6 +9,8 @@ hotline's admin reaches only the hotline's own members
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -199,32 +201,36 @@ def set_roles(request: HttpRequest, slug: str, username: str) -> HttpResponse:
     return redirect("hotline_admin:member", slug=hotline.slug, username=person.username)
 
 
+def _change_account(
+    request: HttpRequest,
+    slug: str,
+    username: str,
+    action: Callable[..., None],
+    done: str,
+) -> HttpResponse:
+    """Run ``action(person, hotline, actor=…)`` on a member, then back to their page."""
+    user = request_user(request)
+    hotline, person = get_member_for_admin(user, slug, username)
+    act(request, lambda: action(person, hotline, actor=user), refused=AccountError, done=done)
+    return redirect("hotline_admin:member", slug=hotline.slug, username=person.username)
+
+
 @require_POST
 @staff_required
 def deactivate(request: HttpRequest, slug: str, username: str) -> HttpResponse:
-    user = request_user(request)
-    hotline, person = get_member_for_admin(user, slug, username)
-    act(
+    return _change_account(
         request,
-        lambda: do_deactivate_user(person, hotline, actor=user),
-        refused=AccountError,
-        done=_("Account deactivated: it can no longer log in."),
+        slug,
+        username,
+        do_deactivate_user,
+        _("Account deactivated: it can no longer log in."),
     )
-    return redirect("hotline_admin:member", slug=hotline.slug, username=person.username)
 
 
 @require_POST
 @staff_required
 def reactivate(request: HttpRequest, slug: str, username: str) -> HttpResponse:
-    user = request_user(request)
-    hotline, person = get_member_for_admin(user, slug, username)
-    act(
-        request,
-        lambda: do_reactivate_user(person, hotline, actor=user),
-        refused=AccountError,
-        done=_("Account active again."),
-    )
-    return redirect("hotline_admin:member", slug=hotline.slug, username=person.username)
+    return _change_account(request, slug, username, do_reactivate_user, _("Account active again."))
 
 
 @require_POST
