@@ -85,10 +85,15 @@ def index_replicas() -> list[dict[str, object]]:
     return replicas
 
 
+def is_behind(replica: dict[str, object]) -> bool:
+    """True when this machine misses changes older than OPENHOTLINE_INDEX_MAX_LAG_SECONDS."""
+    return float(str(replica["lag_seconds"])) > settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS
+
+
 def check_index(replicas: list[dict[str, object]]) -> Check:
     """Unready when a worker machine's index misses changes older than the allowed lag."""
     limit = settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS
-    behind = [r for r in replicas if float(str(r["lag_seconds"])) > limit]
+    behind = [r for r in replicas if is_behind(r)]
     if behind:
         names = ", ".join(f"{r['node']} ({r['lag_changes']} changes)" for r in behind)
         return Check(

@@ -12,19 +12,18 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from openhotline.ops.health import index_replicas
+from openhotline.ops.health import index_replicas, is_behind
 
 register = template.Library()
 
 
 @register.inclusion_tag("ops/_machines.html")
 def machines_panel() -> dict[str, Any]:
-    limit = settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS
     replicas = index_replicas()
     for replica in replicas:
-        replica["behind"] = float(str(replica["lag_seconds"])) > limit
+        replica["behind"] = is_behind(replica)
     return {
         "replicas": replicas,
-        "limit": limit,
+        "limit": settings.OPENHOTLINE_INDEX_MAX_LAG_SECONDS,
         "stale": settings.OPENHOTLINE_WORKER_STALE_SECONDS,
     }
