@@ -11,9 +11,10 @@ stays cheap at 100,000 URLs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Count
@@ -126,12 +127,28 @@ def rule_value(rule: Rule, facts: UrlFacts) -> int:
     return min(value, rule.cap) if rule.cap is not None else value
 
 
-def score(rules: Sequence[Rule], facts: UrlFacts) -> tuple[int, list[dict[str, object]]]:
+class WeightedRule(Protocol):
+    """A rule of a weighted, explained priority (the analysts' queue, the police's list)."""
+
+    # Read-only, as the rules are frozen dataclasses.
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def weight(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def weigh(
+    rules: Sequence[WeightedRule], value_of: Callable[[Any], int]
+) -> tuple[int, list[dict[str, object]]]:
     """The score and its explanation: one line per rule that added or took points."""
     total = 0
     lines: list[dict[str, object]] = []
     for rule in rules:
-        value = rule_value(rule, facts)
+        value = value_of(rule)
         points = rule.weight * value
         total += points
         if points:
@@ -145,6 +162,11 @@ def score(rules: Sequence[Rule], facts: UrlFacts) -> tuple[int, list[dict[str, o
                 }
             )
     return total, lines
+
+
+def score(rules: Sequence[Rule], facts: UrlFacts) -> tuple[int, list[dict[str, object]]]:
+    """The score and its explanation: one line per rule that added or took points."""
+    return weigh(rules, lambda rule: rule_value(rule, facts))
 
 
 def gather_facts(url_ids: Sequence[int], *, now: datetime | None = None) -> dict[int, UrlFacts]:

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
-from openhotline.assessment.vocabulary import AgeGroup
+from openhotline.assessment.priority import YOUNGER_AGE_VALUES, weigh
 from openhotline.evidence.models import UrlMedia
 from openhotline.matching.models import Match
 from openhotline.network.models import (
@@ -61,7 +61,6 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(PoliceRuleKind.REFERRAL_AGE, 2, cap=14),
 )
 DEFAULTS_BY_KIND = {rule.kind: rule for rule in DEFAULT_RULES}
-YOUNGEST_AGE_VALUES: dict[str, int] = {AgeGroup.INFANT: 2, AgeGroup.PREPUBESCENT: 1}
 
 
 @dataclass
@@ -111,7 +110,7 @@ def rule_value(rule: Rule, facts: ReferralFacts) -> int:
     """The value a rule's weight multiplies, capped at the rule's cap."""
     values = {
         PoliceRuleKind.NEW_MATERIAL: int(bool(facts.new_items)),
-        PoliceRuleKind.YOUNGEST_AGE: YOUNGEST_AGE_VALUES.get(facts.youngest, 0),
+        PoliceRuleKind.YOUNGEST_AGE: YOUNGER_AGE_VALUES.get(facts.youngest, 0),
         PoliceRuleKind.SELF_GENERATED: int(facts.self_generated),
         PoliceRuleKind.COMMERCIAL: int(facts.commercial),
         PoliceRuleKind.VOLUME: len(facts.items),
@@ -125,24 +124,11 @@ def rule_value(rule: Rule, facts: ReferralFacts) -> int:
 
 
 def score(rules: Sequence[Rule], facts: ReferralFacts) -> tuple[int, list[dict[str, object]]]:
-    """The score and its explanation: one line per rule that added or took points."""
-    total = 0
-    lines: list[dict[str, object]] = []
-    for rule in rules:
-        value = rule_value(rule, facts)
-        points = rule.weight * value
-        total += points
-        if points:
-            line: dict[str, object] = {
-                "kind": rule.kind,
-                "label": rule.label,
-                "value": value,
-                "weight": rule.weight,
-                "points": points,
-            }
-            if rule.kind == PoliceRuleKind.FLAGGED_SERIES:
-                line["series"] = sorted(facts.flagged)
-            lines.append(line)
+    """The score and its explanation (the analysts' ``weigh``), naming the flagged series."""
+    total, lines = weigh(rules, lambda rule: rule_value(rule, facts))
+    for line in lines:
+        if line["kind"] == PoliceRuleKind.FLAGGED_SERIES:
+            line["series"] = sorted(facts.flagged)
     return total, lines
 
 
@@ -219,7 +205,7 @@ def gather(
             entry.items.add(media_id)
             if media_id not in matched:
                 entry.new_items.add(media_id)
-            if YOUNGEST_AGE_VALUES.get(age, 0) > YOUNGEST_AGE_VALUES.get(entry.youngest, 0):
+            if YOUNGER_AGE_VALUES.get(age, 0) > YOUNGER_AGE_VALUES.get(entry.youngest, 0):
                 entry.youngest = age
             entry.self_generated = entry.self_generated or self_generated
             entry.commercial = entry.commercial or commercial
