@@ -310,6 +310,10 @@ if _broker_scheme in {"redis", "rediss"}:
             # timeout to mean what it says (kombu's default is every ~100 s).
             "unacked_restore_interval": max(1, min(10, _visibility // 2)),
             "unacked_restore_throttle": 1,
+            # A worker killed while it sweeps keeps kombu's sweep lock until
+            # the lock expires (kombu's default: 300 s), and no other worker
+            # can hand its tasks on until then. The sweep takes milliseconds.
+            "unacked_mutex_expire": max(5, min(300, _visibility)),
         }
     )
 CELERY_WORKER_HEARTBEAT_SECONDS = env_float("OPENHOTLINE_WORKER_HEARTBEAT_SECONDS", 15.0)
