@@ -293,7 +293,9 @@ def free_port(address: str) -> int:
 # --- the clock ------------------------------------------------------------------------------
 
 
-def clock_settings(day_seconds: float, recheck_hours: float) -> dict[str, str]:
+def clock_settings(
+    day_seconds: float, recheck_hours: float, police_first_hours: float
+) -> dict[str, str]:
     """Every interval of the chain at its production value, scaled to ``day_seconds``.
 
     The beat's own periods (notice batch, re-check sweep, network sweep) are kept
@@ -313,7 +315,9 @@ def clock_settings(day_seconds: float, recheck_hours: float) -> dict[str, str]:
         "OPENHOTLINE_RECHECK_LEASE_MINUTES": f"{max(10 * minute, 2 * BEAT_FLOOR) / 60:.6f}",
         "OPENHOTLINE_NETWORK_SWEEP_SECONDS": f"{max(60 * minute, 4 * BEAT_FLOOR):.3f}",
         "OPENHOTLINE_FORWARD_RETRY_MINUTES": f"{max(60 * minute, 4 * BEAT_FLOOR) / 60:.6f}",
-        "OPENHOTLINE_POLICE_FIRST_HOURS": "0",
+        # For a hotline without a directory entry; the simulated one has an entry, and
+        # the run sets the same hold there (``network member set --police-hours``).
+        "OPENHOTLINE_POLICE_FIRST_HOURS": f"{police_first_hours * 60 * minute / 3600:.8f}",
     }
 
 
@@ -393,7 +397,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:  # noqa: C90
             "CELERY_BROKER_URL": broker,
             "OPENHOTLINE_REQUIRE_2FA": "false",
             "OPENHOTLINE_ALLOWED_HOSTS": "testserver",
-            "OPENHOTLINE_LOG_LEVEL": "WARNING",
+            "OPENHOTLINE_LOG_LEVEL": args.worker_loglevel,
             "OPENHOTLINE_FETCH_ALLOW": "127.0.0.0/24",
             "OPENHOTLINE_DNS_SERVERS": f"{dns.host}:{dns.port}",
             "OPENHOTLINE_GEOIP_MMDB": geo_database(world, workdir / "country.mmdb"),
@@ -414,7 +418,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:  # noqa: C90
             "OPENHOTLINE_SMTP_PORT": str(smtp_port),
             "OPENHOTLINE_SMTP_SECURITY": "none",
             "OPENHOTLINE_MAIL_FROM": "notices@hotline-dk.test",
-            **clock_settings(args.day_seconds, args.recheck_hours),
+            **clock_settings(args.day_seconds, args.recheck_hours, args.police_first_hours),
         }
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
@@ -508,6 +512,18 @@ def simulate(  # noqa: C901, PLR0912, PLR0915
     call_command(
         "network", "member", "set", PEER, "--name", "Peer NL", "--email", "forwards@peer-nl.test"
     )
+    # The police-first hold of the hotline's own directory entry, scaled like the rest.
+    call_command(
+        "network",
+        "member",
+        "set",
+        HOME,
+        "--hotline",
+        hotline.slug,
+        "--police-hours",
+        env["OPENHOTLINE_POLICE_FIRST_HOURS"],
+        stdout=io.StringIO(),
+    )
     for h in world.hosters:
         if h.preapproved:
             contact = do_add_contact(
@@ -545,7 +561,7 @@ def simulate(  # noqa: C901, PLR0912, PLR0915
             "--concurrency",
             str(args.concurrency),
             "--loglevel",
-            "WARNING",
+            args.worker_loglevel,
         ],
         env={**os.environ, **env},
         stdout=log,
@@ -561,6 +577,7 @@ def simulate(  # noqa: C901, PLR0912, PLR0915
     session = session_store()
     senior_session = session_store()
     person = Analyst(args.think_url, args.think_item)
+    load_start = os.getloadavg()
     start = time.monotonic()
     end = start + args.minutes * 60
     arrivals_end = start + args.minutes * 60 * args.arrival_share
@@ -796,6 +813,7 @@ def simulate(  # noqa: C901, PLR0912, PLR0915
             partner_reports=partner_reports,
             public_reports=public_reports,
             duplicates=duplicates,
+            load_start=load_start,
         )
     )
 
@@ -869,6 +887,7 @@ class Run:
     partner_reports: int
     public_reports: int
     duplicates: int
+    load_start: tuple[float, float, float]
 
 
 def _s(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -1019,8 +1038,21 @@ def measure(run: Run) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915
     }
     seconds = list(run.analyst_seconds.values())
     elapsed = run.finished - run.start
+    # The beat's own work: only its sweeps send notices and queue re-checks here.
+    first_sent = notices.order_by("sent_at").values_list("sent_at", flat=True).first()
+    first_check = (
+        Recheck.objects.filter(case__hotline=run.hotline)
+        .order_by("checked_at")
+        .values_list("checked_at", flat=True)
+        .first()
+    )
     window = args.minutes * 60 * args.arrival_share  # the reports arrive in it
     result: dict[str, Any] = {
+        # Other people's work on the machine counts: the 1-minute load when the
+        # reports began and when the run ended, 5-minute and 15-minute beside.
+        "load_average_start": [round(v, 2) for v in run.load_start],
+        "load_average_end": [round(v, 2) for v in os.getloadavg()],
+        "cpus": os.cpu_count(),
         "reports": args.reports,
         "hosters": args.hosters,
         "seed": args.seed,
@@ -1070,6 +1102,8 @@ def measure(run: Run) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915
             channel=ReferralChannel.NATIONAL
         ).count(),
         "rechecks": rechecks,
+        "first_notice_after_s": _s(first_sent, at(run.start)),
+        "first_recheck_after_s": _s(first_check, at(run.start)),
         "rechecks_per_removal": rechecks / removed_cases if removed_cases else None,
         "emails_received_by_domain": dict(sorted(run.emails.items())),
         "emails_sent": sum(run.emails.values()),
@@ -1105,6 +1139,10 @@ def print_table(r: dict[str, Any]) -> None:
         f"network_sim: {r['reports']} reports, {r['hosters']} hosters, seed {r['seed']}; "
         f"{r['run_seconds']} s real = {r['simulated_days']} simulated days "
         f"(a day is {r['day_seconds']} s); notices batched every {r['notice_batch_seconds']} s"
+    )
+    print(
+        f"machine: {r['cpus']} CPUs, load average {r['load_average_start']} at the start, "
+        f"{r['load_average_end']} at the end (1, 5, 15 minutes)"
     )
     print(
         f"arrivals: {r['reports_per_simulated_day']} reports per simulated day, "
@@ -1151,6 +1189,10 @@ def print_table(r: dict[str, Any]) -> None:
     )
     line("URLs per notice (grouping)", _fmt(r["urls_per_notice"]))
     line("re-checks per removal", _fmt(r["rechecks_per_removal"]))
+    line(
+        "beat: first notice / first re-check after the start (s)",
+        f"{_fmt(r['first_notice_after_s'])} / {_fmt(r['first_recheck_after_s'])}",
+    )
     line("e-mails received by the sink", str(r["emails_sent"]))
     share = r["removals_detected_share"]
     line(
@@ -1191,7 +1233,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--think-item", type=float, default=0.3, help="analyst seconds per item revealed"
     )
+    parser.add_argument(
+        "--police-first-hours",
+        type=float,
+        default=2.0,
+        help="simulated hours a notice in the hotline's country waits after the referral",
+    )
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--worker-loglevel", default="WARNING", help="INFO logs every task the beat sends"
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--workdir", default="", help="keep the data and worker.log here")

@@ -131,7 +131,11 @@ def do_create_api_key(
 def do_revoke_api_key(key: ApiKey, *, actor: User | None = None) -> None:
     """Revoke ``key`` at once (a key revoked already stays as it was)."""
     with transaction.atomic():
-        key = ApiKey.objects.select_for_update().select_related("organisation").get(pk=key.pk)
+        key = (
+            ApiKey.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=key.pk)
+        )
         if key.revoked_at is not None:
             return
         key.revoked_at = timezone.now()

@@ -15,11 +15,15 @@ from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
+
+# The longest police-first hold a directory entry may set (a year, in hours).
+POLICE_FIRST_MAX_HOURS = 24.0 * 366
 
 
 def new_network_code() -> str:
@@ -42,7 +46,12 @@ class MemberHotline(models.Model):
     )
     contact_email = models.EmailField(blank=True)
     # Police first: notices to hosters in this country wait this long after the referral.
-    police_first_hours = models.PositiveIntegerField(default=0)
+    # Hours, a fraction allowed like every interval of the chain (a simulation shortens
+    # it); at most a year, which keeps referral time + hold a valid date.
+    police_first_hours = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(POLICE_FIRST_MAX_HOURS)],
+    )
     active = models.BooleanField(default=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -41,6 +41,27 @@ def test_an_admin_edits_their_own_entry_only(
     assert client.get(f"/app/network/members/{other.code}/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"), [("0.5", 0.5), ("0.01", 0.01), ("-1", None), ("9000", None), ("x", None)]
+)
+def test_the_hold_takes_a_fraction_of_an_hour_and_refuses_what_is_out_of_range(
+    hotline_a: Organisation, admin: User, as_user: Any, typed: str, kept: float | None
+) -> None:
+    own = MemberHotline.objects.get(country="DK")
+    response = as_user(admin).post(
+        f"/app/network/members/{own.code}/",
+        {"contact_email": "", "police_first_hours": typed, "note": ""},
+    )
+    own.refresh_from_db()
+    if kept is None:
+        assert response.status_code == 200  # the form again, with the error
+        assert own.police_first_hours == 0
+    else:
+        assert response.status_code == 302
+        assert own.police_first_hours == kept
+        assert f"<td>{typed}</td>" in as_user(admin).get("/app/network/").content.decode()
+
+
 def test_analysts_outsiders_and_police_cannot_edit(
     hotline_a: Organisation,
     analyst: User,
@@ -81,6 +102,17 @@ def test_the_command_adds_an_external_member_and_lists_the_directory(
     out = StringIO()
     call_command("network", "member", "list", stdout=out)
     assert "DE  Hotline DE  x@hotline-de.test  police-first 12h" in out.getvalue()
+    call_command("network", "member", "set", "DE", "--police-hours", "0.25", stdout=StringIO())
+    member.refresh_from_db()
+    assert member.police_first_hours == 0.25
+    out = StringIO()
+    call_command("network", "member", "list", stdout=out)
+    assert "DE  Hotline DE  x@hotline-de.test  police-first 0.25h" in out.getvalue()
+    for wrong in ("-1", "9000", "nan"):
+        with pytest.raises(CommandError):
+            call_command("network", "member", "set", "DE", "--police-hours", wrong)
+    member.refresh_from_db()
+    assert member.police_first_hours == 0.25
     with pytest.raises(CommandError):
         call_command("network", "member", "set", "XX", "--hotline", "hotline-a")
     with pytest.raises(CommandError):

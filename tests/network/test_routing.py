@@ -51,6 +51,20 @@ def test_our_own_country_gets_a_police_referral_then_a_notice_after_the_hold(
     assert page.state == UrlState.ILLEGAL
 
 
+def test_a_police_first_hold_may_be_a_fraction_of_an_hour(
+    hotline_a: Organisation, analyst: User, assess: AssessFn
+) -> None:
+    # 90 seconds: a simulation shortens the hold like every other interval of the chain.
+    MemberHotline.objects.filter(organisation=hotline_a).update(police_first_hours=0.025)
+    page = page_with_media(hotline_a, "http://gallery.test/dk-short", images=1)
+    record_hosting(page, country="DK")
+    assess(page, analyst)
+    referral = PoliceReferral.objects.get(reported_url=page)
+    route = Route.objects.get(reported_url=page)
+    assert route.notice_not_before == referral.created_at + timedelta(seconds=90)
+    assert TakedownCase.objects.get(reported_url=page).not_before == route.notice_not_before
+
+
 def test_a_member_on_this_installation_gets_its_own_linked_url_with_the_evidence(
     hotline_a: Organisation,
     hotline_b: Organisation,

@@ -3,16 +3,21 @@
 Both workers run the leader scheduler (``openhotline.ops.beat``); only the
 holder of the lock (an advisory lock on PostgreSQL, a file lock beside the
 SQLite database) sends the periodic tasks. When the leader is killed, the
-other takes over.
+other takes over. The beat of a worker killed alone (SIGKILL, as the OOM
+killer does) stops with it, so the next worker's beat leads.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
+from openhotline.ops.beat import ADVISORY_KEY, LEADER_CHECK_SECONDS, LeaderLock
 from tests.support.services import kill_group, openhotline_env, start_openhotline
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -68,3 +73,58 @@ def test_two_beat_workers_send_each_periodic_task_once_per_period(tmp_path: Path
     finally:
         for worker in workers:
             kill_group(worker)
+
+
+@pytest.mark.timeout(300)
+def test_the_beat_of_a_killed_worker_stops_and_the_next_worker_leads(tmp_path: Path) -> None:
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    logs = [tmp_path / "killed.log", tmp_path / "next.log"]
+    args = ["worker", "--queues", "beat-test-unused", "--concurrency", "1", "--beat"]
+    workers = []
+    try:
+        env = openhotline_env(
+            tmp_path / "node0",
+            CELERY_BROKER_URL=broker,
+            OPENHOTLINE_AUDIT_CHECKPOINT_SECONDS=str(PERIOD),
+        )
+        workers.append(start_openhotline([*args, "--hostname", "killed@test"], env, logs[0]))
+        wait_for(logs[0], 1, 90)
+        # The worker alone, not its process group: its beat child is left behind.
+        os.kill(workers[0].pid, signal.SIGKILL)
+        workers[0].wait(timeout=30)
+        time.sleep(LEADER_CHECK_SECONDS + 3)
+        settled = sends(logs[0])
+        time.sleep(4 * PERIOD)
+        assert sends(logs[0]) == settled, "the killed worker's beat still sends"
+        assert "this beat stops" in logs[0].read_text(errors="replace")
+
+        env = {**env, "OPENHOTLINE_DATA": str(tmp_path / "node1")}
+        workers.append(start_openhotline([*args, "--hostname", "next@test"], env, logs[1]))
+        wait_for(logs[1], 3, 90)  # the lock was free: the next worker's beat leads
+    finally:
+        for worker in workers:
+            kill_group(worker)  # the group: a beat left behind by a failure goes too
+
+
+def test_a_waiting_beat_names_the_holder_of_the_lock() -> None:
+    if connection.vendor != "postgresql":
+        lock = LeaderLock()
+        assert lock.hold()  # SQLite: a file lock beside the database
+        try:
+            assert str(connection.settings_dict["NAME"]) + ".beat-lock" in LeaderLock().holder()
+            assert not LeaderLock().hold()  # a second open file: flock refuses it
+        finally:
+            lock.release()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s), pg_backend_pid()", [ADVISORY_KEY])
+        won, pid = cursor.fetchone()
+    assert won
+    try:
+        other = LeaderLock()
+        assert not other.hold()
+        assert f"PostgreSQL backend {pid} " in other.holder()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+    assert "nobody" in LeaderLock().holder()

@@ -261,3 +261,48 @@ def test_a_recheck_traces_a_cdn_route_again_and_routes_it_when_the_origin_shows(
     case.refresh_from_db()
     assert case.contact is not None and case.contact.email == "abuse@hoster.test"
     assert PoliceReferral.objects.filter(reported_url=page).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_locks_its_case_and_url_but_not_the_hotline(
+    online: ReportedUrl, hotline_a: Organisation, settings: Any
+) -> None:
+    """The check's row lock left the hotline's row alone: it had locked it (a FOR UPDATE
+    over a join), and on PostgreSQL a senior's confirmation, holding the audit chain,
+    deadlocked against it (seen in benchmarks/network_sim.py)."""
+    from django.db import connection
+
+    from openhotline.takedown.actions.removal import Observation
+    from openhotline.takedown.signals import case_removed
+    from tests.support.services import database_url
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite locks the whole database)")
+    import psycopg
+
+    settings.OPENHOTLINE_REMOVAL_CHECKS = 1
+    case = TakedownCase.objects.get(reported_url=online)
+    probes: list[str] = []
+
+    def probe(sender: Any, case: TakedownCase, **kwargs: Any) -> None:
+        # Inside the check's transaction, from another connection: the hotline's row
+        # is free, the case's is not.
+        with psycopg.connect(database_url(), autocommit=True) as other:
+            other.execute("SET lock_timeout = '3s'")
+            for table, pk in (
+                ("accounts_organisation", hotline_a.pk),
+                ("takedown_takedowncase", case.pk),
+            ):
+                try:
+                    other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [pk])  # noqa: S608
+                    probes.append(f"{table} free")
+                except psycopg.errors.LockNotAvailable:
+                    probes.append(f"{table} locked")
+
+    case_removed.connect(probe, dispatch_uid="test-lock-probe")
+    try:
+        case = do_record_check(case, Observation(CheckOutcome.URL_GONE))
+    finally:
+        case_removed.disconnect(dispatch_uid="test-lock-probe")
+    assert case.state == CaseState.REMOVED
+    assert probes == ["accounts_organisation free", "takedown_takedowncase locked"]

@@ -107,7 +107,7 @@ def do_release_claim(reported_url: ReportedUrl, actor: User, *, reason: str = ""
     """Release a claim: one's own, or anyone's for a senior analyst. False if none."""
     with transaction.atomic():
         claim = (
-            UrlClaim.objects.select_for_update()
+            UrlClaim.objects.select_for_update(of=("self",))
             .select_related("analyst")
             .filter(reported_url=reported_url)
             .first()

@@ -351,7 +351,9 @@ def do_refresh_url_verdict(assessment: UrlAssessment, *, actor: User | None) -> 
     """
     with transaction.atomic():
         assessment = (
-            UrlAssessment.objects.select_for_update()
+            # Not the hotline's row (``of``): every action of the hotline would wait
+            # on it, and it deadlocked against the audit chain on PostgreSQL.
+            UrlAssessment.objects.select_for_update(of=("self", "reported_url"))
             .select_related("reported_url", "reported_url__hotline")
             .get(pk=assessment.pk)
         )

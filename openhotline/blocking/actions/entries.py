@@ -140,7 +140,9 @@ def _require_second_person(entry: BlocklistEntry, actor: User, proposer_id: int 
 def do_approve_entry(entry: BlocklistEntry, *, actor: User) -> None:
     with transaction.atomic():
         entry = (
-            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+            BlocklistEntry.objects.select_for_update(of=("self",))
+            .select_related("hotline")
+            .get(pk=entry.pk)
         )
         if entry.state != EntryState.PROPOSED:
             raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
@@ -156,7 +158,9 @@ def do_reject_entry(entry: BlocklistEntry, *, actor: User, reason: str = "") -> 
     """Withdraw a proposal (its proposer, or a senior analyst); it never went live."""
     with transaction.atomic():
         entry = (
-            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+            BlocklistEntry.objects.select_for_update(of=("self",))
+            .select_related("hotline")
+            .get(pk=entry.pk)
         )
         if entry.state != EntryState.PROPOSED:
             raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
@@ -188,7 +192,9 @@ def do_propose_delisting(
     """
     with transaction.atomic():
         entry = (
-            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+            BlocklistEntry.objects.select_for_update(of=("self",))
+            .select_related("hotline")
+            .get(pk=entry.pk)
         )
         if entry.state == EntryState.DELISTED or entry.delist_proposed_at is not None:
             return entry
@@ -227,7 +233,9 @@ def do_approve_delisting(entry: BlocklistEntry, *, actor: User) -> None:
     """Approve a delisting: an approved entry leaves now, a live one at the next publication."""
     with transaction.atomic():
         entry = (
-            BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
+            BlocklistEntry.objects.select_for_update(of=("self",))
+            .select_related("hotline")
+            .get(pk=entry.pk)
         )
         if not entry.awaits_delisting_approval():
             raise BlocklistError(f"entry {entry.code} has no delisting waiting for approval")

@@ -45,7 +45,8 @@ class FeedbackError(ValueError):
 
 def _locked(referral: PoliceReferral) -> PoliceReferral:
     return (
-        PoliceReferral.objects.select_for_update()
+        # Not the hotline's row: it would serialise the hotline's every action.
+        PoliceReferral.objects.select_for_update(of=("self", "reported_url"))
         .select_related("reported_url", "hotline")
         .get(pk=referral.pk)
     )

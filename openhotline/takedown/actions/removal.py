@@ -127,7 +127,8 @@ def do_record_check(
     confirm = timedelta(minutes=settings.OPENHOTLINE_RECHECK_CONFIRM_MINUTES)
     with transaction.atomic():
         case = (
-            TakedownCase.objects.select_for_update()
+            # The case and its URL, not the hotline's row (see do_refresh_url_verdict).
+            TakedownCase.objects.select_for_update(of=("self", "reported_url"))
             .select_related("reported_url__hotline", "hotline")
             .get(pk=case.pk)
         )

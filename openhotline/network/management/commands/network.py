@@ -12,7 +12,7 @@ from openhotline.network.actions.police_feedback import do_remind_unacknowledged
 from openhotline.network.actions.police_settings import do_set_agency_admin
 from openhotline.network.actions.routing import route_quietly
 from openhotline.network.lea_access import seat_for_user
-from openhotline.network.models import MemberHotline
+from openhotline.network.models import POLICE_FIRST_MAX_HOURS, MemberHotline
 from openhotline.reports.models import ReportedUrl, UrlState
 
 
@@ -35,7 +35,11 @@ class Command(BaseCommand):
         put.add_argument("--hotline", help="slug of a hotline on this installation")
         put.add_argument("--name", help="name of an external hotline")
         put.add_argument("--email", help="where an external hotline receives forwards")
-        put.add_argument("--police-hours", type=int, help="hold notices N hours after referral")
+        put.add_argument(
+            "--police-hours",
+            type=float,
+            help="hold notices N hours after referral (a fraction allowed: 0.25 is 15 minutes)",
+        )
         put.add_argument("--inactive", action="store_true", help="keep listed, but do not route")
         remove = actions.add_parser("remove", help="remove a country's member")
         remove.add_argument("country")
@@ -61,7 +65,7 @@ class Command(BaseCommand):
                 where = "here" if m.organisation_id else (m.contact_email or "-")
                 state = "" if m.active else " (inactive)"
                 self.stdout.write(
-                    f"{m.country}  {m.name}  {where}  police-first {m.police_first_hours}h{state}"
+                    f"{m.country}  {m.name}  {where}  police-first {m.police_first_hours:g}h{state}"
                 )
             return
         country = options["country"].upper()
@@ -88,7 +92,12 @@ class Command(BaseCommand):
         elif not MemberHotline.objects.filter(country=country).exists():
             raise CommandError("give --hotline SLUG, or --name and --email for an external one")
         if options["police_hours"] is not None:
-            values["police_first_hours"] = max(0, options["police_hours"])
+            hours = options["police_hours"]
+            if not 0 <= hours <= POLICE_FIRST_MAX_HOURS:  # also refuses nan
+                raise CommandError(
+                    f"--police-hours: from 0 to {POLICE_FIRST_MAX_HOURS:g}, got {hours:g}"
+                )
+            values["police_first_hours"] = hours
         member, created = MemberHotline.objects.update_or_create(country=country, defaults=values)
         record(
             "network.member_set",
