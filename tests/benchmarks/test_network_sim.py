@@ -60,6 +60,9 @@ def test_a_small_simulated_internet_ends_with_every_removal_detected(tmp_path: P
     assert result["removals_detected_share"] == 1.0, context
     assert result["misdirected_notices"] == 0, context
     assert result["stuck"] == 0, context
+    # The beat led and fired: only its sweeps send notices and queue re-checks here.
+    assert result["first_notice_after_s"] is not None, context
+    assert result["first_recheck_after_s"] is not None and result["rechecks"] >= 1, context
     # The chain ran: notices by e-mail, the analyst's reveals audited and counted.
     assert result["notices_sent"] >= 1 and result["emails_sent"] >= result["notices_sent"]
     assert result["urls_assessed"] >= 1 and result["reveal_audit_entries"] >= 1
