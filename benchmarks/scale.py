@@ -114,10 +114,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def picture(n: int) -> bytes:
+def picture(n: int, run: int) -> bytes:
+    """Picture ``n`` of this run: new pixels each run, so a reused database holds none of them."""
     from PIL import Image
 
-    rng = random.Random(n)
+    rng = random.Random(f"{run}:{n}")
     image = Image.new("RGB", (16, 16))
     image.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(256)])
     out = io.BytesIO()
@@ -309,7 +310,8 @@ def main() -> None:
     from openhotline.lib.pdq import hash_image
 
     total = 2 * args.pages + 1
-    images = {n: picture(n) for n in range(total)}
+    run = secrets.randbits(64)
+    images = {n: picture(n, run) for n in range(total)}
     digests = {n: hashlib.sha256(images[n]).hexdigest() for n in range(total)}
     redis_proc, broker = start_redis(workdir)
     server, base = start_site(args.latency, images)
