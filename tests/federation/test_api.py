@@ -235,7 +235,9 @@ def test_our_answers_are_signed_for_the_request_they_answer_only(
         message = Message(method="POST", url=f"http://testserver{path}", headers={})
         with as_installation(PEER_SECRET):
             sign(message, body, recipient_key_id=us.key_id)
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items()}
+        headers: dict[str, Any] = {
+            f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items()
+        }
         response = client.generic("POST", path, body, content_type="application/json", **headers)
         assert response.status_code == 200, response.content
         return message, response

@@ -228,6 +228,7 @@ def do_receive_media_request(peer: Peer, body: dict[str, Any]) -> dict[str, Any]
         raise MessageRefused(f"nothing was forwarded to this peer as {reference!r}", 403)
     url = outgoing.reported_url
     answer: dict[str, Any] = {"reference": reference, "request": code}
+    detail: dict[str, Any]
     if not media_allowed(url.hotline, peer):
         answer.update(state="refused", reason=POLICY_REFUSAL)
         event, detail = "media_refused", {"reason": "policy"}
