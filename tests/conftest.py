@@ -36,6 +36,18 @@ def missing_service(what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> None:
+    """New passwords with few PBKDF2 rounds (tests/support/hashers.py); checks as before."""
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    quick = ["tests.support.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = quick
+    # What override_settings sends: Django's receiver clears its cached hashers.
+    setting_changed.send(sender=None, setting="PASSWORD_HASHERS", value=quick, enter=True)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Put the SQLite test database in a file, so worker processes can open it too."""

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import (
@@ -44,6 +45,7 @@ from openhotline.blocking.actions.entries import (
 )
 from openhotline.blocking.exports import unservable_formats
 from openhotline.blocking.forms import ProposeForm
+from openhotline.blocking.guards import preview
 from openhotline.blocking.hosts import url_only_hosts
 from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState, SourceKind
 from openhotline.blocking.versions import current_publication
@@ -131,7 +133,10 @@ def propose_whole_host(request: HttpRequest, slug: str) -> HttpResponse:
             actor=user,
         ),
         refused=BlocklistError,
-        done=lambda e: f"Whole host {e.host} proposed as {e.code}; a senior analyst approves.",
+        done=lambda e: (
+            _("Whole host %(host)s proposed as %(code)s; a senior analyst approves.")
+            % {"host": e.host, "code": e.code}
+        ),
     )
     if entry is None:
         return redirect("blocking:list", slug=hotline.slug)
@@ -196,6 +201,8 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     withdraw_now = entry.state == EntryState.APPROVED and has_role(
         user, entry.hotline, SENIOR_ROLES
     )
+    # Not published yet: what the guards say now, before it can stop a publication.
+    guard_checked = entry.state in (EntryState.PROPOSED, EntryState.APPROVED)
     return render(
         request,
         "blocking/entry.html",
@@ -206,6 +213,10 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
             or (approver and entry.delist_proposed_by_id != user.pk),
             "can_withdraw_now": withdraw_now,
             "own_proposal": entry.proposed_by_id == user.pk,
+            "guard_checked": guard_checked,
+            "guard": preview(entry.hotline, entry.kind, entry.host, entry.code)
+            if guard_checked
+            else None,
         },
     )
 
