@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -25,9 +26,9 @@ def new_federation_code() -> str:
 
 
 class PeerState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused: nothing sent, requests refused"
-    REMOVED = "removed", "Removed"
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused: nothing sent, requests refused")
+    REMOVED = "removed", _("Removed")
 
 
 class Peer(models.Model):
@@ -77,15 +78,15 @@ class SeenNonce(models.Model):
 
 
 class MessageType(models.TextChoices):
-    FORWARD = "forward", "Forward of a URL"
-    STATUS = "status", "Progress of a forwarded URL"
+    FORWARD = "forward", _("Forward of a URL")
+    STATUS = "status", _("Progress of a forwarded URL")
 
 
 class OutboxState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FAILING = "failing", "Failing; tried again"
-    DELIVERED = "delivered", "Delivered"
-    GIVEN_UP = "given_up", "Given up"
+    PENDING = "pending", _("Pending")
+    FAILING = "failing", _("Failing; tried again")
+    DELIVERED = "delivered", _("Delivered")
+    GIVEN_UP = "given_up", _("Given up")
 
 
 UNDELIVERED = (OutboxState.PENDING, OutboxState.FAILING)
