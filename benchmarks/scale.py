@@ -2,8 +2,9 @@
 
 Starts on loopback what it needs, as CI does, unless given in the environment:
 
-- PostgreSQL: ``DATABASE_URL`` (required to be PostgreSQL for a fair figure;
-  without it the benchmark runs on a SQLite file and says so);
+- PostgreSQL: ``DATABASE_URL``, else a throw-away server on a free loopback
+  port (``benchmarks/pgserver.py``, Debian's ``postgresql`` binaries);
+  ``--sqlite`` runs on a SQLite file instead and says so;
 - Redis: ``CELERY_BROKER_URL``, else a ``redis-server`` on a free port;
 - a website on 127.0.0.1 whose pages each hold one picture, answering after a
   simulated network latency (``--latency``).
@@ -21,7 +22,7 @@ secrets and the evidence store. It measures:
    (``benchmarks/evidence_store.py``'s ``measure_stores``: moto's server on
    loopback unless ``OPENHOTLINE_BENCH_S3_URL`` names a real bucket).
 
-    python benchmarks/scale.py [--pages 60] [--latency 0.3] [--json]
+    python benchmarks/scale.py [--pages 60] [--latency 0.3] [--sqlite] [--json]
 
 With ``--json`` the last line is one JSON object.
 """
@@ -29,6 +30,7 @@ With ``--json`` the last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -114,10 +116,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def picture(n: int) -> bytes:
+def picture(n: int, run: int) -> bytes:
+    """Picture ``n`` of this run: new pixels each run, so a reused database holds none of them."""
     from PIL import Image
 
-    rng = random.Random(n)
+    rng = random.Random(f"{run}:{n}")
     image = Image.new("RGB", (16, 16))
     image.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(256)])
     out = io.BytesIO()
@@ -300,16 +303,29 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per HTTP response")
     parser.add_argument("--concurrency", type=int, default=2, help="processes per machine")
     parser.add_argument("--evidence-mb", type=int, default=64)
+    parser.add_argument("--sqlite", action="store_true", help="a SQLite file, not PostgreSQL")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openhotline.settings")
+    with contextlib.ExitStack() as stack:
+        if not args.sqlite and not os.environ.get("DATABASE_URL"):
+            from pgserver import throwaway_postgres  # benchmarks/ is on sys.path
+
+            os.environ["DATABASE_URL"] = stack.enter_context(throwaway_postgres())
+        elif args.sqlite:
+            os.environ.pop("DATABASE_URL", None)
+        run_benchmark(args)
+
+
+def run_benchmark(args: argparse.Namespace) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="oh-scale-"))
     os.chmod(workdir, 0o700)
     from openhotline.lib.pdq import hash_image
 
     total = 2 * args.pages + 1
-    images = {n: picture(n) for n in range(total)}
+    run = secrets.randbits(64)
+    images = {n: picture(n, run) for n in range(total)}
     digests = {n: hashlib.sha256(images[n]).hexdigest() for n in range(total)}
     redis_proc, broker = start_redis(workdir)
     server, base = start_site(args.latency, images)

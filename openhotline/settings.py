@@ -780,6 +780,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "openhotline.evidence.tasks.sweep",
         "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
     },
+    "matching-sweep": {
+        "task": "openhotline.matching.tasks.sweep",
+        "schedule": float(OPENHOTLINE_HASH_SWEEP_SECONDS),
+    },
     "network-sweep": {
         "task": "openhotline.network.tasks.sweep",
         "schedule": OPENHOTLINE_NETWORK_SWEEP_SECONDS,

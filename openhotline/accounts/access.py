@@ -9,8 +9,11 @@ these. "Not found" and "not yours" raise the same ``Http404``.
   one of ``roles`` (a role set from ``accounts.models``);
 - ``get_hotline_for_user(user, slug, roles=…)``: one of those, or 404;
 - ``has_role(user, hotline, roles)``: the one role check;
-- ``get_member_for_admin(user, slug, username)``: a hotline the user is an
-  admin of and one of its members, or 404;
+- ``administered_organisations(user)`` / ``get_administered_organisation``:
+  the organisations whose people ``user`` manages (a hotline as its admin, a
+  police force or INTERPOL as its agency admin), or 404;
+- ``get_member_for_admin(user, slug, username)``: an organisation the user
+  administers and one of its members, or 404;
 - ``audited_organisations(user)`` / ``audit_events_for_user(user)``: what an
   auditor's audit-log viewer shows (their organisations' events, and those of
   the organisations' members);
@@ -31,10 +34,10 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from openhotline.accounts.models import (
-    ADMIN_ROLES,
     ANALYST_ROLES,
     API_KEY_PREFIX,
     AUDITOR_ROLES,
+    ORGANISATION_ADMIN_ROLE,
     ApiKey,
     Membership,
     Organisation,
@@ -93,13 +96,31 @@ def has_role(user: User, hotline: Organisation | int, roles: set[str]) -> bool:
     return hotlines_for_user(user, roles=roles).filter(pk=pk).exists()
 
 
+def administered_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations whose people ``user`` manages: each where they hold its admin role."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    # One filter() call: the kind and the role are matched on the same membership.
+    held = Q()
+    for kind, role in ORGANISATION_ADMIN_ROLE.items():
+        held |= Q(kind=kind, memberships__role=role)
+    return Organisation.objects.filter(held, memberships__user=user).distinct()
+
+
+def get_administered_organisation(user: User, slug: str) -> Organisation:
+    try:
+        return administered_organisations(user).get(slug=slug)
+    except Organisation.DoesNotExist:
+        raise Http404("No such organisation") from None
+
+
 def get_member_for_admin(user: User, slug: str, username: str) -> tuple[Organisation, User]:
-    """The hotline ``slug`` that ``user`` is an admin of, and its member ``username``."""
-    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
-    member = User.objects.filter(memberships__organisation=hotline, username=username).first()
+    """The organisation ``slug`` that ``user`` administers, and its member ``username``."""
+    organisation = get_administered_organisation(user, slug)
+    member = User.objects.filter(memberships__organisation=organisation, username=username).first()
     if member is None:
         raise Http404("No such member")
-    return hotline, member
+    return organisation, member
 
 
 def audited_organisations(user: User) -> QuerySet[Organisation]:

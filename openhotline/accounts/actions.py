@@ -11,12 +11,12 @@ from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.models import (
+    ORGANISATION_ADMIN_ROLE,
     ROLES_BY_KIND,
     ApiKey,
     EnrolmentLink,
     Membership,
     Organisation,
-    Role,
     User,
 )
 from openhotline.audit.log import record
@@ -217,13 +217,26 @@ def do_record_login(user: User, *, second_factor: bool, enrolment: bool = False)
     record("user.login", actor=user, detail=detail)
 
 
-# --- Managing a hotline's people (the admin pages) ---
+# --- Managing an organisation's people (the admin pages) ---
+# A hotline's people are managed by its admin, a police force's or INTERPOL's
+# by its agency admin (``ORGANISATION_ADMIN_ROLE``); the same rules apply.
+
+
+def _admin_role(organisation: Organisation) -> str | None:
+    return ORGANISATION_ADMIN_ROLE.get(organisation.kind)
 
 
 def _admins_left(hotline: Organisation, *, without: User) -> bool:
-    """Whether ``hotline`` keeps an active admin other than ``without``."""
+    """Whether ``hotline`` keeps an active admin other than ``without``.
+
+    The callers hold the organisation's row lock (taken first in their
+    transaction), so two admins taken away at once are checked one after the
+    other and the second sees the first's change (``tests/accounts/test_last_admin_race.py``).
+    """
     return (
-        Membership.objects.filter(organisation=hotline, role=Role.ADMIN, user__is_active=True)
+        Membership.objects.filter(
+            organisation=hotline, role=_admin_role(hotline), user__is_active=True
+        )
         .exclude(user=without)
         .exists()
     )
@@ -285,18 +298,20 @@ def do_set_initial_password(link: EnrolmentLink, password: str) -> None:
 def do_set_roles(user: User, hotline: Organisation, roles: set[str], *, actor: User) -> None:
     """Give ``user`` exactly ``roles`` in ``hotline`` (at least one).
 
-    The last active admin of a hotline keeps the admin role, so a hotline can
-    never lock itself out of its own settings.
+    The last active admin of a hotline (or agency admin of a police force)
+    keeps the role, so an organisation can never lock itself out of its own
+    settings.
     """
     allowed = ROLES_BY_KIND[hotline.kind]
+    admin_role = _admin_role(hotline)
     if not roles:
         raise AccountError(
             gettext("choose at least one role (deactivate the account to remove it)")
         )
     if not roles <= allowed:
         raise AccountError(
-            gettext("roles %(roles)s do not fit a hotline")
-            % {"roles": ", ".join(sorted(roles - allowed))}
+            gettext("roles %(roles)s do not fit %(organisation)s")
+            % {"roles": ", ".join(sorted(roles - allowed)), "organisation": hotline.name}
         )
     with transaction.atomic():
         Organisation.objects.select_for_update().get(pk=hotline.pk)
@@ -311,12 +326,13 @@ def do_set_roles(user: User, hotline: Organisation, roles: set[str], *, actor: U
                 % {"user": user.get_username(), "hotline": hotline.name}
             )
         if (
-            Role.ADMIN in current
-            and Role.ADMIN not in roles
+            admin_role in current
+            and admin_role not in roles
             and not _admins_left(hotline, without=user)
         ):
             raise AccountError(
-                gettext("%(user)s is the hotline's last admin") % {"user": user.get_username()}
+                gettext("%(user)s is the last admin of %(organisation)s")
+                % {"user": user.get_username(), "organisation": hotline.name}
             )
         removed, added = current - roles, roles - current
         if not removed and not added:
@@ -346,11 +362,11 @@ def do_deactivate_user(user: User, hotline: Organisation, *, actor: User) -> Non
         user = User.objects.select_for_update().get(pk=user.pk)
         if not user.is_active:
             return
-        if user.memberships.filter(role=Role.ADMIN).exists() and not _admins_left(
-            hotline, without=user
-        ):
+        is_admin = user.memberships.filter(organisation=hotline, role=_admin_role(hotline))
+        if is_admin.exists() and not _admins_left(hotline, without=user):
             raise AccountError(
-                gettext("%(user)s is the hotline's last admin") % {"user": user.get_username()}
+                gettext("%(user)s is the last admin of %(organisation)s")
+                % {"user": user.get_username(), "organisation": hotline.name}
             )
         user.is_active = False
         user.save(update_fields=["is_active"])

@@ -1,10 +1,12 @@
-"""The hotline admin's pages under ``/app/admin/``: its people and links to every setting.
+"""The admin's pages under ``/app/admin/``: its people and links to every setting.
 
 People: invite by a one-time enrolment link (the invitee chooses a password
 and enrols an authenticator through it), set roles, deactivate, reset the
-second factor. Each change is a ``do_*`` action in ``accounts.actions``; a
-hotline's admin reaches only the hotline's own members
-(``access.get_member_for_admin``).
+second factor. Each change is a ``do_*`` action in ``accounts.actions``; an
+admin reaches only their own organisation's members
+(``access.get_member_for_admin``). A hotline's admin manages the hotline's
+people; a police force's or INTERPOL's agency admin those of the agency, on
+the same pages (``ORGANISATION_ADMIN_ROLE``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.access import (
-    get_hotline_for_user,
+    administered_organisations,
+    get_administered_organisation,
     get_member_for_admin,
-    hotlines_for_user,
     request_user,
 )
 from openhotline.accounts.actions import (
@@ -38,10 +40,10 @@ from openhotline.accounts.actions import (
 from openhotline.accounts.decorators import staff_required
 from openhotline.accounts.forms import InviteForm, RolesForm
 from openhotline.accounts.models import (
-    ADMIN_ROLES,
     ROLES_BY_KIND,
     Membership,
     Organisation,
+    OrgKind,
     Role,
     User,
 )
@@ -62,6 +64,10 @@ SETTINGS_PAGES: list[tuple[str, object, bool]] = [
     ("assessment:wellbeing", gettext_lazy("Wellbeing: exposure caps"), False),
     ("federation:peers", gettext_lazy("Federation: peer installations and deliveries"), False),
 ]
+# A police force's or INTERPOL's settings, for its agency admin.
+AGENCY_SETTINGS_PAGES: list[tuple[str, object, bool]] = [
+    ("lea:priority", gettext_lazy("Police priority: rules and flagged series"), False),
+]
 
 
 def _role_choices(hotline: Organisation) -> list[tuple[str, str]]:
@@ -71,7 +77,7 @@ def _role_choices(hotline: Organisation) -> list[tuple[str, str]]:
 
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
-    hotlines = list(hotlines_for_user(request_user(request), roles=ADMIN_ROLES))
+    hotlines = list(administered_organisations(request_user(request)))
     if len(hotlines) == 1:
         return redirect("hotline_admin:home", slug=hotlines[0].slug)
     return render(request, "accounts/admin_index.html", {"hotlines": hotlines})
@@ -79,10 +85,11 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def home(request: HttpRequest, slug: str) -> HttpResponse:
-    hotline = get_hotline_for_user(request_user(request), slug, roles=ADMIN_ROLES)
+    hotline = get_administered_organisation(request_user(request), slug)
+    listed = SETTINGS_PAGES if hotline.kind == OrgKind.HOTLINE else AGENCY_SETTINGS_PAGES
     pages = [
         (reverse(name, args=[hotline.slug] if per_hotline else []), label)
-        for name, label, per_hotline in SETTINGS_PAGES
+        for name, label, per_hotline in listed
     ]
     counts = Membership.objects.filter(organisation=hotline).aggregate(
         people=Count("user", distinct=True)
@@ -96,7 +103,7 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
 
 @staff_required
 def people(request: HttpRequest, slug: str) -> HttpResponse:
-    hotline = get_hotline_for_user(request_user(request), slug, roles=ADMIN_ROLES)
+    hotline = get_administered_organisation(request_user(request), slug)
     members = (
         User.objects.filter(memberships__organisation=hotline)
         .distinct()
@@ -128,7 +135,7 @@ def people(request: HttpRequest, slug: str) -> HttpResponse:
 def invite(request: HttpRequest, slug: str) -> HttpResponse:
     """Create the account and show its invitation link, once (only its hash is stored)."""
     user = request_user(request)
-    hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
+    hotline = get_administered_organisation(user, slug)
     form = InviteForm(request.POST, roles=_role_choices(hotline))
     if form.is_valid():
         data = form.cleaned_data

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from openhotline.accounts.models import (
-    ADMIN_ROLES,
     ANALYST_ROLES,
     AUDITOR_ROLES,
+    PEOPLE_ADMIN_ROLES,
     POLICE_ROLES,
     Role,
     User,
@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_hotline": bool(roles & ANALYST_ROLES),
         "nav_lea": bool(roles & POLICE_ROLES),
-        "nav_admin": bool(roles & ADMIN_ROLES),
+        "nav_admin": bool(roles & PEOPLE_ADMIN_ROLES),
         "nav_audit": bool(roles & AUDITOR_ROLES),
         "nav_isp": Role.ISP_OPERATOR in roles,
         "nav_partner": Role.PARTNER in roles,

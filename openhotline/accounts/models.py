@@ -32,6 +32,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Hotline admin")
     POLICE_OFFICER = "police_officer", _("Police officer")
     INTERPOL_OFFICER = "interpol_officer", _("INTERPOL officer")
+    AGENCY_ADMIN = "agency_admin", _("Agency admin")
     ISP_OPERATOR = "isp_operator", _("ISP operator")
     PARTNER = "partner", _("Partner")
     AUDITOR = "auditor", _("Auditor")
@@ -40,8 +41,8 @@ class Role(models.TextChoices):
 # Which roles make sense in which kind of organisation.
 ROLES_BY_KIND: dict[str, set[str]] = {
     OrgKind.HOTLINE: {Role.ANALYST, Role.SENIOR_ANALYST, Role.ADMIN, Role.AUDITOR},
-    OrgKind.LEA: {Role.POLICE_OFFICER, Role.AUDITOR},
-    OrgKind.INTERPOL: {Role.INTERPOL_OFFICER, Role.AUDITOR},
+    OrgKind.LEA: {Role.POLICE_OFFICER, Role.AGENCY_ADMIN, Role.AUDITOR},
+    OrgKind.INTERPOL: {Role.INTERPOL_OFFICER, Role.AGENCY_ADMIN, Role.AUDITOR},
     OrgKind.ISP: {Role.ISP_OPERATOR},
     OrgKind.PARTNER: {Role.PARTNER},
 }
@@ -60,8 +61,18 @@ ADMIN_ROLES: set[str] = {Role.ADMIN}
 SENIOR_ANALYSTS_NOT_ADMINS: set[str] = {Role.SENIOR_ANALYST}
 # Roles that see the whole network's statistics.
 AUDITOR_ROLES: set[str] = {Role.AUDITOR}
-# Roles with a police seat (a force's or INTERPOL's).
-POLICE_ROLES: set[str] = {Role.POLICE_OFFICER, Role.INTERPOL_OFFICER}
+# Roles with a police seat (a force's or INTERPOL's). The agency admin is one
+# of the agency's officers who also edits its priority and manages its people.
+POLICE_ROLES: set[str] = {Role.POLICE_OFFICER, Role.INTERPOL_OFFICER, Role.AGENCY_ADMIN}
+# The role that manages an organisation's people on the admin pages, by kind;
+# the last active holder keeps it. ISPs and partners are the operator's (CLI).
+ORGANISATION_ADMIN_ROLE: dict[str, str] = {
+    OrgKind.HOTLINE: Role.ADMIN,
+    OrgKind.LEA: Role.AGENCY_ADMIN,
+    OrgKind.INTERPOL: Role.AGENCY_ADMIN,
+}
+# Roles that manage some organisation's people (the navigation's "Administration").
+PEOPLE_ADMIN_ROLES: set[str] = set(ORGANISATION_ADMIN_ROLE.values())
 
 
 class Organisation(models.Model):

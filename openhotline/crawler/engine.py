@@ -62,6 +62,9 @@ class CrawlPolicy:
     # deep from the reported page, and how many such pages per crawl at most.
     follow_depth: int = 1
     max_followed_pages: int = 20
+    # Whether a same-site page may be followed, by its URL: the domain rule of
+    # another host of the site may forbid it (crawler/rules.py). None: all may.
+    may_follow: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class _Run:
         self.last_progress = 0.0
         self.bytes_used = 0
         self.budget_reported = False
+        self.docs_over_budget = 0
         self.followed = 0
         # Same-site links found on this level's pages: (pagination score, page that links it, url).
         self.links: list[tuple[int, _Doc, str]] = []
@@ -193,6 +197,13 @@ class Crawler:
             level.extend(self._follow(run))
         for pending in as_completed(list(run.futures)):
             pending.result()
+        if run.docs_over_budget:
+            run.error(
+                url,
+                "limit",
+                f"{run.docs_over_budget} pages, frames or stylesheets not fetched: the crawl's"
+                f" byte budget of {self.policy.byte_budget} bytes is used up",
+            )
         result = run.result
         result.media = [item for _, item in sorted(run.media, key=lambda pair: pair[0])]
         result.elapsed = time.monotonic() - t0
@@ -304,13 +315,22 @@ class Crawler:
         links, run.links = run.links, []
         links.sort(key=lambda link: -link[0])  # stable: pages in order, links in page order
         budget = self.policy.max_followed_pages
+        may_follow = self.policy.may_follow
         out: list[_Doc] = []
-        left_out = 0
+        left_out = refused = 0
         for _, parent, url in links:
             if url in run.seen_docs:
                 continue
+            if may_follow is not None and not may_follow(url):
+                run.seen_docs.add(url)  # counted once, however many pages link it
+                refused += 1
+                continue
             if run.followed >= budget:
                 left_out += 1
+                continue
+            if self._budget_used_up(run, url):
+                run.seen_docs.add(url)
+                run.docs_over_budget += 1
                 continue
             if len(run.seen_docs) >= self.policy.max_documents:
                 run.error(url, "limit", f"more than {self.policy.max_documents} documents")
@@ -326,6 +346,13 @@ class Crawler:
                 "limit",
                 f"{left_out} more same-site pages not followed (page budget {budget} per crawl)",
             )
+        if refused:
+            run.error(
+                run.result.url,
+                "rule",
+                f"{refused} same-site pages not followed: their host's domain rule forbids it",
+                name="DomainRule",
+            )
         return out
 
     def _children(
@@ -339,6 +366,9 @@ class Crawler:
                 run.error(url, "limit", f"more than {self.policy.max_documents} documents")
                 break
             run.seen_docs.add(url)
+            if self._budget_used_up(run, url):
+                run.docs_over_budget += 1
+                continue
             inherited = {"frames": doc.frames, "viewers": doc.viewers, "css": doc.css}
             depths = {**inherited, "follows": doc.follows, **depths}
             out.append(_Doc(url, kind, doc.depth + 1, doc.url, doc.page, **depths))
@@ -384,8 +414,12 @@ class Crawler:
         run.spend(outcome)
         self._store_media(run, seq, ref, found_on, page, outcome, limit)
 
-    def _over_budget(self, run: _Run, seq: int, ref: MediaRef, found_on: str, page: str) -> bool:
-        """Past the crawl's byte budget, record the item as skipped instead of fetching it."""
+    def _budget_used_up(self, run: _Run, url: str) -> bool:
+        """Whether the crawl's byte budget is used up; the first time, one error says so.
+
+        Pages, frames and stylesheets not yet fetched are not fetched past it
+        (followed gallery pages included), any more than media are.
+        """
         budget = self.policy.byte_budget
         with run.lock:
             used = run.bytes_used
@@ -393,13 +427,22 @@ class Crawler:
                 return False
             first = not run.budget_reported
             run.budget_reported = True
+        if first:  # one line for the crawl; each skipped item carries the reason itself
+            run.error(url, "limit", f"byte budget of {budget} bytes used up after {used}")
+        return True
+
+    def _over_budget(self, run: _Run, seq: int, ref: MediaRef, found_on: str, page: str) -> bool:
+        """Past the crawl's byte budget, record the item as skipped instead of fetching it."""
+        if not self._budget_used_up(run, ref.url):
+            return False
+        budget = self.policy.byte_budget
+        with run.lock:
+            used = run.bytes_used
             run.result.media_skipped += 1
         reason = f"skipped: the crawl's byte budget of {budget} bytes is used up ({used} fetched)"
         item = MediaItem(url=ref.url, kind=ref.kind, source=ref.source, found_on=found_on)
         item.page = page
         item.error, item.skipped = reason, True
-        if first:  # one line for the crawl; each skipped item carries the reason itself
-            run.error(ref.url, "limit", f"byte budget of {budget} bytes used up after {used}")
         with run.lock:
             run.media.append((seq, item))
         run.report()

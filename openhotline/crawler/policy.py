@@ -14,6 +14,7 @@ import dns.resolver
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from openhotline.accounts.models import Organisation
 from openhotline.crawler.cdn import CdnProvider
 from openhotline.crawler.dnstrace import address_resolver, make_resolver
 from openhotline.crawler.engine import CrawlPolicy
@@ -22,6 +23,7 @@ from openhotline.crawler.hosting import HostingTrace, Overrides, trace_host
 from openhotline.crawler.hostingdata import current_geo, current_providers
 from openhotline.crawler.models import DomainRule
 from openhotline.crawler.rdap import RdapCache, RdapLookup
+from openhotline.crawler.rules import site_rules
 from openhotline.lib.safehttp import FetchPolicy, SafeFetcher
 
 
@@ -59,8 +61,14 @@ def fetch_policy(*, proxy: str | None = None) -> FetchPolicy:
     )
 
 
-def crawl_policy(rule: DomainRule | None = None) -> CrawlPolicy:
-    """The crawl's limits: the settings, with the domain rule's proxy and link following."""
+def crawl_policy(
+    rule: DomainRule | None = None, *, may_follow: Callable[[str], bool] | None = None
+) -> CrawlPolicy:
+    """The crawl's limits: the settings, with the domain rule's proxy and link following.
+
+    `may_follow` checks each same-site page before it is followed (the rules
+    of the site's other hosts: `rules.SiteRules`).
+    """
     follow_depth = settings.OPENHOTLINE_CRAWL_FOLLOW_DEPTH
     follow_pages = settings.OPENHOTLINE_CRAWL_FOLLOW_PAGES
     if rule is not None and rule.do_not_follow:
@@ -82,9 +90,18 @@ def crawl_policy(rule: DomainRule | None = None) -> CrawlPolicy:
         byte_budget=settings.OPENHOTLINE_CRAWL_BYTE_BUDGET,
         follow_depth=follow_depth,
         max_followed_pages=follow_pages,
+        may_follow=may_follow,
         # Each followed page brings its own frames, stylesheets and viewer pages.
         max_documents=100 + 50 * follow_pages,
     )
+
+
+def site_crawl_policy(
+    hotline: Organisation, url: str, rule: DomainRule | None = None
+) -> CrawlPolicy:
+    """`crawl_policy(rule)` for a crawl of `url` for `hotline`: a page on another host of
+    the site is followed only if that host's own rule allows it (`rules.SiteRules`)."""
+    return crawl_policy(rule, may_follow=site_rules(hotline, url, rule).may_follow)
 
 
 def rdap_fetch_policy() -> FetchPolicy:

@@ -139,7 +139,7 @@ class CrawlError:
     """A recorded failure: the crawl goes on, and the analyst sees what was missed."""
 
     url: str
-    stage: str  # "page", "iframe", "viewer", "stylesheet", "media", "sink", "limit"
+    stage: str  # "page", "iframe", "viewer", "stylesheet", "media", "sink", "limit", "rule"
     error: str  # exception class name, e.g. "FetchRefused"
     message: str
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from openhotline.crawler.actions import do_record_hosting, do_record_pages
 from openhotline.crawler.engine import Crawler, CrawlPolicy
 from openhotline.crawler.models import CrawlRun, DomainRule, error_entries
-from openhotline.crawler.policy import crawl_policy, hosting_services, overrides_for
+from openhotline.crawler.policy import hosting_services, overrides_for, site_crawl_policy
 from openhotline.crawler.rdapcache import DbRdapCache
 from openhotline.crawler.render import render_page
 from openhotline.crawler.results import (
@@ -181,7 +181,7 @@ def run_crawl(
     A transient failure of the reported page returns early (unless this is
     the final attempt), so that the task can try again later.
     """
-    policy = crawl_policy(rule)
+    policy = site_crawl_policy(reported_url.hotline, reported_url.url, rule)
     store = MediaStore(run, reported_url, heartbeat)
 
     def on_progress(counts: CrawlProgress) -> None:

@@ -91,6 +91,12 @@ _META_MEDIA = {
     "thumbnailurl": "image",
     "contenturl": "image",
 }
+# Links to files that are no HTML page: following them would spend the page
+# budget and up to a page's bytes on a download. (Media are handled apart.)
+_NOT_PAGE_EXTENSIONS = frozenset(
+    "7z apk atom bz2 css csv dmg doc docx eot epub exe gz iso jar js json msi odp ods odt"
+    " otf pdf ppt pptx rar rss rtf tar tgz torrent ttf woff woff2 xls xlsx xml xz zip".split()
+)
 _MAIN_HINTS = ("main", "photo", "picture", "image", "img", "full", "view", "content", "media")
 
 
@@ -198,7 +204,7 @@ class _Page:
         url = resolve_url(href, self.base)
         if url is None or url.startswith("data:") or media_kind_from_extension(url):
             return
-        if urldefrag(url)[0] == urldefrag(self.page_url)[0]:
+        if urldefrag(url)[0] == urldefrag(self.page_url)[0] or _not_a_page(url):
             return
         if not same_registrable_site(url, self.page_url):
             return
@@ -220,6 +226,11 @@ class _Page:
         for ref in chosen:
             unique.setdefault(ref.key, ref)
         return list(unique.values())
+
+
+def _not_a_page(url: str) -> bool:
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    return "." in name and name.rpartition(".")[2].lower() in _NOT_PAGE_EXTENSIONS
 
 
 def _int(value: str | None) -> int:

@@ -267,6 +267,23 @@ class Match(models.Model):
         return f"{self.media_item_id} ~ {self.entry_id} ({self.kind}, {self.distance})"
 
 
+class MatchedItem(models.Model):
+    """When an item was last matched against the hash sets.
+
+    The matching sweep (``tasks.sweep``) queues again the hashed items without
+    one, or with one older than the item's newest reported link: their message
+    was lost (a broker restarted without persistence).
+    """
+
+    media_item = models.OneToOneField(
+        "evidence.MediaItem", models.CASCADE, primary_key=True, related_name="+"
+    )
+    matched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.media_item_id} matched {self.matched_at:%Y-%m-%d %H:%M}"
+
+
 class ImportState(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")

@@ -6,11 +6,19 @@ portal). The items are those of the portal, as VICS-like JSON records, in
 the order they last changed; ``next_since`` is the ``since`` of the next
 call. Withdrawn items (a hotline changed its classification) come too, with
 ``in_force: false``. Every call is audited; so is every media download.
+
+The police's answers to a referral (acknowledge, accept, decline,
+investigation opened, victim identified) are POSTs that need a
+``read_write`` key and run the portal's own ``do_*`` actions
+(``actions.police_feedback``): the same timeline entry, audit event and
+guards. Acknowledging again answers 200 and writes nothing; a step the
+referral's state refuses (decided already, withdrawn, not accepted) is 409.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +26,7 @@ from django.conf import settings
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from pydantic import BeforeValidator, Field
 
 from openhotline.accounts.access import request_api_key
@@ -27,15 +35,24 @@ from openhotline.assessment.vocabulary import vics_category
 from openhotline.evidence.models import UrlMedia
 from openhotline.evidence.store import get_store
 from openhotline.network.actions.members import do_record_lea_api_download, do_record_lea_api_read
+from openhotline.network.actions.police_feedback import (
+    MAX_REASON,
+    FeedbackConflict,
+    FeedbackError,
+    do_acknowledge_referral,
+    do_decide_referral,
+    do_record_outcome,
+)
 from openhotline.network.lea_access import (
     LeaSeat,
     get_media,
+    get_referral,
     open_referrals,
     referrals_for,
     seat_for_key,
 )
 from openhotline.network.lea_access import items_for as visible_items
-from openhotline.network.models import LeaItem, PoliceReferral
+from openhotline.network.models import LeaItem, PoliceReferral, ReferralDecision
 from openhotline.network.police_priority import rank
 
 router = Router(tags=["law enforcement"])
@@ -286,3 +303,126 @@ def lea_referrals_ranked(request: HttpRequest, show: str = "all") -> list[Ranked
         )
         for row in ranked
     ]
+
+
+# --- The police's answers (POST, read_write keys) ---
+
+
+class ReasonIn(Schema):
+    reason: str = Field(
+        ..., min_length=1, max_length=MAX_REASON, description="why; shown to the hotline"
+    )
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=MAX_REASON, description="optional; shown to the hotline")
+
+
+def _answering_seat(request: HttpRequest, code: str) -> tuple[ApiKey, LeaSeat, PoliceReferral]:
+    """The key, its seat and the referral ``code`` it may answer; 404 for others' referrals."""
+    key, seat = _seat(request)
+    try:
+        referral = get_referral(seat, code)
+    except Http404:
+        raise HttpError(404, "Not found") from None
+    if not key.can_write():
+        raise HttpError(403, "this API key is read-only; answering a referral needs read_write")
+    return key, seat, referral
+
+
+def _answered(seat: LeaSeat, code: str) -> ReferralOut:
+    """The referral as it is now, as ``GET /referrals`` gives it."""
+    answer: ReferralOut = _referral_out(get_referral(seat, code))
+    return answer
+
+
+def _run(step: Callable[[], None], field: str) -> None:
+    """Run a feedback action: its refusals as 409 (state) or 422 (input, on ``field``)."""
+    try:
+        step()
+    except FeedbackConflict as error:
+        raise HttpError(409, str(error)) from None
+    except FeedbackError as error:
+        raise ValidationError(
+            [{"loc": ["body", "payload", field], "msg": str(error), "type": "value_error"}]
+        ) from None
+
+
+_ANSWERS: dict[int | str, Any] = {
+    200: ReferralOut,
+    403: MessageOut,
+    404: MessageOut,
+    409: MessageOut,
+}
+
+
+@router.post(
+    "/referrals/{code}/acknowledge",
+    response=_ANSWERS,
+    summary="Acknowledge a referral (again: 200, nothing written)",
+)
+def lea_acknowledge(request: HttpRequest, code: str) -> ReferralOut:
+    key, seat, referral = _answering_seat(request, code)
+    do_acknowledge_referral(referral, seat, actor=None, api_key=key)
+    return _answered(seat, code)
+
+
+def _decide(request: HttpRequest, code: str, decision: str, payload: ReasonIn) -> ReferralOut:
+    key, seat, referral = _answering_seat(request, code)
+    _run(
+        lambda: do_decide_referral(
+            referral, seat, decision=decision, reason=payload.reason, actor=None, api_key=key
+        ),
+        "reason",
+    )
+    return _answered(seat, code)
+
+
+@router.post(
+    "/referrals/{code}/accept",
+    response=_ANSWERS,
+    summary="Accept a referral, with a reason (a decision stands: again is 409)",
+)
+def lea_accept(request: HttpRequest, code: str, payload: ReasonIn) -> ReferralOut:
+    return _decide(request, code, ReferralDecision.ACCEPTED, payload)
+
+
+@router.post(
+    "/referrals/{code}/decline",
+    response=_ANSWERS,
+    summary="Decline a referral, with a reason (a decision stands: again is 409)",
+)
+def lea_decline(request: HttpRequest, code: str, payload: ReasonIn) -> ReferralOut:
+    return _decide(request, code, ReferralDecision.DECLINED, payload)
+
+
+def _outcome(request: HttpRequest, code: str, outcome: str, payload: NoteIn | None) -> ReferralOut:
+    key, seat, referral = _answering_seat(request, code)
+    note = payload.note if payload is not None else ""
+    _run(
+        lambda: do_record_outcome(
+            referral, seat, outcome=outcome, note=note, actor=None, api_key=key
+        ),
+        "note",
+    )
+    return _answered(seat, code)
+
+
+@router.post(
+    "/referrals/{code}/investigation",
+    response=_ANSWERS,
+    summary="Record that an investigation was opened (accepted referrals; once)",
+)
+def lea_investigation(
+    request: HttpRequest, code: str, payload: NoteIn | None = None
+) -> ReferralOut:
+    return _outcome(request, code, "investigation", payload)
+
+
+@router.post(
+    "/referrals/{code}/victim",
+    response=_ANSWERS,
+    summary="Record that a victim was identified (accepted referrals; once)",
+)
+def lea_victim(request: HttpRequest, code: str, payload: NoteIn | None = None) -> ReferralOut:
+    return _outcome(request, code, "victim", payload)

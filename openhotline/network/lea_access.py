@@ -7,6 +7,8 @@
   organisation) sees every item classified baseline or nationally illegal by
   any hotline, and the referrals sent to INTERPOL because no member hotline
   covers the hosting country.
+- An agency admin (role ``agency_admin`` in either) sees what the
+  organisation's officers see, and also edits its priority rules.
 
 Anyone else, hotline staff included, gets "not found".
 """
@@ -18,11 +20,10 @@ from dataclasses import dataclass
 from django.db.models import F, QuerySet
 from django.http import Http404
 
-from openhotline.accounts.models import ApiKey, Organisation, OrgKind, Role, User
+from openhotline.accounts.models import ApiKey, Membership, Organisation, OrgKind, Role, User
 from openhotline.evidence.models import MediaItem
 from openhotline.network.models import (
     LeaItem,
-    OfficerProfile,
     Package,
     PoliceReferral,
     ReferralChannel,
@@ -30,7 +31,12 @@ from openhotline.network.models import (
     ReferralState,
 )
 
-SEATS = ((OrgKind.INTERPOL, Role.INTERPOL_OFFICER), (OrgKind.LEA, Role.POLICE_OFFICER))
+# The roles that give a seat, by kind of organisation: its officers, and its
+# agency admin (an officer who also edits the priority and manages the people).
+SEATS = (
+    (OrgKind.INTERPOL, {Role.INTERPOL_OFFICER, Role.AGENCY_ADMIN}),
+    (OrgKind.LEA, {Role.POLICE_OFFICER, Role.AGENCY_ADMIN}),
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,9 @@ class LeaSeat:
 def seat_for_user(user: User) -> LeaSeat:
     if not user.is_authenticated:
         raise Http404("Not found")
-    for kind, role in SEATS:
+    for kind, roles in SEATS:
         membership = (
-            user.memberships.filter(role=role, organisation__kind=kind)
+            user.memberships.filter(role__in=roles, organisation__kind=kind)
             .select_related("organisation")
             .order_by("pk")
             .first()
@@ -128,8 +134,14 @@ def get_package(seat: LeaSeat, code: str) -> Package:
 
 
 def is_agency_admin(user: User, seat: LeaSeat) -> bool:
-    """May edit the organisation's priority rules and flagged series."""
-    return OfficerProfile.objects.filter(user=user, agency_admin=True).exists()
+    """May edit the organisation's priority rules and flagged series: its agency admin.
+
+    The role is held in the seat's own organisation, so an agency admin of
+    another force never edits this one's rules.
+    """
+    return Membership.objects.filter(
+        user=user, organisation=seat.organisation, role=Role.AGENCY_ADMIN
+    ).exists()
 
 
 def require_agency_admin(user: User, seat: LeaSeat) -> None:

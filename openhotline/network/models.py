@@ -396,8 +396,6 @@ class OfficerProfile(models.Model):
     )
     # An age X25519 recipient ("age1…"); packages can be encrypted to it.
     age_recipient = models.CharField(max_length=100, blank=True)
-    # May edit the agency's priority rules and flagged series (set with the CLI).
-    agency_admin = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -208,3 +208,45 @@ def test_a_followed_page_that_redirects_off_the_site_is_not_followed_further(
     result = crawl(f"http://www.gallery.test:{port}/", policy(follow_depth=3))
     assert "/deeper" not in paths(site)
     assert [p.kind for p in result.pages] == ["page", "linked"]
+
+
+def test_links_to_downloads_and_feeds_are_not_followed_as_pages(site: LoopbackServer) -> None:
+    site.routes["/"] = html(
+        '<a href="/album.zip" rel="next">Download all</a> <a href="/feed.rss">RSS</a>'
+        ' <a href="/Brochure.PDF">2</a> <a href="/page/2">2</a>'
+    )
+    for path in ("/album.zip", "/feed.rss", "/Brochure.PDF"):
+        site.routes[path] = html("<img src='/download.png'>")
+    site.routes["/page/2"] = html("<img src='/2.png'>")
+    site.routes["/2.png"] = image("red")
+    url = f"http://www.gallery.test:{site.port}/"
+    result = crawl(url, policy())
+    assert [p.url for p in result.pages] == [url, f"{url}page/2"]
+    assert paths(site) == ["/", "/page/2", "/2.png"]
+
+
+def test_past_the_byte_budget_no_further_page_is_fetched(site: LoopbackServer) -> None:
+    url = gallery_site(site)
+    # The reported page alone (about 250 bytes) uses up a 100-byte budget.
+    result = crawl(url, policy(byte_budget=100))
+    assert [p.url for p in result.pages] == [url]
+    assert paths(site)[0] == "/gallery/" and "/gallery/?page=2" not in paths(site)
+    limits = [e.message for e in result.errors if e.stage == "limit"]
+    assert any("byte budget of 100 bytes used up" in m for m in limits)
+    # ?page=2, /about and /tags/red; other.test is no page of the site.
+    assert any(m.startswith("3 pages, frames or stylesheets not fetched") for m in limits)
+    # With room, the same gallery's pages are followed.
+    assert len(crawl(url, policy(byte_budget=1_000_000)).pages) == 4
+
+
+def test_a_page_the_policy_refuses_is_not_followed_and_the_crawl_says_so(
+    site: LoopbackServer,
+) -> None:
+    url = gallery_site(site)
+    refused = {f"{url}?page=2"}
+    result = crawl(url, policy(may_follow=lambda link: link not in refused))
+    followed = [p.url for p in result.pages if p.kind == "linked"]
+    assert f"{url}?page=2" not in followed and len(followed) == 2
+    assert "/gallery/?page=2" not in paths(site)
+    [rule] = [e for e in result.errors if e.stage == "rule"]
+    assert rule.error == "DomainRule" and rule.message.startswith("1 same-site pages not followed")

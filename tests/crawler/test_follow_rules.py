@@ -13,6 +13,7 @@ from openhotline.crawler.models import CrawledPage, DomainRule
 from openhotline.crawler.policy import crawl_policy
 from openhotline.evidence.models import UrlMedia
 from tests.crawler.conftest import file_url, media, page, png, run
+from tests.support.dnsserver import DnsServer, Records
 from tests.support.loopback import LoopbackServer
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,13 @@ def three_pages(web: LoopbackServer) -> None:
 
 def fetched(web: LoopbackServer) -> list[str]:
     return [path for path, _ in web.requests]
+
+
+@pytest.fixture
+def dns_records() -> Records:
+    """Hosts of one site, gallery.test, all served by the `web` server."""
+    names = ("www", "img", "cdn", "shop", "pics")
+    return {f"{name}.gallery.test": [("A", "127.0.0.1")] for name in names}
 
 
 def test_each_stored_item_records_the_page_it_was_found_on(
@@ -112,3 +120,36 @@ def test_a_rule_may_only_change_link_following(hotline_a: Organisation) -> None:
     form = DomainRuleForm(data={"domain": "gallery.test", "follow_pages": "60"}, hotline=hotline_a)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["follow_pages"] == 60
+
+
+def test_a_page_on_a_host_whose_own_rule_forbids_it_is_not_followed(
+    hotline_a: Organisation, web: LoopbackServer, dns: DnsServer
+) -> None:
+    port = web.port
+    web.routes["/"] = page(
+        '<img src="/1.png">'
+        + "".join(
+            f' <a href="http://{host}.gallery.test:{port}/{n}">{n}</a>'
+            for n, host in ((2, "img"), (3, "cdn"), (4, "shop"), (5, "pics"), (6, "www"))
+        )
+    )
+    for n, color in enumerate(("red", "green", "blue", "white", "black", "yellow"), start=1):
+        web.routes[f"/{n}"] = page(f'<img src="/{n}.png">')
+        web.routes[f"/{n}.png"] = media(png(color))
+    # The reported host's rule (through its parent domain), and rules of the site's other hosts.
+    rule = {"hotline": hotline_a}
+    DomainRule.objects.create(**rule, domain="gallery.test", force_hoster="Hoster A/S")
+    DomainRule.objects.create(**rule, domain="img.gallery.test", do_not_crawl=True)
+    DomainRule.objects.create(**rule, domain="cdn.gallery.test", proxy="socks5h://127.0.0.1:9")
+    DomainRule.objects.create(**rule, domain="shop.gallery.test", do_not_follow=True)
+    DomainRule.objects.create(**rule, domain="pics.gallery.test", force_registrar="Registrar")
+    url = file_url(hotline_a, f"http://www.gallery.test:{port}/")
+    crawl = run(url)
+    hosts = {headers["host"].split(":")[0] for _, headers in web.requests}
+    assert hosts == {"www.gallery.test", "pics.gallery.test"}
+    pages = set(UrlMedia.objects.filter(reported_url=url).values_list("page_url", flat=True))
+    assert pages == {"", f"http://pics.gallery.test:{port}/5", f"http://www.gallery.test:{port}/6"}
+    refused = [error for error in crawl.errors if error["stage"] == "rule"]
+    assert [error["message"] for error in refused] == [
+        "3 same-site pages not followed: their host's domain rule forbids it"
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from openhotline.accounts.models import ApiKey, Organisation, OrgKind, User
 from openhotline.assessment.actions.classification import do_classify_item
@@ -19,7 +20,7 @@ from openhotline.audit.log import record
 from openhotline.evidence.models import MediaItem
 from openhotline.matching.changelog import log_removed_query
 from openhotline.matching.lookup import Found, Query, find_matches
-from openhotline.matching.models import HashEntry, HashSet, Match
+from openhotline.matching.models import HashEntry, HashSet, Match, MatchedItem
 from openhotline.matching.verdicts import PROFILE_CATEGORIES, decide
 
 SET_FIELDS = frozenset(
@@ -174,6 +175,9 @@ def do_match_item(item: MediaItem) -> MatchOutcome:
     with transaction.atomic():
         MediaItem.objects.select_for_update().filter(pk=item.pk).first()
         created = _sync_matches(item, found)
+        MatchedItem.objects.update_or_create(
+            media_item=item, defaults={"matched_at": timezone.now()}
+        )
         if created:
             record(
                 "media.hash_matched",

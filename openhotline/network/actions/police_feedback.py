@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from openhotline.accounts.models import Membership, Organisation, OrgKind, Role, User
+from openhotline.accounts.models import ApiKey, Membership, Organisation, OrgKind, Role, User
 from openhotline.audit.log import record
 from openhotline.network.lea_access import LeaSeat
 from openhotline.network.models import (
@@ -44,7 +44,14 @@ MAX_REASON = 2000
 
 
 class FeedbackError(ValueError):
-    """A step the referral does not allow now, with the reason (shown to the officer)."""
+    """A step refused, with the reason (shown to the officer): bad input, e.g. no reason."""
+
+
+class FeedbackConflict(FeedbackError):
+    """A step the referral's state does not allow now (decided already, withdrawn, …).
+
+    Apart from bad input so the API can answer 409 rather than 422.
+    """
 
 
 def _locked(referral: PoliceReferral) -> PoliceReferral:
@@ -62,12 +69,17 @@ def _who(seat: LeaSeat) -> str:
 def _note(
     referral: PoliceReferral,
     seat: LeaSeat,
-    actor: User,
+    actor: User | None,
     action: str,
     message: str,
     detail: dict[str, object],
+    api_key: ApiKey | None = None,
 ) -> None:
-    """The timeline entry the hotline sees and the audit event, in the caller's transaction."""
+    """The timeline entry the hotline sees and the audit event, in the caller's transaction.
+
+    An answer through the API has no officer: the audit names the key instead.
+    """
+    via = {"api_key": api_key.prefix} if api_key is not None else {}
     add_timeline(
         message,
         kind=action,
@@ -79,11 +91,22 @@ def _note(
         actor=actor,
         organisation=seat.organisation,
         obj=referral,
-        detail={"url": referral.reported_url.code, "hotline": referral.hotline.slug, **detail},
+        detail={
+            "url": referral.reported_url.code,
+            "hotline": referral.hotline.slug,
+            **detail,
+            **via,
+        },
     )
 
 
-def _acknowledge(referral: PoliceReferral, seat: LeaSeat, actor: User, now: datetime) -> None:
+def _acknowledge(
+    referral: PoliceReferral,
+    seat: LeaSeat,
+    actor: User | None,
+    now: datetime,
+    api_key: ApiKey | None,
+) -> None:
     referral.acknowledged_at = now
     referral.acknowledged_by = actor
     referral.save(update_fields=["acknowledged_at", "acknowledged_by"])
@@ -94,16 +117,27 @@ def _acknowledge(referral: PoliceReferral, seat: LeaSeat, actor: User, now: date
         "network.referral_acknowledged",
         f"Referral {referral.code} acknowledged by {_who(seat)}",
         {},
+        api_key,
     )
 
 
-def do_acknowledge_referral(referral: PoliceReferral, seat: LeaSeat, *, actor: User) -> bool:
-    """Acknowledge receipt; False when it was acknowledged already (nothing written)."""
+def do_acknowledge_referral(
+    referral: PoliceReferral,
+    seat: LeaSeat,
+    *,
+    actor: User | None,
+    api_key: ApiKey | None = None,
+) -> bool:
+    """Acknowledge receipt; False when it was acknowledged already (nothing written).
+
+    ``actor`` is the officer in the portal; through the API it is None and
+    ``api_key`` the police organisation's key.
+    """
     with transaction.atomic():
         row = _locked(referral)
         if row.acknowledged_at is not None:
             return False
-        _acknowledge(row, seat, actor, timezone.now())
+        _acknowledge(row, seat, actor, timezone.now(), api_key)
     return True
 
 
@@ -119,7 +153,13 @@ def _reason(reason: str) -> str:
 
 
 def do_decide_referral(
-    referral: PoliceReferral, seat: LeaSeat, *, decision: str, reason: str, actor: User
+    referral: PoliceReferral,
+    seat: LeaSeat,
+    *,
+    decision: str,
+    reason: str,
+    actor: User | None,
+    api_key: ApiKey | None = None,
 ) -> None:
     """Accept or decline the referral, with a reason; once (a decision stands)."""
     if decision not in (ReferralDecision.ACCEPTED, ReferralDecision.DECLINED):
@@ -128,16 +168,16 @@ def do_decide_referral(
     with transaction.atomic():
         row = _locked(referral)
         if row.decision:
-            raise FeedbackError(
+            raise FeedbackConflict(
                 gettext("This referral was accepted already.")
                 if row.decision == ReferralDecision.ACCEPTED
                 else gettext("This referral was declined already.")
             )
         if row.state == ReferralState.WITHDRAWN:
-            raise FeedbackError(gettext("The hotline withdrew this referral."))
+            raise FeedbackConflict(gettext("The hotline withdrew this referral."))
         now = timezone.now()
         if row.acknowledged_at is None:
-            _acknowledge(row, seat, actor, now)
+            _acknowledge(row, seat, actor, now, api_key)
         row.decision = decision
         row.decided_at = now
         row.decision_reason = text
@@ -150,6 +190,7 @@ def do_decide_referral(
             f"network.referral_{verb}",
             f"Referral {row.code} {verb} by {_who(seat)}: {text}",
             {"reason": text},
+            api_key,
         )
 
 
@@ -169,7 +210,13 @@ OUTCOMES = {
 
 
 def do_record_outcome(
-    referral: PoliceReferral, seat: LeaSeat, *, outcome: str, note: str = "", actor: User
+    referral: PoliceReferral,
+    seat: LeaSeat,
+    *,
+    outcome: str,
+    note: str = "",
+    actor: User | None,
+    api_key: ApiKey | None = None,
 ) -> None:
     """Record "investigation opened" or "victim identified" (each once, on an accepted referral)."""
     if outcome not in OUTCOMES:
@@ -179,13 +226,21 @@ def do_record_outcome(
     with transaction.atomic():
         row = _locked(referral)
         if row.decision != ReferralDecision.ACCEPTED:
-            raise FeedbackError(gettext("Accept the referral first."))
+            raise FeedbackConflict(gettext("Accept the referral first."))
         if getattr(row, field) is not None:
-            raise FeedbackError(gettext("This was recorded already."))
+            raise FeedbackConflict(gettext("This was recorded already."))
         setattr(row, field, timezone.now())
         row.save(update_fields=[field])
         message = f"Referral {row.code}: {_who(seat)} report that {wording}"
-        _note(row, seat, actor, action, message + (f" ({text})" if text else ""), {"note": text})
+        _note(
+            row,
+            seat,
+            actor,
+            action,
+            message + (f" ({text})" if text else ""),
+            {"note": text},
+            api_key,
+        )
 
 
 def recipients(referral: PoliceReferral) -> list[str]:
@@ -218,7 +273,9 @@ def _addressed(referral: PoliceReferral) -> list[tuple[str, str]]:
             addresses = [org.contact_email]
         else:
             addresses = list(
-                Membership.objects.filter(organisation=org, role=role, user__is_active=True)
+                Membership.objects.filter(
+                    organisation=org, role__in=[role, Role.AGENCY_ADMIN], user__is_active=True
+                )
                 .exclude(user__email="")
                 .order_by("user__email")
                 .values_list("user__email", flat=True)

@@ -9,7 +9,7 @@ import pyrage
 from django.db import transaction
 from django.utils.translation import gettext
 
-from openhotline.accounts.models import Organisation, User
+from openhotline.accounts.models import Membership, Organisation, Role, User
 from openhotline.audit.log import record
 from openhotline.network.models import AgencySettings, OfficerProfile, PolicePriorityRule
 
@@ -77,14 +77,30 @@ def do_set_age_recipient(user: User, text: str, *, organisation: Organisation) -
     return value
 
 
-def do_set_agency_admin(user: User, admin: bool, *, organisation: Organisation) -> None:
-    """Let an officer edit the agency's priority (or stop it); from the command line."""
+def do_set_agency_admin(user: User, admin: bool, *, organisation: Organisation) -> bool:
+    """Make an officer the agency's admin (or stop it), from the command line; True if changed.
+
+    The agency admin is a role (``agency_admin``) in the agency, as on the
+    admin pages, where agency admins grant and take it themselves. The
+    operator's command line is the way in for the first one and the way
+    back for an agency that lost its last: it may take the last one away.
+    """
     with transaction.atomic():
-        profile, _ = OfficerProfile.objects.select_for_update().get_or_create(user=user)
-        profile.agency_admin = admin
-        profile.save(update_fields=["agency_admin", "updated_at"])
-        record(
-            "lea.agency_admin_set" if admin else "lea.agency_admin_unset",
-            organisation=organisation,
-            obj=user,
+        # The same lock as the admin pages' role changes (``accounts.actions``).
+        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        held = Membership.objects.filter(
+            user=user, organisation=organisation, role=Role.AGENCY_ADMIN
         )
+        if admin:
+            changed = Membership.objects.get_or_create(
+                user=user, organisation=organisation, role=Role.AGENCY_ADMIN
+            )[1]
+        else:
+            changed = held.delete()[0] > 0
+        if changed:
+            record(
+                "lea.agency_admin_set" if admin else "lea.agency_admin_unset",
+                organisation=organisation,
+                obj=user,
+            )
+    return changed

@@ -25,7 +25,7 @@ from openhotline.audit.log import record
 from openhotline.blocking.actions.entries import do_propose_delisting
 from openhotline.blocking.models import ACTIVE_STATES
 from openhotline.crawler.engine import Crawler
-from openhotline.crawler.policy import crawl_policy
+from openhotline.crawler.policy import site_crawl_policy
 from openhotline.crawler.results import CrawlResult
 from openhotline.crawler.rules import rule_for
 from openhotline.evidence.models import UrlMedia
@@ -114,7 +114,8 @@ def observe(reported_url: ReportedUrl) -> Observation:
     """Re-crawl the URL (nothing stored) and judge it against its illegal media."""
     illegal = set(illegal_media(reported_url))
     host = (urlsplit(reported_url.url).hostname or reported_url.host or "").lower()
-    policy = crawl_policy(rule_for(reported_url.hotline, host))
+    rule = rule_for(reported_url.hotline, host)
+    policy = site_crawl_policy(reported_url.hotline, reported_url.url, rule)
     with Crawler(policy) as crawler:
         result = crawler.crawl(reported_url.url)
     return judge(result, illegal)

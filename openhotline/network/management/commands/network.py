@@ -21,7 +21,8 @@ class Command(BaseCommand):
         "The network of member hotlines: `member list`, `member set COUNTRY (--hotline SLUG | "
         "--name NAME --email ADDRESS) [--police-hours N] [--inactive]`, `member remove "
         "COUNTRY`, `route` (route illegal URLs that have no route yet), `agency-admin USERNAME "
-        "[--off]` (a police or INTERPOL officer who edits the agency's referral priority) and "
+        "[--off]` (give a police or INTERPOL officer the agency_admin role: edits the agency's "
+        "referral priority and manages its people) and "
         "`remind` (remind referrals the police have not acknowledged)."
     )
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         remove = actions.add_parser("remove", help="remove a country's member")
         remove.add_argument("country")
         sub.add_parser("route", help="route URLs assessed illegal that have no route")
-        admin = sub.add_parser("agency-admin", help="let an officer edit the agency's priority")
+        admin = sub.add_parser("agency-admin", help="give an officer the agency_admin role")
         admin.add_argument("username")
         admin.add_argument("--off", action="store_true", help="take the right away")
         sub.add_parser("remind", help="remind referrals not acknowledged in time (once each)")
