@@ -50,6 +50,20 @@ def missing_service(what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> None:
+    """New passwords with few PBKDF2 rounds (tests/support/hashers.py); checks as before."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = [
+        "tests.support.hashers.QuickPBKDF2PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Put the SQLite test database in a file, so worker processes can open it too."""

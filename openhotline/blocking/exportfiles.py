@@ -19,7 +19,13 @@ from typing import TextIO
 from django.conf import settings
 
 from openhotline.accounts.models import Organisation
-from openhotline.blocking.exports import ExportOptions, ListInfo, csv_field, write_export
+from openhotline.blocking.exports import (
+    FORMAT_REVISION,
+    ExportOptions,
+    ListInfo,
+    csv_field,
+    write_export,
+)
 from openhotline.blocking.models import EntryKind, Publication
 from openhotline.blocking.versions import VersionDiff, rows_at, spans_at
 
@@ -65,8 +71,9 @@ def export_dir(hotline: Organisation) -> Path:
 def export_path(
     hotline: Organisation, publication: Publication, fmt: str, options: ExportOptions
 ) -> Path:
-    # The options are part of the name: a changed stop-page address is a new file.
-    fingerprint = hashlib.sha256(repr(options).encode()).hexdigest()[:12]
+    # The options are part of the name: a changed stop-page address is a new file;
+    # so is the format's revision, so an upgrade never serves a file built before it.
+    fingerprint = hashlib.sha256(repr((FORMAT_REVISION, options)).encode()).hexdigest()[:12]
     return export_dir(hotline) / f"v{publication.serial}-{fingerprint}.{fmt}.{EXTENSIONS[fmt]}"
 
 

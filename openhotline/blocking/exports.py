@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from django.conf import settings
 
 from openhotline.blocking.models import WHOLE_NAME_KINDS, EntryKind
+from openhotline.blocking.squid import squid_pattern
 
 ACTIONS = ("local-data", "cname", "nxdomain")
 DNS_FORMATS = ("rpz", "hosts", "unbound", "dnsmasq")
@@ -46,6 +47,10 @@ DNS_NOTE = (
     "with a proxy from the CSV, JSON or Squid export."
 )
 _CHUNK = 5000
+# Raised when an export's content changes for the same version and options, so
+# cached files are rebuilt and providers' ETags change (2: Squid patterns match
+# the percent-decoded URL, as Squid does).
+FORMAT_REVISION = 2
 
 
 class ExportError(ValueError):
@@ -296,42 +301,22 @@ def write_json(
     out.write("]}\n")
 
 
-# Characters with a meaning in a POSIX extended regular expression (Squid's url_regex).
-_REGEX_SPECIAL = frozenset(".[]()*+?{}|^$\\")
-
-
-def regex_escape(text: str) -> str:
-    return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
-
-
-def squid_pattern(kind: str, host: str, value: str) -> str:
-    """One ``url_regex`` line matching exactly what the entry blocks.
-
-    Squid matches ``url_regex`` against the request URL: ``http://host/path`` for
-    plain HTTP, ``host:443`` for an HTTPS tunnel it does not decrypt. A URL entry
-    matches its own URL only (so a tunnel never matches it: no overblocking); a
-    whole host matches that host with any scheme, port and path; a domain also
-    every name below it.
-    """
-    if kind == EntryKind.URL:
-        return f"^{regex_escape(value)}$"
-    below = "([^/@:]+\\.)?" if kind == EntryKind.DOMAIN else ""
-    return f"^([a-z]+://)?{below}{regex_escape(host)}(:[0-9]+)?(/|$)"
-
-
 def write_squid(
     out: TextIO, rows: Iterable[tuple[Any, ...]], info: ListInfo, o: ExportOptions
 ) -> None:
     """A Squid ACL file of ``url_regex`` patterns, one per entry, URLs included.
 
     ``url_regex`` rather than ``dstdomain``: dstdomain matches host names only,
-    so it would widen a URL into its host exactly as DNS does.
+    so it would widen a URL into its host exactly as DNS does. The patterns are
+    written for what Squid matches (``squid.py``): the percent-decoded URL.
     """
     lines = [
         f"openhotline blocklist of {info.hotline}, version {info.serial}",
         f"published {info.published_at.isoformat(timespec='seconds')}, {info.entries} entries",
-        "Squid url_regex patterns, one per entry: URLs exactly, whole hosts, and domains",
-        "with every name below. Use it as:",
+        "Squid url_regex patterns, one per entry: URLs exactly (as Squid matches them,",
+        "percent-escapes decoded), whole hosts, and domains with every name below.",
+        "Case-sensitive on purpose: Squid lower-cases the host, and paths differ by case.",
+        "Use it as:",
         '  acl openhotline url_regex "/etc/squid/openhotline.acl"',
         "  http_access deny openhotline",
     ]

@@ -1,4 +1,4 @@
-"""The providers' feed: ``/feed/v1/blocklist.{rpz,hosts,unbound,dnsmasq,csv,json}``.
+"""The providers' feed: ``/feed/v1/blocklist.{rpz,hosts,unbound,dnsmasq,csv,json,squid}``.
 
 A provider authenticates with its organisation's API key (``Authorization:
 Bearer oh_…`` or ``X-API-Key``), revalidates with ``If-None-Match`` (the ETag
@@ -16,7 +16,14 @@ from openhotline.accounts.access import get_api_key
 from openhotline.accounts.models import ApiKey
 from openhotline.blocking.access import AmbiguousHotline, hotline_for_provider
 from openhotline.blocking.exportfiles import diff_document, ensure_export
-from openhotline.blocking.exports import ACTIONS, CONTENT_TYPES, FORMATS, ExportError, ExportOptions
+from openhotline.blocking.exports import (
+    ACTIONS,
+    CONTENT_TYPES,
+    FORMAT_REVISION,
+    FORMATS,
+    ExportError,
+    ExportOptions,
+)
 from openhotline.blocking.models import FeedFetch
 from openhotline.blocking.versions import current_publication, diff
 
@@ -78,7 +85,7 @@ def blocklist(request: HttpRequest, fmt: str) -> HttpResponseBase:
             return _plain(400, "since must be a version number")
         if not 0 <= since <= publication.serial:
             return _plain(400, f"since must be between 0 and {publication.serial}")
-    etag = f'"{hotline.slug}-{publication.serial}-{fmt}-{options.action}'
+    etag = f'"{hotline.slug}-{publication.serial}-{fmt}-{options.action}-r{FORMAT_REVISION}'
     etag += f'-since{since}"' if since is not None else '"'
 
     def log(status: int) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from openhotline.accounts.models import Organisation
 from openhotline.blocking.models import WHOLE_NAME_KINDS, EntryKind, ProtectedDomain
@@ -108,6 +108,25 @@ class NotIllegalCounts:
         )
         return cls((host, n) for host, n in rows)
 
+    @classmethod
+    def around(cls, names: Iterable[str], *, below: bool = False) -> NotIllegalCounts:
+        """The counts on ``names`` only (and, with ``below``, the names under them).
+
+        For a page that shows a few names: one query over those hosts rather
+        than every report, as a publication needs.
+        """
+        names = list(names)
+        where = Q(host__in=names)
+        if below:
+            for name in names:
+                where |= Q(host__endswith=f".{name}")
+        rows = (
+            ReportedUrl.objects.filter(where, state=UrlState.NOT_ILLEGAL)
+            .values_list("host")
+            .annotate(n=Count("normalized_url", distinct=True))
+        )
+        return cls((host, n) for host, n in rows)
+
     def under(self, domain: str) -> int:
         return self.totals.get(domain, 0)
 
@@ -154,6 +173,17 @@ class EntryChecker:
                     value,
                 )
         return None
+
+
+def preview(hotline: Organisation, kind: str, host: str, code: str = "") -> Violation | None:
+    """What the per-entry rules say now of an entry not yet published.
+
+    The rules run again at publication, over the whole version; this answer is
+    for the analyst deciding, so a doomed proposal is seen before it stops a
+    publication.
+    """
+    counts = NotIllegalCounts.around([host], below=kind == EntryKind.DOMAIN)
+    return EntryChecker(ProtectedNames.for_hotline(hotline), counts).check(code, kind, host)
 
 
 def change_share_violation(live_count: int, added: int, removed: int) -> Violation | None:

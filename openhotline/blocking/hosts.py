@@ -7,11 +7,12 @@ whole host, which then goes through four-eyes approval and the guards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count
 
 from openhotline.accounts.models import Organisation
+from openhotline.blocking.guards import EntryChecker, NotIllegalCounts, ProtectedNames
 from openhotline.blocking.models import (
     ACTIVE_STATES,
     WHOLE_NAME_KINDS,
@@ -28,12 +29,15 @@ class UrlOnlyHost:
     urls: int
     # An active whole-host entry proposed for it, waiting for approval or publication.
     pending_code: str = ""
+    # Why the guards would refuse it as a whole host (a shared host, say); empty if not.
+    refused: str = ""
 
 
 def url_only_hosts(hotline: Organisation, limit: int = 100) -> tuple[list[UrlOnlyHost], int]:
     """Hosts with approved or live URL entries that no whole-name entry blocks in DNS.
 
-    Returns up to ``limit`` of them, most URLs first, and how many there are.
+    Returns up to ``limit`` of them, most URLs first, and how many there are;
+    each says whether the guards would refuse it as a whole host (``guards.py``).
     """
     counts = (
         BlocklistEntry.objects.filter(
@@ -64,4 +68,11 @@ def url_only_hosts(hotline: Organisation, limit: int = 100) -> tuple[list[UrlOnl
         total += 1
         if len(found) < limit:
             found.append(UrlOnlyHost(host, n, own[0] if own else ""))
+    checker = EntryChecker(
+        ProtectedNames.for_hotline(hotline), NotIllegalCounts.around(h.host for h in found)
+    )
+    for i, item in enumerate(found):
+        violation = checker.check("", EntryKind.HOST, item.host)
+        if violation is not None:
+            found[i] = replace(item, refused=f"[{violation.rule}] {violation.message}")
     return found, total

@@ -46,6 +46,7 @@ from openhotline.blocking.actions.entries import (
 )
 from openhotline.blocking.exports import unservable_formats
 from openhotline.blocking.forms import ProposeForm
+from openhotline.blocking.guards import preview
 from openhotline.blocking.hosts import url_only_hosts
 from openhotline.blocking.models import BlocklistEntry, EntryKind, EntryState, SourceKind
 from openhotline.blocking.versions import current_publication
@@ -202,6 +203,8 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     withdraw_now = entry.state == EntryState.APPROVED and has_role(
         user, entry.hotline, SENIOR_ROLES
     )
+    # Not published yet: what the guards say now, before it can stop a publication.
+    guard_checked = entry.state in (EntryState.PROPOSED, EntryState.APPROVED)
     return render(
         request,
         "blocking/entry.html",
@@ -212,6 +215,10 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
             or (approver and entry.delist_proposed_by_id != user.pk),
             "can_withdraw_now": withdraw_now,
             "own_proposal": entry.proposed_by_id == user.pk,
+            "guard_checked": guard_checked,
+            "guard": preview(entry.hotline, entry.kind, entry.host, entry.code)
+            if guard_checked
+            else None,
         },
     )
 

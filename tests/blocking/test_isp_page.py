@@ -99,3 +99,15 @@ def test_another_countrys_isp_sees_only_its_own_hotline(
     published(urls=["http://bad.test/a"])
     page = as_user(nl_operator).get("/app/isp/").content.decode()
     assert "Hotline B" in page and "Hotline A" not in page
+
+
+def test_the_isp_page_explains_how_a_proxy_blocks_the_urls_dns_leaves_out(
+    hotline_a: Organisation, isp_operator: User, published, as_user
+) -> None:
+    published(urls=["http://img.mixed.test/a.jpg"], hosts=["gallery.shared.test"])
+    page = as_user(isp_operator).get("/app/isp/").content.decode()
+    assert "http://testserver/feed/v1/blocklist.squid" in page
+    squid = page.split('id="squid-setup"', 1)[1]
+    assert 'acl openhotline url_regex "/etc/squid/openhotline.acl"' in squid
+    assert "http_access deny openhotline" in squid
+    assert "squid -k reconfigure" in squid

@@ -16,10 +16,11 @@ from openhotline.blocking.models import (
     EntryState,
     ProtectedDomain,
     Publication,
+    StopPageSettings,
     StopPageText,
 )
 from openhotline.reports.actions import do_file_report
-from openhotline.reports.models import ReportSource
+from openhotline.reports.models import ReportSource, UrlState
 from tests.support.pages import same_page
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +243,88 @@ def test_non_hotline_roles_see_no_blocklist(
     client = as_user(request.getfixturevalue(persona))
     assert client.get(f"/app/blocking/entries/{proposal.code}/").status_code == 404
     assert client.get("/app/blocking/hotline-a/").status_code == 404
+
+
+def test_a_shared_host_is_shown_as_refused_by_the_guards_and_has_no_one_click(
+    hotline_a: Organisation, analyst: User, published, as_user: AsUser, settings
+) -> None:
+    settings.OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS = 3
+    report = do_file_report(
+        hotline_a,
+        source=ReportSource.PUBLIC,
+        urls=[f"http://img.shared.test/ok{i}.jpg" for i in range(3)]
+        + ["http://sub.img.shared.test/ok.jpg"],
+    )
+    report.urls.update(state=UrlState.NOT_ILLEGAL)
+    published(urls=["http://img.shared.test/bad.jpg", "http://img.dedicated.test/bad.jpg"])
+    section = (
+        as_user(analyst).get("/app/blocking/hotline-a/").content.decode().split("url-only-hosts")[1]
+    )
+    shared = section.split("<code>img.shared.test</code>", 1)[1].split("</tr>", 1)[0]
+    assert "the guards would refuse it" in shared
+    assert "[many-not-illegal-urls] 3 distinct URLs on img.shared.test" in shared
+    assert "Propose as whole host" not in shared
+    dedicated = section.split("<code>img.dedicated.test</code>", 1)[1].split("</tr>", 1)[0]
+    assert "Propose as whole host (dedicated)" in dedicated
+
+
+def test_the_entry_page_says_what_the_guards_say_before_publication(
+    hotline_a: Organisation,
+    analyst: User,
+    senior2: User,
+    assessment: BlocklistSource,
+    as_user: AsUser,
+    settings,
+) -> None:
+    settings.OPENHOTLINE_BLOCKLIST_MAX_NOT_ILLEGAL_URLS = 2
+    report = do_file_report(
+        hotline_a,
+        source=ReportSource.PUBLIC,
+        urls=["http://a.shared.test/1", "http://b.shared.test/2"],
+    )
+    report.urls.update(state=UrlState.NOT_ILLEGAL)
+    domain = do_propose_entry(
+        hotline_a, value="shared.test", kind="domain", source=assessment, dedicated=True
+    )
+    host = do_propose_entry(
+        hotline_a, value="a.shared.test", kind="host", source=assessment, dedicated=True
+    )
+    client = as_user(senior2)
+    page = client.get(f"/app/blocking/entries/{domain.code}/").content.decode()
+    # The domain covers both legitimate URLs; the whole host a.shared.test only one.
+    assert "The guards would refuse it" in page
+    assert "[many-not-illegal-urls] 2 distinct URLs under shared.test" in page
+    page = client.get(f"/app/blocking/entries/{host.code}/").content.decode()
+    assert "Passes the guards now" in page and "The guards would refuse it" not in page
+    protected = do_propose_entry(
+        hotline_a, value="http://www.google.com/x", kind="url", source=assessment, actor=analyst
+    )
+    page = client.get(f"/app/blocking/entries/{protected.code}/").content.decode()
+    assert "[protected-domain]" in page
+
+
+def test_the_stop_page_complaint_contact_must_be_an_address_or_a_form(
+    hotline_a: Organisation, admin: User, as_user: AsUser
+) -> None:
+    client = as_user(admin)
+    for bad in ("call us on weekdays", "javascript:alert(1)", "//elsewhere.test/", "a@b"):
+        response = client.post("/app/blocking/hotline-a/stop-page/", {"complaint_contact": bad})
+        assert response.status_code == 200, bad
+        assert "Give an e-mail address, a link to a form" in response.content.decode(), bad
+        assert (
+            not StopPageSettings.objects.filter(hotline=hotline_a)
+            .exclude(complaint_contact="")
+            .exists()
+        ), bad
+    for good in ("klage@hotline-a.test", "https://hotline-a.test/complain", "/klage/", ""):
+        response = client.post("/app/blocking/hotline-a/stop-page/", {"complaint_contact": good})
+        assert response.status_code == 302, good
+        assert StopPageSettings.objects.get(hotline=hotline_a).complaint_contact == good
+
+
+def test_the_propose_page_says_dns_never_blocks_a_url(
+    hotline_a: Organisation, analyst: User, as_user: AsUser
+) -> None:
+    page = as_user(analyst).get("/app/blocking/hotline-a/propose/").content.decode()
+    assert "a URL entry is blocked by proxies only, never by DNS" in page
+    assert "a URL entry blocks its whole host" not in page
