@@ -54,14 +54,12 @@ def missing_service(what: str) -> None:
 def quick_password_hashing() -> None:
     """New passwords with few PBKDF2 rounds (tests/support/hashers.py); checks as before."""
     from django.conf import settings
-    from django.contrib.auth import hashers
+    from django.test.signals import setting_changed
 
-    settings.PASSWORD_HASHERS = [
-        "tests.support.hashers.QuickPBKDF2PasswordHasher",
-        *settings.PASSWORD_HASHERS,
-    ]
-    hashers.get_hashers.cache_clear()
-    hashers.get_hashers_by_algorithm.cache_clear()
+    quick = ["tests.support.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = quick
+    # What override_settings sends: Django's receiver clears its cached hashers.
+    setting_changed.send(sender=None, setting="PASSWORD_HASHERS", value=quick, enter=True)
 
 
 @pytest.fixture(scope="session")

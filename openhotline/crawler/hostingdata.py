@@ -89,7 +89,10 @@ PROVIDERS = {
             "akamai",
             "Akamai",
             "abuse@akamai.com",
-            "a list of Akamai address blocks supplied by the operator",
+            # Akamai's edge servers are the addresses its customers' sites resolve to; the
+            # one list it documents is theirs, published for origin firewalls.
+            "Akamai's Origin IP ACL list, the .txt downloads of"
+            " https://techdocs.akamai.com/origin-ip-acl/docs/update-your-origin-server",
             "text",
         ),
         ProviderFormat(
@@ -435,54 +438,44 @@ def _providers(
 @dataclass(frozen=True)
 class DatasetStatus:
     name: str
-    origin: str  # "built-in", "loaded", "OPENHOTLINE_CDN_RANGES_DIR", "not loaded"
+    origin: str  # "built-in", "loaded", the setting that names it, or "not loaded"
     as_of: str
     source: str
     age_days: int | None
     stale: bool
 
+    @classmethod
+    def dated(cls, name: str, origin: str, as_of: str, source: str) -> DatasetStatus:
+        """A data set in use, stale when older than STALE_DAYS or of no known date."""
+        try:
+            age: int | None = (datetime.now(tz=UTC).date() - date.fromisoformat(as_of)).days
+        except ValueError:
+            age = None
+        return cls(name, origin, as_of, source, age, age is None or age > STALE_DAYS)
+
+    @classmethod
+    def not_loaded(cls, name: str) -> DatasetStatus:
+        return cls(name, "not loaded", "", "", None, False)
+
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _age(as_of: str, today: date) -> int | None:
-    try:
-        return (today - date.fromisoformat(as_of)).days
-    except ValueError:
-        return None
-
-
 def dataset_status(extra_dir: str = "", directory: Path | None = None) -> list[DatasetStatus]:
-    """Each data set the trace uses, its date, and whether it is older than STALE_DAYS."""
-    today = datetime.now(tz=UTC).date()
-    result = []
-    for provider in current_providers(extra_dir, directory):
-        age = _age(provider.as_of, today)
-        result.append(
-            DatasetStatus(
-                f"CDN ranges: {provider.name}",
-                provider.origin,
-                provider.as_of,
-                provider.source,
-                age,
-                age is None or age > STALE_DAYS,
-            )
+    """Each CDN list and the IP-to-AS table, its date, and whether it is older than STALE_DAYS."""
+    result = [
+        DatasetStatus.dated(
+            f"CDN ranges: {provider.name}", provider.origin, provider.as_of, provider.source
         )
+        for provider in current_providers(extra_dir, directory)
+    ]
     path = (directory or data_dir()) / ASN_FILE
     if not path.is_file():
-        result.append(DatasetStatus("IP-to-AS table", "not loaded", "", "", None, False))
+        result.append(DatasetStatus.not_loaded("IP-to-AS table"))
     else:
         dataset = read_asn_header(path, count=False)
-        age = _age(dataset.as_of, today)
         result.append(
-            DatasetStatus(
-                "IP-to-AS table",
-                "loaded",
-                dataset.as_of,
-                dataset.source,
-                age,
-                age is None or age > STALE_DAYS,
-            )
+            DatasetStatus.dated("IP-to-AS table", "loaded", dataset.as_of, dataset.source)
         )
     return result
 

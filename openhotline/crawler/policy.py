@@ -18,7 +18,8 @@ from openhotline.accounts.models import Organisation
 from openhotline.crawler.cdn import CdnProvider
 from openhotline.crawler.dnstrace import address_resolver, make_resolver
 from openhotline.crawler.engine import CrawlPolicy
-from openhotline.crawler.geo import GeoDatabase, geo_database
+from openhotline.crawler.geo import GeoDatabase
+from openhotline.crawler.geofiles import geo_database_for
 from openhotline.crawler.hosting import HostingTrace, Overrides, trace_host
 from openhotline.crawler.hostingdata import current_geo, current_providers
 from openhotline.crawler.models import DomainRule
@@ -165,9 +166,10 @@ def hosting_services(cache: RdapCache) -> HostingServices:
             ttl=settings.OPENHOTLINE_RDAP_CACHE_HOURS * 3600,
         )
     return HostingServices(
-        # The operator's loaded AS table and CDN ranges over the defaults (hostingdata).
+        # The operator's loaded AS table, .mmdb files and CDN ranges over the defaults
+        # (hostingdata, geofiles).
         geo=current_geo(
-            geo_database(settings.OPENHOTLINE_GEOIP_MMDB, settings.OPENHOTLINE_GEOIP_ASN_MMDB)
+            geo_database_for(settings.OPENHOTLINE_GEOIP_MMDB, settings.OPENHOTLINE_GEOIP_ASN_MMDB)
         ),
         cdn=current_providers(settings.OPENHOTLINE_CDN_RANGES_DIR),
         resolver=dns_resolver(),

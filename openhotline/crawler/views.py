@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +22,8 @@ from openhotline.crawler.actions import (
     do_save_domain_rule,
 )
 from openhotline.crawler.forms import DomainRuleForm
-from openhotline.crawler.hostingdata import STALE_DAYS, dataset_status
+from openhotline.crawler.hostingdata import STALE_DAYS
+from openhotline.crawler.hostingstatus import every_dataset
 from openhotline.crawler.models import DomainRule
 from openhotline.crawler.templatetags.crawler_tags import progress_context
 from openhotline.evidence.previews import render_preview
@@ -84,7 +84,7 @@ def rules(request: HttpRequest, slug: str) -> HttpResponse:
         "hotline": hotline,
         "form": form,
         "rules": listed,
-        "hosting_data": dataset_status(settings.OPENHOTLINE_CDN_RANGES_DIR),
+        "hosting_data": every_dataset(),
         "stale_days": STALE_DAYS,
     }
     return render(request, "crawler/rules.html", context)

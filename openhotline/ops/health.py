@@ -120,10 +120,11 @@ def hosting_data() -> tuple[list[dict[str, object]], list[str]]:
     Old data is a warning, not unreadiness: the trace still works, only its
     CDN and AS answers may be out of date (docs/operations.md).
     """
-    from openhotline.crawler.hostingdata import STALE_DAYS, dataset_status
+    from openhotline.crawler.hostingdata import STALE_DAYS
+    from openhotline.crawler.hostingstatus import every_dataset
 
     try:
-        status = dataset_status(settings.OPENHOTLINE_CDN_RANGES_DIR)
+        status = every_dataset()
     except Exception as exc:  # unreadable data must not fail the readiness probe
         return [], [f"hosting data unreadable: {type(exc).__name__}: {exc}"]
     warnings = [

@@ -17,6 +17,7 @@ from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.crawler.geo import ShippedGeo
+from openhotline.crawler.geofiles import shipped_geo_date
 from openhotline.crawler.hosting import trace_host
 from openhotline.crawler.hostingdata import (
     PROVIDERS,
@@ -24,8 +25,10 @@ from openhotline.crawler.hostingdata import (
     current_providers,
     dataset_status,
 )
+from openhotline.crawler.hostingstatus import every_dataset
 from openhotline.crawler.policy import hosting_services
 from openhotline.crawler.rdap import MemoryRdapCache
+from tests.crawler.conftest import write_mmdb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +52,8 @@ GOOGLE = {
     "prefixes": [{"ipv4Prefix": "203.0.113.0/26"}, {"ipv6Prefix": "2001:db8:9::/48"}],
 }
 IMPERVA = {"ipRanges": ["203.0.113.64/26"], "ipv6Ranges": ["2001:db8:1::/48"], "res": 0}
+COUNTRY_SE: dict[str, object] = {"country": {"iso_code": "SE"}}
+COUNTRY_NO: dict[str, object] = {"country": {"iso_code": "NO"}}
 ASN_TSV = (
     "1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n"
     "1.0.1.0\t1.0.3.255\t0\tNone\tNot routed\n"
@@ -104,7 +109,7 @@ def test_each_published_format_loads_and_replaces_the_built_in_list(tmp_path: Pa
         "203.0.113.64/26",
         "2001:db8:1::/48",
     ]
-    # Akamai publishes no list: the built-in one stays, marked as such.
+    # Nothing loaded for Akamai: its built-in list stays, marked as such.
     assert (providers["Akamai"].origin, providers["Akamai"].as_of) == ("built-in", "2024-01-01")
 
 
@@ -278,3 +283,151 @@ def test_the_admin_page_shows_each_data_sets_date(
     assert "days old: refresh it" in section
     assert "<td>IP-to-AS table</td><td>not loaded</td>" in section
     assert as_user(outsider).get(page).status_code == 404
+
+
+# --- the geo and AS databases as .mmdb files ------------------------------------------
+
+
+def _mmdb(tmp_path: Path, name: str, kind: str, networks: dict[str, dict[str, object]]) -> str:
+    return write_mmdb(tmp_path / name, kind, networks)
+
+
+def test_loaded_mmdb_files_give_the_trace_its_country_and_as_number(
+    tmp_path: Path, own_data_dir: Path, settings: SettingsWrapper
+) -> None:
+    settings.OPENHOTLINE_GEOIP_MMDB = settings.OPENHOTLINE_GEOIP_ASN_MMDB = ""
+    country = _mmdb(
+        tmp_path, "GeoLite2-Country.mmdb", "GeoLite2-Country", {"192.0.2.0/24": COUNTRY_SE}
+    )
+    asn = _mmdb(
+        tmp_path,
+        "GeoLite2-ASN.mmdb",
+        "GeoLite2-ASN",
+        {
+            "192.0.2.0/24": {
+                "autonomous_system_number": 64500,
+                "autonomous_system_organization": "EX",
+            }
+        },
+    )
+    before = hosting_services(MemoryRdapCache()).geo.lookup("192.0.2.7")
+    assert (before.country, before.asn) == ("", None)
+
+    call_command("crawler", "data", "update", "geo", country)
+    call_command("crawler", "data", "update", "asn", asn)  # an .mmdb, told apart from a TSV
+
+    assert sorted(p.name for p in own_data_dir.iterdir()) == ["asn.mmdb", "country.mmdb"]
+    info = hosting_services(MemoryRdapCache()).geo.lookup("192.0.2.7")
+    built = datetime.now(tz=UTC).date().isoformat()
+    assert (info.country, info.asn, info.as_name) == ("SE", 64500, "EX")
+    assert f"GeoLite2-Country, built {built}" in info.source
+    status = {s.name: s for s in every_dataset()}
+    geo = status["Geo database (country, AS names)"]
+    assert (geo.origin, geo.as_of, geo.stale) == ("loaded", built, False)
+    assert geo.source == f"country.mmdb: GeoLite2-Country, built {built}"
+    assert (status["AS database (.mmdb)"].origin, status["AS database (.mmdb)"].as_of) == (
+        "loaded",
+        built,
+    )
+
+    # A newer file replaces the loaded one; workers see it without a restart.
+    newer = _mmdb(tmp_path, "newer.mmdb", "DBIP-Country-Lite", {"192.0.2.0/24": COUNTRY_NO})
+    call_command("crawler", "data", "update", "geo", newer)
+    assert hosting_services(MemoryRdapCache()).geo.lookup("192.0.2.7").country == "NO"
+
+    # The settings still come first, as OPENHOTLINE_CDN_RANGES_DIR does for the ranges.
+    settings.OPENHOTLINE_GEOIP_MMDB = country
+    assert hosting_services(MemoryRdapCache()).geo.lookup("192.0.2.7").country == "SE"
+    assert {s.name: s.origin for s in every_dataset()}[geo.name] == "OPENHOTLINE_GEOIP_MMDB"
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "message"),
+    [
+        ("geo", b"not a database at all", "garbage.mmdb: not a MaxMind DB file"),
+        ("geo", "asn", "garbage.mmdb: its type is 'GeoLite2-ASN', not a country or city database"),
+        ("asn", "country", "its type is 'GeoLite2-City', not an ASN database"),
+        ("geo", "truncated", "garbage.mmdb: not a MaxMind DB file"),
+    ],
+)
+def test_a_bad_mmdb_is_refused_and_the_loaded_one_stays(
+    tmp_path: Path, own_data_dir: Path, kind: str, content: bytes | str, message: str
+) -> None:
+    files = {
+        "country": _mmdb(tmp_path, "c.mmdb", "GeoLite2-City", {"192.0.2.0/24": COUNTRY_SE}),
+        "asn": _mmdb(
+            tmp_path, "a.mmdb", "GeoLite2-ASN", {"192.0.2.0/24": {"autonomous_system_number": 1}}
+        ),
+    }
+    good = files["country" if kind == "geo" else "asn"]
+    call_command("crawler", "data", "update", kind, good)
+    installed = own_data_dir / ("country.mmdb" if kind == "geo" else "asn.mmdb")
+    before = installed.read_bytes()
+    if content == "truncated":
+        data = Path(files["country"]).read_bytes()
+        content = data[: len(data) // 2] + data[-200:]  # the metadata survives, the tree not
+    elif isinstance(content, str):
+        content = Path(files[content]).read_bytes()
+    bad = tmp_path / "garbage.mmdb"
+    bad.write_bytes(content)
+
+    with pytest.raises(CommandError) as raised:
+        call_command("crawler", "data", "update", kind, str(bad))
+
+    assert message in str(raised.value) and str(raised.value).startswith("nothing loaded: ")
+    assert installed.read_bytes() == before
+    assert sorted(p.name for p in own_data_dir.iterdir()) == [installed.name]
+
+
+def test_status_dates_the_shipped_geo_data_without_loading_it(settings: SettingsWrapper) -> None:
+    settings.OPENHOTLINE_GEOIP_MMDB = settings.OPENHOTLINE_GEOIP_ASN_MMDB = ""
+    shipped_geo_date.cache_clear()
+
+    geo = every_dataset()[0]
+
+    assert (geo.name, geo.origin) == ("Geo database (country, AS names)", "built-in")
+    # The same date the loaded data reports (and the trace records).
+    assert ShippedGeo().source.endswith(f", data of {geo.as_of}")
+    assert geo.stale == (geo.age_days is not None and geo.age_days > 90)
+    assert {s.name: s.origin for s in every_dataset()}["AS database (.mmdb)"] == "not loaded"
+
+
+def test_an_unreadable_mmdb_setting_is_shown_not_raised(
+    tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    settings.OPENHOTLINE_GEOIP_ASN_MMDB = str(tmp_path / "missing.mmdb")
+
+    asn = {s.name: s for s in every_dataset()}["AS database (.mmdb)"]
+
+    assert (asn.origin, asn.as_of, asn.stale) == ("OPENHOTLINE_GEOIP_ASN_MMDB", "", True)
+    assert asn.source.startswith("unreadable: missing.mmdb: not a MaxMind DB file")
+
+
+@pytest.mark.django_db
+def test_the_admin_home_warns_of_old_data_sets_only(
+    tmp_path: Path,
+    settings: SettingsWrapper,
+    admin: User,
+    analyst: User,
+    outsider: User,
+    hotline_a: Organisation,
+    as_user: Any,
+) -> None:
+    settings.OPENHOTLINE_GEOIP_MMDB = settings.OPENHOTLINE_GEOIP_ASN_MMDB = ""
+    settings.OPENHOTLINE_CDN_RANGES_DIR = ""
+    page = f"/app/admin/{hotline_a.slug}/"
+    call_command("crawler", "data", "update", "cdn", "cloudfront", _file(tmp_path, "a.json", AWS))
+
+    html = as_user(admin).get(page).content.decode()
+
+    panel = html[html.index('id="hosting-data-panel"') :]
+    panel = panel[: panel.index("</div>")]
+    # Four built-in CDN lists (2024-01-01) and the shipped geo data are old; the loaded
+    # CloudFront list is not, and the AS sets that are not loaded are not listed.
+    assert "5 data sets the hosting trace uses are older than 90 days" in panel
+    assert "<li>CDN ranges: Fastly (built-in): 2024-01-01</li>" in panel
+    assert "<li>Geo database (country, AS names) (built-in): " in panel
+    assert "CloudFront" not in panel and "IP-to-AS" not in panel
+    assert f'href="/app/crawler/{hotline_a.slug}/rules/#hosting-data"' in panel
+    assert as_user(outsider).get(page).status_code == 404
+    assert as_user(analyst).get(page).status_code in (403, 404)

@@ -242,6 +242,37 @@ def test_large_photo_fast_path_stays_within_8_of_a_full_decode(name: str, side: 
     assert pdq_distance(fast.pdq, pdq_hex(bits)) <= 8
 
 
+# The photos of benchmarks/hashing.py: each test image of PDQ quality >= 80 at least 1024
+# pixels long, upscaled to about 12 megapixels and saved as a JPEG of quality 90.
+PHOTO_SOURCES = [
+    name
+    for name in sorted(EXPECTED)
+    if max(Image.open(TESTDATA / name).size) >= 1024
+    and pdqhash.compute(np.asarray(Image.open(TESTDATA / name).convert("RGB")))[1] >= 80
+]
+
+
+def test_the_photo_set_is_the_bridges_and_c_png() -> None:
+    # The drift test below is only as good as its set: nine photos, as the benchmark's.
+    assert PHOTO_SOURCES == sorted([*BRIDGES, "c.png"])
+
+
+@pytest.mark.parametrize("name", PHOTO_SOURCES)
+def test_reduced_decoding_of_a_12_megapixel_photo_drifts_8_bits_at_most(name: str) -> None:
+    # The worst case of benchmarks/hashing.py, over every one of its photos: the fast path
+    # (DCT-scaled luma decode) against pdqhash on the full RGB decode.
+    source = Image.open(TESTDATA / name).convert("RGB")
+    scale = (12e6 / (source.width * source.height)) ** 0.5
+    size = (round(source.width * scale), round(source.height * scale))
+    data = _jpeg(source.resize(size, Image.Resampling.BICUBIC), quality=90)
+
+    fast = hash_image(data)
+    bits, quality = pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+    assert quality >= 80 and fast.pdq is not None
+    assert pdq_distance(fast.pdq, pdq_hex(bits)) <= 8
+
+
 def test_sixteen_bit_grey_is_scaled_not_clipped() -> None:
     luma = np.asarray(Image.open(TESTDATA / "bridge-1-original.jpg").convert("L"))
     deep = Image.fromarray(luma.astype(np.uint16) * 257)

@@ -4,7 +4,10 @@ import json
 
 import pytest
 from django.test import Client
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
 
+from openhotline.crawler.geo import ShippedGeo
 from openhotline.ops.models import WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,7 @@ def test_readyz_warns_of_old_hosting_data_but_stays_ready(settings, tmp_path) ->
 
     settings.DATA_DIR = tmp_path
     settings.OPENHOTLINE_CDN_RANGES_DIR = ""
+    settings.OPENHOTLINE_GEOIP_MMDB = settings.OPENHOTLINE_GEOIP_ASN_MMDB = ""
     WorkerHeartbeat.beat("worker-1@test")
 
     body = json.loads(Client().get("/readyz").content)
@@ -64,6 +68,13 @@ def test_readyz_warns_of_old_hosting_data_but_stays_ready(settings, tmp_path) ->
     }
     assert any(
         w.startswith("CDN ranges: Fastly (built-in) is dated 2024-01-01") for w in body["warnings"]
+    )
+    # The geo data shipped in geoip2fast is dated too (the date its loaded data gives), and old.
+    geo = dated["Geo database (country, AS names)"]
+    assert ShippedGeo().source.endswith(f", data of {geo['as_of']}")
+    assert (geo["origin"], geo["stale"]) == ("built-in", True)
+    assert any(
+        w.startswith("Geo database (country, AS names) (built-in)") for w in body["warnings"]
     )
 
     ranges = tmp_path / "ranges.txt"
@@ -79,6 +90,10 @@ def test_readyz_warns_of_old_hosting_data_but_stays_ready(settings, tmp_path) ->
         path = tmp_path / f"{provider}.json"
         path.write_text(json.dumps(content))
         call_command("crawler", "data", "update", "cdn", provider, str(path))
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    writer.insert_network(IPSet(["192.0.2.0/24"]), {"country": {"iso_code": "SE"}})
+    writer.to_db_file(str(tmp_path / "country.mmdb"))
+    call_command("crawler", "data", "update", "geo", str(tmp_path / "country.mmdb"))
 
     response = Client().get("/readyz")
     body = json.loads(response.content)

@@ -1,4 +1,5 @@
-"""`{% crawl_progress reported_url %}`: the crawl section of the reported URL page."""
+"""`{% crawl_progress reported_url %}`: the crawl section of the reported URL page;
+`{% hosting_data_panel hotline %}`: old hosting data, on the admin home."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 from django import template
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import Organisation, User
 from openhotline.crawler.access import can_request_crawl
+from openhotline.crawler.hostingdata import STALE_DAYS
+from openhotline.crawler.hostingstatus import every_dataset
 from openhotline.crawler.models import CrawlRun, HostingRecord
 from openhotline.reports.models import ReportedUrl
 
@@ -38,3 +41,19 @@ def crawl_progress(context: template.Context, reported_url: ReportedUrl) -> dict
     data = progress_context(user, reported_url, script=True)
     data["csrf_token"] = context.get("csrf_token")
     return data
+
+
+@register.inclusion_tag("crawler/_hosting_data_panel.html")
+def hosting_data_panel(hotline: Organisation) -> dict[str, Any]:
+    """The admin home's warning for old hosting data (installation-wide, as the data is).
+
+    The full table is on the domain rules page; here, only what needs the
+    operator: the data sets older than STALE_DAYS.
+    """
+    datasets = every_dataset()
+    return {
+        "hotline": hotline,
+        "count": len(datasets),
+        "stale": [item for item in datasets if item.stale],
+        "stale_days": STALE_DAYS,
+    }
