@@ -14,6 +14,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -31,7 +32,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Hotline admin"
     POLICE_OFFICER = "police_officer", "Police officer"
     INTERPOL_OFFICER = "interpol_officer", "INTERPOL officer"
-    AGENCY_ADMIN = "agency_admin", "Agency admin"
+    AGENCY_ADMIN = "agency_admin", gettext_lazy("Agency admin")
     ISP_OPERATOR = "isp_operator", "ISP operator"
     PARTNER = "partner", "Partner"
     AUDITOR = "auditor", "Auditor"
