@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -27,6 +28,19 @@ IN_CI = bool(os.environ.get("CI"))
 # The real browser's fixtures (browser_server, browser, browser_page) and the S3
 # server's (s3_server, s3_bucket, s3_evidence_url), for every test.
 pytest_plugins = ["tests.support.browser", "tests.support.s3"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (English).
+
+    A request activates its language for the thread (``LocaleMiddleware``) and
+    nothing switches it back, so without this a German page in one test would
+    leave the next test's direct action calls speaking German.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def missing_service(what: str) -> None:

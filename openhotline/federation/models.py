@@ -26,9 +26,9 @@ def new_federation_code() -> str:
 
 
 class PeerState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused: nothing sent, requests refused"
-    REMOVED = "removed", "Removed"
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused: nothing sent, requests refused")
+    REMOVED = "removed", _("Removed")
 
 
 class Peer(models.Model):
@@ -78,17 +78,17 @@ class SeenNonce(models.Model):
 
 
 class MessageType(models.TextChoices):
-    FORWARD = "forward", "Forward of a URL"
-    STATUS = "status", "Progress of a forwarded URL"
-    MEDIA_REQUEST = "media_request", "Request for the media of a forwarded URL"
-    MEDIA = "media", "Media of a forwarded URL, or the refusal"
+    FORWARD = "forward", _("Forward of a URL")
+    STATUS = "status", _("Progress of a forwarded URL")
+    MEDIA_REQUEST = "media_request", _("Request for the media of a forwarded URL")
+    MEDIA = "media", _("Media of a forwarded URL, or the refusal")
 
 
 class OutboxState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FAILING = "failing", "Failing; tried again"
-    DELIVERED = "delivered", "Delivered"
-    GIVEN_UP = "given_up", "Given up"
+    PENDING = "pending", _("Pending")
+    FAILING = "failing", _("Failing; tried again")
+    DELIVERED = "delivered", _("Delivered")
+    GIVEN_UP = "given_up", _("Given up")
 
 
 UNDELIVERED = (OutboxState.PENDING, OutboxState.FAILING)

@@ -29,6 +29,7 @@ from openhotline.audit.log import record
 from openhotline.federation.actions.forwards import MessageRefused, ordering_key
 from openhotline.federation.actions.outbox import put_in_outbox
 from openhotline.federation.models import IncomingForward, MessageType, OutgoingForward, Peer
+from openhotline.lib.english import in_english
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
@@ -52,7 +53,7 @@ def progress_of(url: ReportedUrl) -> dict[str, dict[str, Any]]:
         events["assessed"] = {
             "at": assessment.in_force_at.isoformat(),
             "verdict": assessment.verdict,
-            "label": str(Verdict(assessment.verdict).label),
+            "label": in_english(Verdict(assessment.verdict).label),
         }
     referred = (
         PoliceReferral.objects.filter(reported_url=url)
