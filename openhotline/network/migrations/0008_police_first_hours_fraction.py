@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('network', '0005_police_priority_feedback_officer_keys'),
+        ('network', '0007_remove_officerprofile_agency_admin'),
     ]
 
     operations = [
