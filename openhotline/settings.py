@@ -744,6 +744,10 @@ OPENHOTLINE_FEDERATION_PULL_SECONDS = env_float("OPENHOTLINE_FEDERATION_PULL_SEC
 OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS = env_float(
     "OPENHOTLINE_FEDERATION_DECONFLICT_SECONDS", 300.0
 )
+# The largest media package sent to (or taken from) a peer; items beyond it are left out.
+OPENHOTLINE_FEDERATION_MEDIA_MAX_BYTES = env_int(
+    "OPENHOTLINE_FEDERATION_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024
+)
 
 # --- Periodic tasks: every sweep of every app, run by the one worker started with --beat ---
 # docs/architecture.md says what each repairs. Seconds between runs.

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,6 +30,19 @@ IN_CI = bool(os.environ.get("CI"))
 pytest_plugins = ["tests.support.browser", "tests.support.s3"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (English).
+
+    A request activates its language for the thread (``LocaleMiddleware``) and
+    nothing switches it back, so without this a German page in one test would
+    leave the next test's direct action calls speaking German.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 def missing_service(what: str) -> None:
     """A test needs a service that is not here: a failure in CI, a skip elsewhere."""
     if IN_CI:
@@ -40,14 +54,12 @@ def missing_service(what: str) -> None:
 def quick_password_hashing() -> None:
     """New passwords with few PBKDF2 rounds (tests/support/hashers.py); checks as before."""
     from django.conf import settings
-    from django.contrib.auth import hashers
+    from django.test.signals import setting_changed
 
-    settings.PASSWORD_HASHERS = [
-        "tests.support.hashers.QuickPBKDF2PasswordHasher",
-        *settings.PASSWORD_HASHERS,
-    ]
-    hashers.get_hashers.cache_clear()
-    hashers.get_hashers_by_algorithm.cache_clear()
+    quick = ["tests.support.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = quick
+    # What override_settings sends: Django's receiver clears its cached hashers.
+    setting_changed.send(sender=None, setting="PASSWORD_HASHERS", value=quick, enter=True)
 
 
 @pytest.fixture(scope="session")

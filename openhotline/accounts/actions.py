@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.models import (
@@ -159,7 +160,7 @@ def do_issue_enrolment_link(
     newest one counts.
     """
     if hours < 1:
-        raise AccountError("an enrolment link must stay valid for at least an hour")
+        raise AccountError(gettext("an enrolment link must stay valid for at least an hour"))
     token, token_hash = EnrolmentLink.generate()
     now = timezone.now()
     with transaction.atomic():
@@ -194,7 +195,7 @@ def do_enrol_with_link(link: EnrolmentLink, device: TOTPDevice) -> None:
             pk=link.pk, user=device.user, used_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if not claimed:
-            raise AccountError("this enrolment link has been used or has expired")
+            raise AccountError(gettext("this enrolment link has been used or has expired"))
         # One confirmed device at a time: enrolling again replaces the old one.
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
@@ -249,8 +250,11 @@ def _only_here(user: User, hotline: Organisation) -> None:
     """
     if user.memberships.exclude(organisation=hotline).exists():
         raise AccountError(
-            f"{user.get_username()} also belongs to another organisation; "
-            "ask the operator (openhotline user …)"
+            gettext(
+                "%(user)s also belongs to another organisation; "
+                "ask the operator (openhotline user …)"
+            )
+            % {"user": user.get_username()}
         )
 
 
@@ -265,7 +269,7 @@ def do_invite_user(
     """
     username = username.strip()
     if not username:
-        raise AccountError("a username is required")
+        raise AccountError(gettext("a username is required"))
     with transaction.atomic():
         user = do_create_user(username, hotline, role, password=None, email=email, actor=actor)
         _, token = do_issue_enrolment_link(user, actor=actor)
@@ -277,9 +281,9 @@ def do_set_initial_password(link: EnrolmentLink, password: str) -> None:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=link.user_id)
         if user.has_usable_password():
-            raise AccountError("this account already has a password")
+            raise AccountError(gettext("this account already has a password"))
         if not link.is_usable():
-            raise AccountError("this enrolment link has been used or has expired")
+            raise AccountError(gettext("this enrolment link has been used or has expired"))
         user.set_password(password)
         user.save(update_fields=["password"])
         record(
@@ -301,9 +305,14 @@ def do_set_roles(user: User, hotline: Organisation, roles: set[str], *, actor: U
     allowed = ROLES_BY_KIND[hotline.kind]
     admin_role = _admin_role(hotline)
     if not roles:
-        raise AccountError("choose at least one role (deactivate the account to remove it)")
+        raise AccountError(
+            gettext("choose at least one role (deactivate the account to remove it)")
+        )
     if not roles <= allowed:
-        raise AccountError(f"roles {', '.join(sorted(roles - allowed))} do not fit {hotline.name}")
+        raise AccountError(
+            gettext("roles %(roles)s do not fit %(organisation)s")
+            % {"roles": ", ".join(sorted(roles - allowed)), "organisation": hotline.name}
+        )
     with transaction.atomic():
         Organisation.objects.select_for_update().get(pk=hotline.pk)
         current = set(
@@ -312,13 +321,19 @@ def do_set_roles(user: User, hotline: Organisation, roles: set[str], *, actor: U
             )
         )
         if not current:
-            raise AccountError(f"{user.get_username()} is not a member of {hotline.name}")
+            raise AccountError(
+                gettext("%(user)s is not a member of %(hotline)s")
+                % {"user": user.get_username(), "hotline": hotline.name}
+            )
         if (
             admin_role in current
             and admin_role not in roles
             and not _admins_left(hotline, without=user)
         ):
-            raise AccountError(f"{user.get_username()} is the last admin of {hotline.name}")
+            raise AccountError(
+                gettext("%(user)s is the last admin of %(organisation)s")
+                % {"user": user.get_username(), "organisation": hotline.name}
+            )
         removed, added = current - roles, roles - current
         if not removed and not added:
             return
@@ -340,7 +355,7 @@ def do_deactivate_user(user: User, hotline: Organisation, *, actor: User) -> Non
     Accounts are deactivated, never deleted: the audit chain names them.
     """
     if user.pk == actor.pk:
-        raise AccountError("you cannot deactivate your own account")
+        raise AccountError(gettext("you cannot deactivate your own account"))
     _only_here(user, hotline)
     with transaction.atomic():
         Organisation.objects.select_for_update().get(pk=hotline.pk)
@@ -349,7 +364,10 @@ def do_deactivate_user(user: User, hotline: Organisation, *, actor: User) -> Non
             return
         is_admin = user.memberships.filter(organisation=hotline, role=_admin_role(hotline))
         if is_admin.exists() and not _admins_left(hotline, without=user):
-            raise AccountError(f"{user.get_username()} is the last admin of {hotline.name}")
+            raise AccountError(
+                gettext("%(user)s is the last admin of %(organisation)s")
+                % {"user": user.get_username(), "organisation": hotline.name}
+            )
         user.is_active = False
         user.save(update_fields=["is_active"])
         EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(
@@ -377,7 +395,7 @@ def do_reset_second_factor(user: User, hotline: Organisation, *, actor: User) ->
     if user.pk == actor.pk:
         # The rule of enrolment links: whoever knows the password does not also
         # set up its second factor. Another admin, or the operator, resets it.
-        raise AccountError("another admin resets your own second factor")
+        raise AccountError(gettext("another admin resets your own second factor"))
     _only_here(user, hotline)
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]

@@ -14,27 +14,28 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 
 class OrgKind(models.TextChoices):
-    HOTLINE = "hotline", "Hotline"
-    LEA = "lea", "Law enforcement"
-    INTERPOL = "interpol", "INTERPOL"
-    ISP = "isp", "Internet provider"
-    PARTNER = "partner", "Partner"
+    HOTLINE = "hotline", _("Hotline")
+    LEA = "lea", _("Law enforcement")
+    INTERPOL = "interpol", _("INTERPOL")
+    ISP = "isp", _("Internet provider")
+    PARTNER = "partner", _("Partner")
 
 
 class Role(models.TextChoices):
-    ANALYST = "analyst", "Analyst"
-    SENIOR_ANALYST = "senior_analyst", "Senior analyst"
-    ADMIN = "admin", "Hotline admin"
-    POLICE_OFFICER = "police_officer", "Police officer"
-    INTERPOL_OFFICER = "interpol_officer", "INTERPOL officer"
-    AGENCY_ADMIN = "agency_admin", "Agency admin"
-    ISP_OPERATOR = "isp_operator", "ISP operator"
-    PARTNER = "partner", "Partner"
-    AUDITOR = "auditor", "Auditor"
+    ANALYST = "analyst", _("Analyst")
+    SENIOR_ANALYST = "senior_analyst", _("Senior analyst")
+    ADMIN = "admin", _("Hotline admin")
+    POLICE_OFFICER = "police_officer", _("Police officer")
+    INTERPOL_OFFICER = "interpol_officer", _("INTERPOL officer")
+    AGENCY_ADMIN = "agency_admin", _("Agency admin")
+    ISP_OPERATOR = "isp_operator", _("ISP operator")
+    PARTNER = "partner", _("Partner")
+    AUDITOR = "auditor", _("Auditor")
 
 
 # Which roles make sense in which kind of organisation.
@@ -124,8 +125,8 @@ class Membership(models.Model):
 
 
 class ApiKeyScope(models.TextChoices):
-    READ = "read", "Read only"
-    READ_WRITE = "read_write", "Read and write"
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
 
 
 API_KEY_PREFIX = "oh"

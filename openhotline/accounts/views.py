@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -126,7 +127,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
             otp_login(request, device)
             do_record_login(user, second_factor=True, enrolment=True)
             return redirect(home_url(user))
-        form.add_error("code", "That code does not match. Check the time on your phone.")
+        form.add_error("code", _("That code does not match. Check the time on your phone."))
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     svg = io.BytesIO()
     image.save(svg)

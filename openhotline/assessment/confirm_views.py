@@ -17,6 +17,8 @@ from django.contrib import messages
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import hotlines_for_user, request_user
@@ -48,13 +50,18 @@ from openhotline.reports.models import Report, ReportedUrl
 PAGE_SIZE = 50
 WAITING = [ReviewState.AWAITING_CONFIRMATION, ReviewState.DISPUTED]
 KEYS = [
-    ("j / k", "Next / previous item"),
-    ("r", "Reveal the item: greyscale, then colour (counted; hidden again when you move on)"),
-    ("1 / 2 / 4", "My verdict: baseline / nationally illegal / not illegal"),
-    ("Enter", "Send my verdict for the item (a verdict must be chosen)"),
-    ("y", "Confirm the first verdict (when confirmation is not blind)"),
-    ("x", "Select or unselect the item, for confirming many at once"),
-    ("?", "This help"),
+    ("j / k", gettext_lazy("Next / previous item")),
+    (
+        "r",
+        gettext_lazy(
+            "Reveal the item: greyscale, then colour (counted; hidden again when you move on)"
+        ),
+    ),
+    ("1 / 2 / 4", gettext_lazy("My verdict: baseline / nationally illegal / not illegal")),
+    ("Enter", gettext_lazy("Send my verdict for the item (a verdict must be chosen)")),
+    ("y", gettext_lazy("Confirm the first verdict (when confirmation is not blind)")),
+    ("x", gettext_lazy("Select or unselect the item, for confirming many at once")),
+    ("?", gettext_lazy("This help")),
 ]
 
 
@@ -286,7 +293,7 @@ def _page(request: HttpRequest, code: str) -> UrlAssessment:
 def _verdict(request: HttpRequest) -> str:
     verdict = request.POST.get("verdict", "")
     if verdict not in FINAL_VERDICTS:
-        raise AssessmentError("choose a verdict")
+        raise AssessmentError(_("choose a verdict"))
     return verdict
 
 
@@ -301,15 +308,15 @@ def _is_blind(hotline_id: int) -> bool:
 def _not_blind(status: ItemStatus) -> ItemStatus:
     """``status`` itself, where its hotline's confirmation is not blind."""
     if _is_blind(status.hotline_id):
-        raise AssessmentError("confirmation is blind here: give your own verdict")
+        raise AssessmentError(_("confirmation is blind here: give your own verdict"))
     return status
 
 
 def _said(request: HttpRequest, state: str) -> None:
     if state == ReviewState.FINAL:
-        messages.success(request, "Confirmed: the verdict is in force.")
+        messages.success(request, _("Confirmed: the verdict is in force."))
     else:
-        messages.warning(request, "Your verdict differs: a third analyst will decide.")
+        messages.warning(request, _("Your verdict differs: a third analyst will decide."))
 
 
 @require_POST
@@ -345,7 +352,7 @@ def disagree(request: HttpRequest, media_code: str) -> HttpResponse:
         refused=AssessmentError,
     )
     if state is not None:
-        messages.warning(request, "Disputed: a third analyst will decide.")
+        messages.warning(request, _("Disputed: a third analyst will decide."))
     return redirect("assessment:confirm")
 
 
@@ -380,7 +387,7 @@ def confirm_selected(request: HttpRequest) -> HttpResponse:
         ).select_related("hotline", "media_item", "current")
     )
     if not statuses:
-        messages.error(request, "Select the items to confirm first.")
+        messages.error(request, _("Select the items to confirm first."))
         return redirect("assessment:confirm")
     blind = blind_hotlines({s.hotline_id for s in statuses})
     chosen = request.POST.get("verdict", "")
@@ -390,7 +397,7 @@ def confirm_selected(request: HttpRequest) -> HttpResponse:
         try:
             if status.hotline_id in blind:
                 if chosen not in FINAL_VERDICTS:
-                    raise AssessmentError("confirmation is blind: choose the verdict for all")
+                    raise AssessmentError(_("confirmation is blind: choose the verdict for all"))
                 state = do_second_opinion(status, user, chosen)
             else:
                 state = do_confirm_item(status, user, agree=True)
@@ -402,7 +409,11 @@ def confirm_selected(request: HttpRequest) -> HttpResponse:
         else:
             disputed += 1
     if confirmed or disputed:
-        messages.success(request, f"{confirmed} confirmed, {disputed} disputed.")
+        messages.success(
+            request,
+            _("%(confirmed)s confirmed, %(disputed)s disputed.")
+            % {"confirmed": confirmed, "disputed": disputed},
+        )
     for error in errors[:5]:
         messages.error(request, error)
     return redirect("assessment:confirm")
@@ -418,7 +429,7 @@ def settle(request: HttpRequest, media_code: str) -> HttpResponse:
             status, request_user(request), _verdict(request), note=_note(request)
         ),
         refused=AssessmentError,
-        done="Dispute settled.",
+        done=_("Dispute settled."),
     )
     return redirect("assessment:confirm")
 
@@ -449,6 +460,6 @@ def page_settle(request: HttpRequest, code: str) -> HttpResponse:
             assessment, request_user(request), _verdict(request), note=_note(request)
         ),
         refused=AssessmentError,
-        done="Dispute settled.",
+        done=_("Dispute settled."),
     )
     return redirect("assessment:confirm")

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from openhotline.accounts.access import hotlines_for_user
 from openhotline.accounts.models import Organisation, User
@@ -34,8 +35,12 @@ QUEUE_STATES = frozenset(
 PAGE_SIZE = 50
 COUNT_LIMIT = 1000
 MAX_SCORE = 2**31 - 1
-AGES = {"1d": "Less than a day", "7d": "Less than a week", "older": "Older than a week"}
-MATERIALS = {"new": "New material", "known": "Only known material"}
+AGES = {
+    "1d": gettext_lazy("Less than a day"),
+    "7d": gettext_lazy("Less than a week"),
+    "older": gettext_lazy("Older than a week"),
+}
+MATERIALS = {"new": gettext_lazy("New material"), "known": gettext_lazy("Only known material")}
 
 
 @dataclass(frozen=True)

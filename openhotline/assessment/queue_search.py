@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from openhotline.evidence.models import MediaItem, UrlMedia
 from openhotline.lib.pdqmih import scan
@@ -66,11 +67,17 @@ class Search:
 
     def describe(self) -> str:
         if self.kind == "pdq":
-            return f"PDQ within {self.distance} bits of {self.value[:12]}…"
+            return _("PDQ within %(n)s bits of %(hash)s…") % {
+                "n": self.distance,
+                "hash": self.value[:12],
+            }
         if self.kind == "any_hash":
-            return f"SHA-256 or PDQ within {self.distance} bits of {self.value[:12]}…"
+            return _("SHA-256 or PDQ within %(n)s bits of %(hash)s…") % {
+                "n": self.distance,
+                "hash": self.value[:12],
+            }
         if self.kind == "code":
-            return f"the code {self.value} or URLs containing it"
+            return _("the code %(code)s or URLs containing it") % {"code": self.value}
         return f"{self.kind.replace('_', ' ')} {self.value}"
 
 
@@ -109,31 +116,35 @@ def parse_search(raw: str) -> Search | None:
 
 def _prefixed(prefix: str, value: str) -> Search:
     if not value:
-        raise SearchError(f"Write what to look for after {prefix}:.")
+        raise SearchError(_("Write what to look for after %(prefix)s:.") % {"prefix": prefix})
     if prefix in ("report", "item"):
         code = _code(value)
         if code is None:
-            raise SearchError(f"A {prefix} code has 10 or 12 letters and digits.")
+            raise SearchError(
+                _("A %(prefix)s code has 10 or 12 letters and digits.") % {"prefix": prefix}
+            )
         return Search(prefix, code)
     if prefix == "url":
         return _url_text(value)
     if prefix == "domain":
         domain = value.lower().strip(".")
         if "/" in domain or " " in domain or not domain:
-            raise SearchError("A domain is a host name such as example.test.")
+            raise SearchError(_("A domain is a host name such as example.test."))
         try:
             domain = normalize_url(f"http://{domain}/").split("/")[2]
         except UrlError as exc:
-            raise SearchError(f"Not a domain: {exc}") from None
+            raise SearchError(_("Not a domain: %(reason)s") % {"reason": exc}) from None
         return Search("domain", domain)
     if prefix == "pdq":
         match = _PDQ.fullmatch(value)
         if match is None:
-            raise SearchError("A PDQ hash is 64 hex digits, optionally ~N for a distance.")
+            raise SearchError(_("A PDQ hash is 64 hex digits, optionally ~N for a distance."))
         return Search("pdq", match.group(1).lower(), _distance(match.group(2)))
     length = _HASH_LENGTHS[prefix]
     if not _HEX.fullmatch(value) or len(value) != length:
-        raise SearchError(f"An {prefix.upper()} hash is {length} hex digits.")
+        raise SearchError(
+            _("An %(kind)s hash is %(n)s hex digits.") % {"kind": prefix.upper(), "n": length}
+        )
     return Search(prefix, value.lower())
 
 
@@ -142,7 +153,7 @@ def _distance(raw: str | None) -> int:
         return PDQ_DEFAULT_DISTANCE
     distance = int(raw)
     if distance > PDQ_MAX_DISTANCE:
-        raise SearchError(f"A PDQ distance is at most {PDQ_MAX_DISTANCE} bits.")
+        raise SearchError(_("A PDQ distance is at most %(n)s bits.") % {"n": PDQ_MAX_DISTANCE})
     return distance
 
 

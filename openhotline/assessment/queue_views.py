@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
@@ -103,5 +104,5 @@ def take_next(request: HttpRequest) -> HttpResponse:
         except ClaimError:
             continue  # someone took it a moment ago: try the next one
         return redirect("assessment:review", code=reported_url.code)
-    messages.info(request, "Nothing unclaimed is waiting.")
+    messages.info(request, _("Nothing unclaimed is waiting."))
     return redirect("assessment:queue")

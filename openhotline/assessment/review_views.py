@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import has_role, request_user
@@ -68,41 +70,49 @@ UNDO_DEPTH = 50
 PAGE_EVIDENCE_TEMPLATE = "crawler/_page_evidence.html"
 
 KEYS = [
-    ("j / k", "Next / previous item"),
+    ("j / k", gettext_lazy("Next / previous item")),
     (
         "1 / 2 / 4",
-        "Verdict: baseline / nationally illegal / not illegal (ICCAM codes); "
-        "then on to the next unclassified item",
+        gettext_lazy(
+            "Verdict: baseline / nationally illegal / not illegal (ICCAM codes); "
+            "then on to the next unclassified item"
+        ),
     ),
-    ("o / n", "Needs a second opinion / not assessable (also moves on)"),
-    ("i / p / a", "Age group: infant or toddler / pre-pubescent / pubescent"),
-    ("f / m / g", "Gender: female / male / both"),
+    ("o / n", gettext_lazy("Needs a second opinion / not assessable (also moves on)")),
+    ("i / p / a", gettext_lazy("Age group: infant or toddler / pre-pubescent / pubescent")),
+    ("f / m / g", gettext_lazy("Gender: female / male / both")),
     (
         "v / s / c / $",
-        "Toggle: virtual or AI-generated / self-generated / child modelling / commercial",
+        gettext_lazy(
+            "Toggle: virtual or AI-generated / self-generated / child modelling / commercial"
+        ),
     ),
     (
         "i … $ before a verdict",
-        "On an unclassified item: kept and saved together with its verdict",
+        gettext_lazy("On an unclassified item: kept and saved together with its verdict"),
     ),
-    ("x", "Select or unselect the item; keys then apply to every selected item"),
-    ("X", "Select all items shown"),
-    ("Esc", "Clear the selection, close this help or the enlarged view"),
+    ("x", gettext_lazy("Select or unselect the item; keys then apply to every selected item")),
+    ("X", gettext_lazy("Select all items shown")),
+    ("Esc", gettext_lazy("Clear the selection, close this help or the enlarged view")),
     (
         "r",
-        "Reveal the item: greyscale, then colour (counted; hidden again when you move on). "
-        "With hold-to-reveal (wellbeing settings): shown only while you hold r down",
+        gettext_lazy(
+            "Reveal the item: greyscale, then colour (counted; hidden again when you move on). "
+            "With hold-to-reveal (wellbeing settings): shown only while you hold r down"
+        ),
     ),
-    ("z", "Enlarge the revealed item (audited); z or Esc closes"),
-    ("e", "Show or hide the known (hash-matched) items"),
-    ("t", "Choose the site type of the page"),
-    ("u", "Undo the last change"),
+    ("z", gettext_lazy("Enlarge the revealed item (audited); z or Esc closes")),
+    ("e", gettext_lazy("Show or hide the known (hash-matched) items")),
+    ("t", gettext_lazy("Choose the site type of the page")),
+    ("u", gettext_lazy("Undo the last change")),
     (
         "Enter",
-        "Finish the URL. A choice still missing (an item's verdict, the page's verdict, "
-        "the site type) gets the focus instead, and nothing is saved",
+        gettext_lazy(
+            "Finish the URL. A choice still missing (an item's verdict, the page's verdict, "
+            "the site type) gets the focus instead, and nothing is saved"
+        ),
     ),
-    ("?", "This help"),
+    ("?", gettext_lazy("This help")),
 ]
 
 
@@ -120,10 +130,10 @@ def controls_context() -> dict[str, Any]:
         "genders": Gender.choices,
         "flags_all": FLAGS,
         "flag_labels": [
-            ("is_virtual", "Virtual / AI (v)"),
-            ("is_self_generated", "Self-generated (s)"),
-            ("is_child_modelling", "Child modelling (c)"),
-            ("is_commercial", "Commercial ($)"),
+            ("is_virtual", _("Virtual / AI (v)")),
+            ("is_self_generated", _("Self-generated (s)")),
+            ("is_child_modelling", _("Child modelling (c)")),
+            ("is_commercial", _("Commercial ($)")),
         ],
     }
 
@@ -222,7 +232,7 @@ def _working(request: HttpRequest, code: str) -> tuple[User, ReportedUrl, HttpRe
             _fragments(
                 request,
                 reported_url,
-                message="This URL is already assessed.",
+                message=_("This URL is already assessed."),
                 error=True,
                 status=409,
             ),
@@ -233,7 +243,13 @@ def _working(request: HttpRequest, code: str) -> tuple[User, ReportedUrl, HttpRe
         return (
             user,
             reported_url,
-            _fragments(request, reported_url, message=f"Read only: {exc}.", error=True, status=409),
+            _fragments(
+                request,
+                reported_url,
+                message=_("Read only: %(reason)s.") % {"reason": exc},
+                error=True,
+                status=409,
+            ),
         )
     return user, reported_url, None
 
@@ -247,7 +263,7 @@ def classify(request: HttpRequest, code: str) -> HttpResponse:
     wanted = [c for c in request.POST.get("items", "").split(",") if c]
     items = [item for item in page_media(reported_url) if item.code in wanted]
     if not items or len(items) != len(set(wanted)):
-        return _fragments(request, reported_url, message="No such item.", error=True, status=400)
+        return _fragments(request, reported_url, message=_("No such item."), error=True, status=400)
     try:
         changes = parse_changes(request.POST)
         entry = do_classify_items(
@@ -282,7 +298,8 @@ def classify(request: HttpRequest, code: str) -> HttpResponse:
         request,
         reported_url,
         cards=cards_for(reported_url, items),
-        message=f"Saved for {len(items)} item(s): {described}.",
+        message=_("Saved for %(n)s item(s): %(changes)s.")
+        % {"n": len(items), "changes": described},
     )
 
 
@@ -294,15 +311,19 @@ def undo(request: HttpRequest, code: str) -> HttpResponse:
         return refused
     stack = request.session.get(_undo_key(reported_url), [])
     if not stack:
-        return _fragments(request, reported_url, message="Nothing to undo.", error=True, status=400)
+        return _fragments(
+            request, reported_url, message=_("Nothing to undo."), error=True, status=400
+        )
     entry = stack.pop()
     request.session[_undo_key(reported_url)] = stack
     restored = do_undo(reported_url, user, entry)
     items = [item for item in page_media(reported_url) if item.pk in set(restored)]
     skipped = len(entry) - len(restored)
-    message = f"Undone for {len(restored)} item(s)."
+    message = _("Undone for %(n)s item(s).") % {"n": len(restored)}
     if skipped:
-        message += f" {skipped} changed since by someone else and were left as they are."
+        message += " " + _("%(n)s changed since by someone else and were left as they are.") % {
+            "n": skipped
+        }
     return _fragments(request, reported_url, cards=cards_for(reported_url, items), message=message)
 
 
@@ -323,7 +344,7 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
             return refused
     item = next((i for i in page_media(reported_url) if i.code == media_code), None)
     if item is None:
-        return _fragments(request, reported_url, message="No such item.", error=True, status=404)
+        return _fragments(request, reported_url, message=_("No such item."), error=True, status=404)
     step = request.POST.get("step", RevealStep.GREY)
     try:
         do_count_reveal(user, request.session, item.code, step=step)
@@ -333,7 +354,7 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
         return _fragments(
             request,
             reported_url,
-            message=f"{exc}. A senior analyst can lift it for today.",
+            message=_("%(reason)s. A senior analyst can lift it for today.") % {"reason": exc},
             error=True,
             status=409,
         )
@@ -341,7 +362,8 @@ def reveal(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
     return _fragments(
         request,
         reported_url,
-        message=f"Item revealed ({step}). It is hidden again when you move on.",
+        message=_("Item revealed (%(step)s). It is hidden again when you move on.")
+        % {"step": step},
         extra={
             "revealed": {
                 "item": item,
@@ -366,19 +388,19 @@ def enlarge(request: HttpRequest, code: str, media_code: str) -> HttpResponse:
         return refused
     item = next((i for i in page_media(reported_url) if i.code == media_code), None)
     if item is None:
-        return _fragments(request, reported_url, message="No such item.", error=True, status=404)
+        return _fragments(request, reported_url, message=_("No such item."), error=True, status=404)
     step = request.POST.get("step", "")
     if step not in {RevealStep.GREY, RevealStep.COLOUR}:
-        return _fragments(request, reported_url, message="Unknown step.", error=True, status=400)
+        return _fragments(request, reported_url, message=_("Unknown step."), error=True, status=400)
     if item.code not in request.session.get(SESSION_REVEALED, []):
         return _fragments(
-            request, reported_url, message="Reveal the item first (r).", error=True, status=400
+            request, reported_url, message=_("Reveal the item first (r)."), error=True, status=400
         )
     do_record_media_view(user, item, step=step, purpose="enlarged")
     return _fragments(
         request,
         reported_url,
-        message="Enlarged. z or Esc closes it.",
+        message=_("Enlarged. z or Esc closes it."),
         extra={
             "enlarged": {
                 "item": item,
@@ -404,7 +426,11 @@ def site_type(request: HttpRequest, code: str) -> HttpResponse:
         )
     except AssessmentError as exc:
         return _fragments(request, reported_url, message=str(exc), error=True, status=400)
-    return _fragments(request, reported_url, message=f"Site type: {draft.get_site_type_display()}.")
+    return _fragments(
+        request,
+        reported_url,
+        message=_("Site type: %(type)s.") % {"type": draft.get_site_type_display()},
+    )
 
 
 @require_POST
@@ -424,7 +450,9 @@ def finish(request: HttpRequest, code: str) -> HttpResponse:
         return _fragments(request, reported_url, message=str(exc), error=True, status=400)
     request.session.pop(_undo_key(reported_url), None)
     target = reverse("assessment:queue")
-    response = HttpResponse(f"Finished: {assessment.get_verdict_display()}")
+    response = HttpResponse(
+        _("Finished: %(verdict)s") % {"verdict": assessment.get_verdict_display()}
+    )
     if request.headers.get("HX-Request"):
         response["HX-Redirect"] = target
         return response
@@ -451,5 +479,7 @@ def release(request: HttpRequest, code: str) -> HttpResponse:
     try:
         do_release_claim(reported_url, user, reason=request.POST.get("reason", "")[:200])
     except ClaimError:
-        return HttpResponse("Only a senior analyst can release someone else's claim.", status=403)
+        return HttpResponse(
+            _("Only a senior analyst can release someone else's claim."), status=403
+        )
     return redirect("assessment:queue")

@@ -11,6 +11,7 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import get_hotline_for_user, request_user
@@ -86,7 +87,7 @@ def save_claims(request: HttpRequest, slug: str) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST, instance=ws)
     if form.is_valid():
         do_save_workspace_settings(form.save(commit=False), actor=user)
-        messages.success(request, "Claim and confirmation settings saved.")
+        messages.success(request, _("Claim and confirmation settings saved."))
     else:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("assessment:settings", slug=hotline.slug)
@@ -99,7 +100,7 @@ def save_rules(request: HttpRequest, slug: str) -> HttpResponse:
     hotline = get_hotline_for_user(user, slug, roles=ADMIN_ROLES)
     forms = _rule_forms(hotline.pk, request.POST)
     if not all(form.is_valid() for _, form in forms):
-        messages.error(request, "Every weight must be a whole number from -1000 to 1000.")
+        messages.error(request, _("Every weight must be a whole number from -1000 to 1000."))
         return redirect("assessment:settings", slug=hotline.slug)
     rules = {
         str(form.prefix): {
@@ -112,7 +113,7 @@ def save_rules(request: HttpRequest, slug: str) -> HttpResponse:
         for _label, form in forms
     }
     do_save_priority_rules(hotline, rules, actor=user)
-    messages.success(request, "Priority rules saved; the queue is being rescored.")
+    messages.success(request, _("Priority rules saved; the queue is being rescored."))
     return redirect("assessment:settings", slug=hotline.slug)
 
 
@@ -128,5 +129,5 @@ def save_four_eyes(request: HttpRequest, slug: str) -> HttpResponse:
         if request.POST.get(f"fe-{verdict}-{material}") == "1"
     }
     do_set_four_eyes(hotline, needed, actor=user)
-    messages.success(request, "Four-eyes rules saved.")
+    messages.success(request, _("Four-eyes rules saved."))
     return redirect("assessment:settings", slug=hotline.slug)

@@ -6,8 +6,10 @@
   sent when a shared item made a not-illegal URL illegal. Receivers:
   network (``receivers._on_url_assessed``: routing to the police, INTERPOL,
   a member hotline, or a takedown notice); nothing leaves the hotline before
-  it. Blocking does not listen: its hourly ``propose_overdue_urls`` sweep
-  polls for illegal URLs still online after the grace time.
+  it. Then federation (``receivers._on_url_assessed``: the progress of a URL
+  a peer forwarded, pushed back to it). Blocking does not listen: its hourly
+  ``propose_overdue_urls`` sweep polls for illegal URLs still online after
+  the grace time.
 - ``url_verdict_changed(reported_url, before, after)``: the verdict in force
   of a finished URL changed because an item it shares with other URLs was
   re-classified (and confirmed). Receivers undo or correct what they did:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Verdict(models.TextChoices):
-    BASELINE = "baseline", "Baseline (illegal worldwide)"
-    NATIONAL = "national", "Nationally illegal"
-    NOT_ILLEGAL = "not_illegal", "Not illegal"
-    SECOND_OPINION = "second_opinion", "Needs a second opinion"
-    NOT_ASSESSABLE = "not_assessable", "Not assessable"
+    BASELINE = "baseline", _("Baseline (illegal worldwide)")
+    NATIONAL = "national", _("Nationally illegal")
+    NOT_ILLEGAL = "not_illegal", _("Not illegal")
+    SECOND_OPINION = "second_opinion", _("Needs a second opinion")
+    NOT_ASSESSABLE = "not_assessable", _("Not assessable")
 
 
 # ICCAM ClassificationID; working states have none.
@@ -28,10 +29,10 @@ SEVERITY = [
 
 
 class AgeGroup(models.TextChoices):
-    NOT_DETERMINED = "not_determined", "Not determined"
-    INFANT = "infant", "Infant / toddler"
-    PREPUBESCENT = "prepubescent", "Pre-pubescent"
-    PUBESCENT = "pubescent", "Pubescent"
+    NOT_DETERMINED = "not_determined", _("Not determined")
+    INFANT = "infant", _("Infant / toddler")
+    PREPUBESCENT = "prepubescent", _("Pre-pubescent")
+    PUBESCENT = "pubescent", _("Pubescent")
 
 
 ICCAM_AGE_GROUP = {
@@ -43,31 +44,31 @@ ICCAM_AGE_GROUP = {
 
 
 class Gender(models.TextChoices):
-    NOT_DETERMINED = "not_determined", "Not determined"
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    BOTH = "both", "Both"
+    NOT_DETERMINED = "not_determined", _("Not determined")
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    BOTH = "both", _("Both")
 
 
 ICCAM_GENDER = {Gender.NOT_DETERMINED: 1, Gender.FEMALE: 2, Gender.MALE: 3, Gender.BOTH: 4}
 
 
 class SiteType(models.TextChoices):
-    NOT_DETERMINED = "not_determined", "Not determined"
-    WEBSITE = "website", "Website"
-    FILE_HOST = "file_host", "File host"
-    IMAGE_STORE = "image_store", "Image store"
-    IMAGE_BOARD = "image_board", "Image board"
-    FORUM = "forum", "Forum"
-    BANNER_SITE = "banner_site", "Banner site"
-    LINK_SITE = "link_site", "Link site"
-    SOCIAL_NETWORK = "social_network", "Social network"
-    REDIRECTOR = "redirector", "Redirector"
-    WEB_ARCHIVE = "web_archive", "Web archive"
-    SEARCH_PROVIDER = "search_provider", "Search provider"
-    IMAGE_HOST = "image_host", "Image host"
-    BLOG = "blog", "Blog"
-    WEBPAGE = "webpage", "Web page"
+    NOT_DETERMINED = "not_determined", _("Not determined")
+    WEBSITE = "website", _("Website")
+    FILE_HOST = "file_host", _("File host")
+    IMAGE_STORE = "image_store", _("Image store")
+    IMAGE_BOARD = "image_board", _("Image board")
+    FORUM = "forum", _("Forum")
+    BANNER_SITE = "banner_site", _("Banner site")
+    LINK_SITE = "link_site", _("Link site")
+    SOCIAL_NETWORK = "social_network", _("Social network")
+    REDIRECTOR = "redirector", _("Redirector")
+    WEB_ARCHIVE = "web_archive", _("Web archive")
+    SEARCH_PROVIDER = "search_provider", _("Search provider")
+    IMAGE_HOST = "image_host", _("Image host")
+    BLOG = "blog", _("Blog")
+    WEBPAGE = "webpage", _("Web page")
 
 
 ICCAM_SITE_TYPE = {

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
@@ -47,7 +48,7 @@ def wellbeing(request: HttpRequest) -> HttpResponse:
     form = WellbeingForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your preferences are saved.")
+        messages.success(request, _("Your preferences are saved."))
         return redirect("assessment:wellbeing")
     capped = [
         day
@@ -70,7 +71,7 @@ def wellbeing(request: HttpRequest) -> HttpResponse:
 @staff_required
 def took_break(request: HttpRequest) -> HttpResponse:
     take_break(request.session)
-    messages.success(request, "Welcome back.")
+    messages.success(request, _("Welcome back."))
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
@@ -85,5 +86,7 @@ def lift_cap(request: HttpRequest, username: str) -> HttpResponse:
     if analyst is None or not can_lift_cap(senior, analyst) or analyst.pk == senior.pk:
         raise Http404("No such analyst")
     do_lift_cap(analyst, senior)
-    messages.success(request, f"The daily cap of {username} is lifted for today.")
+    messages.success(
+        request, _("The daily cap of %(username)s is lifted for today.") % {"username": username}
+    )
     return redirect("assessment:wellbeing")

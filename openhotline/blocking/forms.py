@@ -92,6 +92,12 @@ class StopPageTextForm(forms.ModelForm):
     class Meta:
         model = StopPageText
         fields = ("title", "explanation", "complaint", "help")
+        labels = {
+            "title": _("Title"),
+            "explanation": _("Explanation"),
+            "complaint": _("Complaint"),
+            "help": _("Help"),
+        }
         widgets = {
             "explanation": forms.Textarea(attrs={"rows": 3}),
             "complaint": forms.Textarea(attrs={"rows": 3}),

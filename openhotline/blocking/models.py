@@ -19,16 +19,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
 
 class EntryKind(models.TextChoices):
-    URL = "url", "URL"
+    URL = "url", _("URL")
     # One host name exactly, not the names below it: a host dedicated to abuse
     # material on a domain that is not (``gallery.shared.example``).
-    HOST = "host", "Whole host"
-    DOMAIN = "domain", "Whole domain"
+    HOST = "host", _("Whole host")
+    DOMAIN = "domain", _("Whole domain")
 
 
 # The kinds DNS exports carry: names the hotline chose to block whole. A URL entry
@@ -38,10 +39,10 @@ WHOLE_NAME_KINDS = (EntryKind.HOST, EntryKind.DOMAIN)
 
 
 class EntryState(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    APPROVED = "approved", "Approved"
-    LIVE = "live", "Live"
-    DELISTED = "delisted", "Delisted"
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    LIVE = "live", _("Live")
+    DELISTED = "delisted", _("Delisted")
 
 
 # States in which an entry is on, or on its way to, the list; one such entry per value.
@@ -49,9 +50,9 @@ ACTIVE_STATES = (EntryState.PROPOSED, EntryState.APPROVED, EntryState.LIVE)
 
 
 class SourceKind(models.TextChoices):
-    ASSESSMENT = "assessment", "Our assessment"
-    HOTLINE = "hotline", "Another hotline"
-    IMPORT = "import", "Imported list"
+    ASSESSMENT = "assessment", _("Our assessment")
+    HOTLINE = "hotline", _("Another hotline")
+    IMPORT = "import", _("Imported list")
 
 
 def new_entry_code() -> str:

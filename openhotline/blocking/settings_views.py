@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import get_hotline_for_user, request_user
@@ -35,7 +36,7 @@ def protected(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error("name", str(exc))
         else:
             do_protect_name(hotline, name, form.cleaned_data["note"], actor=user)
-            messages.success(request, f"{name} is protected.")
+            messages.success(request, _("%(name)s is protected.") % {"name": name})
             return redirect("blocking:protected", slug=hotline.slug)
     return render(
         request,
@@ -71,7 +72,7 @@ def stop_page(request: HttpRequest, slug: str) -> HttpResponse:
     form = StopPageSettingsForm(request.POST or None, instance=page_settings)
     if request.method == "POST" and form.is_valid():
         do_save_stop_page(form.save(commit=False), actor=user)
-        messages.success(request, "Stop page settings saved.")
+        messages.success(request, _("Stop page settings saved."))
         return redirect("blocking:stop_page", slug=hotline.slug)
     texts = []
     for language, default in DEFAULT_TEXTS.items():
@@ -102,7 +103,9 @@ def stop_page_text(request: HttpRequest, slug: str, language: str) -> HttpRespon
         saved.hotline = hotline
         saved.language = language
         do_save_stop_page_text(saved, actor=user)
-        messages.success(request, f"Stop page text ({language}) saved.")
+        messages.success(
+            request, _("Stop page text (%(language)s) saved.") % {"language": language}
+        )
     else:
-        messages.error(request, "Every field of the text is needed.")
+        messages.error(request, _("Every field of the text is needed."))
     return redirect("blocking:stop_page", slug=hotline.slug)

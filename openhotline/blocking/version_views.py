@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import get_hotline_for_user, has_role, request_user
@@ -87,20 +88,30 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
         outcome = do_publish(hotline, actor=user, override=override)
     except PublishRefused as exc:
         request.session["blocking_violations"] = [str(v) for v in exc.violations]
-        messages.error(request, f"Publication refused: {exc.total} violation(s), listed below.")
+        messages.error(
+            request, _("Publication refused: %(n)s violation(s), listed below.") % {"n": exc.total}
+        )
     except BlocklistError as exc:
         messages.error(request, str(exc))
     else:
         if outcome.publication is None:  # do_publish returns a version or raises
-            messages.error(request, "No version was published.")
+            messages.error(request, _("No version was published."))
         elif outcome.created:
             messages.success(
                 request,
-                f"Version {outcome.publication.serial} published "
-                f"(+{outcome.added} −{outcome.removed}).",
+                _("Version %(serial)s published (+%(added)s −%(removed)s).")
+                % {
+                    "serial": outcome.publication.serial,
+                    "added": outcome.added,
+                    "removed": outcome.removed,
+                },
             )
         else:
-            messages.info(request, f"Nothing changed; version {outcome.publication.serial} stays.")
+            messages.info(
+                request,
+                _("Nothing changed; version %(serial)s stays.")
+                % {"serial": outcome.publication.serial},
+            )
     return redirect("blocking:versions", slug=hotline.slug)
 
 
@@ -113,15 +124,18 @@ def rollback(request: HttpRequest, slug: str, serial: int) -> HttpResponse:
         outcome = do_rollback(hotline, serial, actor=user)
     except PublishRefused as exc:
         request.session["blocking_violations"] = [str(v) for v in exc.violations]
-        messages.error(request, f"Rollback refused: {exc.total} violation(s), listed below.")
+        messages.error(
+            request, _("Rollback refused: %(n)s violation(s), listed below.") % {"n": exc.total}
+        )
     except BlocklistError as exc:
         messages.error(request, str(exc))
     else:
         if outcome.publication is None:  # do_rollback publishes a version or raises
-            messages.error(request, f"Version {serial} was not restored.")
+            messages.error(request, _("Version %(serial)s was not restored.") % {"serial": serial})
         else:
             messages.success(
                 request,
-                f"Version {outcome.publication.serial} published, restoring version {serial}.",
+                _("Version %(new)s published, restoring version %(old)s.")
+                % {"new": outcome.publication.serial, "old": serial},
             )
     return redirect("blocking:versions", slug=hotline.slug)

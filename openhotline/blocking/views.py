@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import (
@@ -53,10 +54,10 @@ from openhotline.reports.models import ReportedUrl
 
 PAGE_SIZE = 50
 TABS = {
-    "waiting": "Waiting for approval",
-    "approved": "Approved, not yet published",
-    "live": "Live",
-    "delisted": "Delisted",
+    "waiting": gettext_lazy("Waiting for approval"),
+    "approved": gettext_lazy("Approved, not yet published"),
+    "live": gettext_lazy("Live"),
+    "delisted": gettext_lazy("Delisted"),
 }
 
 
@@ -160,13 +161,13 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
         if data["evidence"]:
             evidence = ReportedUrl.objects.filter(hotline=hotline, code=data["evidence"]).first()
             if evidence is None:
-                form.add_error("evidence", "No reported URL of this hotline has that code.")
+                form.add_error("evidence", _("No reported URL of this hotline has that code."))
             elif UrlAssessment.objects.filter(
                 reported_url=evidence, in_force_at__isnull=True
             ).exists():
                 # Nothing leaves the hotline before its four-eyes checks pass.
                 form.add_error(
-                    "evidence", "The verdict of this URL is not in force yet (four-eyes)."
+                    "evidence", _("The verdict of this URL is not in force yet (four-eyes).")
                 )
                 evidence = None
         if not form.errors and (evidence is not None or not data["evidence"]):
@@ -186,7 +187,8 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error("value", str(exc))
             else:
                 messages.success(
-                    request, f"Entry {entry.code} proposed; a senior analyst approves."
+                    request,
+                    _("Entry %(code)s proposed; a senior analyst approves.") % {"code": entry.code},
                 )
                 return redirect("blocking:entry", code=entry.code)
     return render(request, "blocking/propose.html", {"hotline": hotline, "form": form})

@@ -8,6 +8,9 @@ import idna
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from openhotline.accounts.models import Organisation
 from openhotline.crawler.actions import RULE_FIELDS
@@ -36,30 +39,65 @@ def canonical_domain(raw: str) -> str:
     try:
         name = idna.encode(text, uts46=True).decode()
     except idna.IDNAError as exc:
-        raise forms.ValidationError(f"Not a domain name: {exc}") from None
+        raise forms.ValidationError(_("Not a domain name: %(reason)s") % {"reason": exc}) from None
     if "." not in name:
-        raise forms.ValidationError("Give a full domain name, such as example.com.")
+        raise forms.ValidationError(_("Give a full domain name, such as example.com."))
     return name
+
+
+def _with_limits(text: str | Promise, default: int, limit: int) -> str:
+    """A help text naming the default and the limit, translated when it is shown (lazy)."""
+    return lazy(lambda: str(text) % {"default": default, "limit": limit}, str)()
 
 
 class DomainRuleForm(forms.ModelForm):
     class Meta:
         model = DomainRule
         fields: ClassVar = list(RULE_FIELDS)
+        labels: ClassVar = {
+            "domain": gettext_lazy("Domain"),
+            "do_not_crawl": gettext_lazy("Do not crawl"),
+            "force_hoster": gettext_lazy("Force hoster"),
+            "force_registrar": gettext_lazy("Force registrar"),
+            "notify_site_owner": gettext_lazy("Notify site owner"),
+            "site_owner_contact": gettext_lazy("Site owner contact"),
+            "proxy": gettext_lazy("Proxy"),
+            "do_not_follow": gettext_lazy("Do not follow"),
+            "follow_depth": gettext_lazy("Follow depth"),
+            "follow_pages": gettext_lazy("Follow pages"),
+            "classify_as": gettext_lazy("Classify as"),
+            "note": gettext_lazy("Note"),
+        }
         help_texts: ClassVar = {
-            "domain": "Covers its subdomains too, unless they have a rule of their own.",
-            "force_hoster": "Send notices here (name or e-mail) instead of the traced hoster.",
-            "force_registrar": "Treat this as the registrar instead of the RDAP answer.",
-            "proxy": "Crawl through this proxy, e.g. socks5h://127.0.0.1:9050.",
-            "classify_as": "Classify this domain's URLs directly.",
-            "do_not_follow": "Fetch only the reported page, never the site's other pages.",
-            "follow_depth": (
-                f"Follow the site's links this many links deep (default"
-                f" {settings.OPENHOTLINE_CRAWL_FOLLOW_DEPTH}, at most {MAX_FOLLOW_DEPTH})."
+            "domain": gettext_lazy(
+                "Covers its subdomains too, unless they have a rule of their own."
             ),
-            "follow_pages": (
-                f"Follow at most this many of the site's pages per crawl (default"
-                f" {settings.OPENHOTLINE_CRAWL_FOLLOW_PAGES}, at most {MAX_FOLLOW_PAGES})."
+            "force_hoster": gettext_lazy(
+                "Send notices here (name or e-mail) instead of the traced hoster."
+            ),
+            "force_registrar": gettext_lazy(
+                "Treat this as the registrar instead of the RDAP answer."
+            ),
+            "proxy": gettext_lazy("Crawl through this proxy, e.g. socks5h://127.0.0.1:9050."),
+            "classify_as": gettext_lazy("Classify this domain's URLs directly."),
+            "do_not_follow": gettext_lazy(
+                "Fetch only the reported page, never the site's other pages."
+            ),
+            "follow_depth": _with_limits(
+                gettext_lazy(
+                    "Follow the site's links this many links deep (default %(default)s, "
+                    "at most %(limit)s)."
+                ),
+                settings.OPENHOTLINE_CRAWL_FOLLOW_DEPTH,
+                MAX_FOLLOW_DEPTH,
+            ),
+            "follow_pages": _with_limits(
+                gettext_lazy(
+                    "Follow at most this many of the site's pages per crawl (default "
+                    "%(default)s, at most %(limit)s)."
+                ),
+                settings.OPENHOTLINE_CRAWL_FOLLOW_PAGES,
+                MAX_FOLLOW_PAGES,
             ),
         }
 
@@ -73,7 +111,7 @@ class DomainRuleForm(forms.ModelForm):
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError("There is a rule for this domain already.")
+            raise forms.ValidationError(_("There is a rule for this domain already."))
         return domain
 
     def clean_proxy(self) -> str:
@@ -91,19 +129,19 @@ class DomainRuleForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("notify_site_owner") and not data.get("site_owner_contact"):
-            self.add_error("site_owner_contact", "Say how to reach the site owner.")
+            self.add_error("site_owner_contact", _("Say how to reach the site owner."))
         following = data.get("follow_depth") is not None or data.get("follow_pages") is not None
         if data.get("do_not_follow") and following:
-            self.add_error("do_not_follow", "Either stop following links or set how far to go.")
+            self.add_error("do_not_follow", _("Either stop following links or set how far to go."))
         effects = ("do_not_crawl", "force_hoster", "force_registrar", "notify_site_owner")
         if not following and not any(
             data.get(name) for name in (*effects, "proxy", "do_not_follow", "classify_as")
         ):
-            raise forms.ValidationError("A rule must do something.")
+            raise forms.ValidationError(_("A rule must do something."))
         return data
 
 
 def _at_most(value: int | None, limit: int) -> int | None:
     if value is not None and value > limit:
-        raise forms.ValidationError(f"At most {limit}.")
+        raise forms.ValidationError(_("At most %(limit)s.") % {"limit": limit})
     return value

@@ -14,16 +14,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
+from openhotline.lib.english import in_english
 
 
 class CrawlState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Not crawled (domain rule)"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not crawled (domain rule)")
 
 
 FINISHED_STATES = frozenset({CrawlState.DONE, CrawlState.FAILED, CrawlState.SKIPPED})
@@ -143,9 +145,9 @@ class HostingRecord(models.Model):
 class Verdict(models.TextChoices):
     """Direct classification by a domain rule (ICCAM codes 1, 2, 4)."""
 
-    BASELINE = "baseline", "Baseline"
-    NATIONAL = "national", "Nationally illegal"
-    NOT_ILLEGAL = "not_illegal", "Not illegal"
+    BASELINE = "baseline", _("Baseline")
+    NATIONAL = "national", _("Nationally illegal")
+    NOT_ILLEGAL = "not_illegal", _("Not illegal")
 
 
 class DomainRule(models.Model):
@@ -203,7 +205,7 @@ class DomainRule(models.Model):
         if self.follow_pages is not None:
             parts.append(f"follow up to {self.follow_pages} pages")
         if self.classify_as:
-            parts.append(f"classify as {self.get_classify_as_display()}")
+            parts.append(f"classify as {in_english(self.get_classify_as_display())}")
         return parts
 
 

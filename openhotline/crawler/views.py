@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from openhotline.accounts.access import get_hotline_for_user, request_user
@@ -46,7 +47,7 @@ def recrawl(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request)
     reported_url = get_reported_url_for_user(user, code, write=True)
     do_request_recrawl(user, reported_url)
-    messages.success(request, "A new crawl is queued.")
+    messages.success(request, _("A new crawl is queued."))
     return redirect("reports:url", code=reported_url.code)
 
 
@@ -76,7 +77,7 @@ def rules(request: HttpRequest, slug: str) -> HttpResponse:
     form = DomainRuleForm(request.POST or None, hotline=hotline)
     if request.method == "POST" and form.is_valid():
         rule = do_save_domain_rule(user, hotline, form.cleaned_data)
-        messages.success(request, f"Rule for {rule.domain} saved.")
+        messages.success(request, _("Rule for %(domain)s saved.") % {"domain": rule.domain})
         return redirect("crawler:rules", slug=hotline.slug)
     listed = DomainRule.objects.filter(hotline=hotline)
     context = {
@@ -96,7 +97,7 @@ def rule_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = DomainRuleForm(request.POST or None, instance=rule, hotline=rule.hotline)
     if request.method == "POST" and form.is_valid():
         do_save_domain_rule(user, rule.hotline, form.cleaned_data, rule=rule)
-        messages.success(request, f"Rule for {rule.domain} saved.")
+        messages.success(request, _("Rule for %(domain)s saved.") % {"domain": rule.domain})
         return redirect("crawler:rules", slug=slug)
     return render(
         request, "crawler/rule_edit.html", {"hotline": rule.hotline, "form": form, "rule": rule}
@@ -109,5 +110,5 @@ def rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     user = request_user(request)
     rule = get_rule_for_user(user, slug, pk)
     do_delete_domain_rule(user, rule)
-    messages.success(request, f"Rule for {rule.domain} deleted.")
+    messages.success(request, _("Rule for %(domain)s deleted.") % {"domain": rule.domain})
     return redirect("crawler:rules", slug=slug)

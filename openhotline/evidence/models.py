@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -31,15 +32,15 @@ class Blob(models.Model):
 
 
 class MediaKind(models.TextChoices):
-    IMAGE = "image", "Image"
-    VIDEO = "video", "Video"
-    OTHER = "other", "Other"
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+    OTHER = "other", _("Other")
 
 
 class HashState(models.TextChoices):
-    PENDING = "pending", "Waiting to be hashed"
-    DONE = "done", "Hashed"
-    UNDECODABLE = "undecodable", "Could not be decoded"
+    PENDING = "pending", _("Waiting to be hashed")
+    DONE = "done", _("Hashed")
+    UNDECODABLE = "undecodable", _("Could not be decoded")
 
 
 def new_media_code() -> str:

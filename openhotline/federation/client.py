@@ -3,6 +3,10 @@
 A peer's base URL is set by an administrator (``openhotline peer add``), so it
 is not checked against private addresses as a crawled URL is; it may well be
 on a private network.
+
+A successful answer counts only when the peer signed it, for this request
+(``signing.verify_answer``); one that is unsigned or badly signed is
+refused like an error, and audited.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from urllib.parse import urlencode, urljoin
 import urllib3
 from django.conf import settings
 
+from openhotline.audit.log import record
 from openhotline.federation.models import Peer
-from openhotline.federation.signing import Message, sign
+from openhotline.federation.signing import Answer, Message, Refusal, sign, verify_answer
 
 MAX_ANSWER_BYTES = 20 * 1024 * 1024
 _pool = urllib3.PoolManager(retries=False)
@@ -65,6 +70,16 @@ def call(
         raise PeerError(
             f"HTTP {response.status}: {data[:200].decode(errors='replace')}", response.status
         )
+    answer_headers = {k: v for k, v in response.headers.items()}
+    try:
+        verify_answer(Answer(response.status, message, answer_headers), data, peer)
+    except Refusal as refusal:
+        record(
+            "federation.answer_refused",
+            obj=peer,
+            detail={"reason": refusal.reason, "peer": peer.name, "path": path[:200]},
+        )
+        raise PeerError(f"answer refused: {refusal.reason}", response.status) from None
     try:
         answer = json.loads(data)
     except ValueError:

@@ -2,8 +2,9 @@
 
 Every view verifies the request's signature first (``signing.verify``); a
 refusal answers 401, 403 or 429 with a short JSON reason and is written to
-the audit log (``do_note_refusal``). No session, no CSRF token: the
-signature is the authentication.
+the audit log (``do_note_refusal``). Every answer to a request that passed
+is signed (``signing.sign_answer``), bound to that request. No session, no
+CSRF token: the signature is the authentication.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -22,10 +24,17 @@ from openhotline.federation.actions.hashsets import published_sets, set_changes
 from openhotline.federation.actions.inbox import do_receive_message
 from openhotline.federation.actions.peers import do_note_refusal
 from openhotline.federation.models import Peer
-from openhotline.federation.signing import Message, Refusal, verify
+from openhotline.federation.signing import Answer, Message, Refusal, sign_answer, verify
 from openhotline.lib.clientaddress import client_address
 
 MAX_BODY = 5 * 1024 * 1024
+
+
+def max_body() -> int:
+    # A media package travels in a message, base64 (4/3 of its size) with some JSON around it.
+    return max(MAX_BODY, settings.OPENHOTLINE_FEDERATION_MEDIA_MAX_BYTES * 4 // 3 + 1024 * 1024)
+
+
 PeerView = Callable[..., dict[str, Any]]
 
 
@@ -51,6 +60,15 @@ def _refuse(request: HttpRequest, status: int, reason: str, peer: Peer | None) -
     return JsonResponse({"ok": False, "error": reason}, status=status)
 
 
+def _signed_answer(message: Message, response: HttpResponse) -> HttpResponse:
+    """Sign the answer to a verified request, bound to that request's signature."""
+    answer = Answer(response.status_code, message)
+    sign_answer(answer, response.content)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
+
+
 def signed(methods: tuple[str, ...]) -> Callable[[PeerView], Callable[[HttpRequest], HttpResponse]]:
     def wrap(view: PeerView) -> Callable[[HttpRequest], HttpResponse]:
         @csrf_exempt
@@ -59,53 +77,59 @@ def signed(methods: tuple[str, ...]) -> Callable[[PeerView], Callable[[HttpReque
             if request.method not in methods:
                 return JsonResponse({"ok": False, "error": "method not allowed"}, status=405)
             length = int(request.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
+            if length > max_body():
                 return JsonResponse({"ok": False, "error": "too large"}, status=413)
-            body = request.body
-            if len(body) > MAX_BODY:
+            # Read from the stream, bounded by the bytes received: ``request.body`` would
+            # stop at Django's upload limit, below a media package.
+            body = request.read(max_body() + 1)
+            if len(body) > max_body():
                 return JsonResponse({"ok": False, "error": "too large"}, status=413)
+            message = _message(request)
             try:
-                peer = verify(_message(request), body)
+                peer = verify(message, body)
             except Refusal as refusal:
                 return _refuse(request, refusal.status, refusal.reason, refusal.peer)
             try:
-                answer = view(request, peer, *args, **kwargs)
+                response = JsonResponse(view(request, peer, body, *args, **kwargs))
             except MessageRefused as exc:
                 if exc.status == 403:
-                    return _refuse(request, 403, str(exc)[:200], peer)
-                return JsonResponse({"ok": False, "error": str(exc)[:500]}, status=exc.status)
-            return JsonResponse(answer)
+                    response = _refuse(request, 403, str(exc)[:200], peer)
+                else:
+                    error = {"ok": False, "error": str(exc)[:500]}
+                    response = JsonResponse(error, status=exc.status)
+            return _signed_answer(message, response)
 
         return run
 
     return wrap
 
 
-def _json(request: HttpRequest) -> Any:
+def _json(body: bytes) -> Any:
     try:
-        return json.loads(request.body or b"null")
+        return json.loads(body or b"null")
     except ValueError:
         raise MessageRefused("the body is not JSON") from None
 
 
 @signed(("POST",))
-def inbox(request: HttpRequest, peer: Peer) -> dict[str, Any]:
-    return do_receive_message(peer, _json(request))
+def inbox(request: HttpRequest, peer: Peer, body: bytes) -> dict[str, Any]:
+    return do_receive_message(peer, _json(body))
 
 
 @signed(("POST",))
-def deconfliction(request: HttpRequest, peer: Peer) -> dict[str, Any]:
-    return {"ok": True, **answer_question(peer, _json(request))}
+def deconfliction(request: HttpRequest, peer: Peer, body: bytes) -> dict[str, Any]:
+    return {"ok": True, **answer_question(peer, _json(body))}
 
 
 @signed(("GET",))
-def hash_sets(request: HttpRequest, peer: Peer) -> dict[str, Any]:
+def hash_sets(request: HttpRequest, peer: Peer, body: bytes) -> dict[str, Any]:
     return {"ok": True, "sets": published_sets(peer)}
 
 
 @signed(("GET",))
-def hash_set_changes(request: HttpRequest, peer: Peer, code: str) -> dict[str, Any]:
-    since = request.GET.get("since", "0")
-    if not since.isdigit():
-        raise MessageRefused("'since' is a serial, a whole number")
-    return {"ok": True, **set_changes(peer, code, int(since))}
+def hash_set_changes(request: HttpRequest, peer: Peer, body: bytes, code: str) -> dict[str, Any]:
+    since, removed_since = request.GET.get("since", "0"), request.GET.get("removed_since")
+    if not since.isdigit() or not (removed_since is None or removed_since.isdigit()):
+        raise MessageRefused("'since' and 'removed_since' are serials, whole numbers")
+    removed = None if removed_since is None else int(removed_since)
+    return {"ok": True, **set_changes(peer, code, int(since), removed)}

@@ -15,6 +15,11 @@ birational map of RFC 7748 section 4.1, as libsodium's
 ``crypto_sign_ed25519_pk_to_curve25519``), and both get the same shared secret
 by X25519; HKDF-SHA256 over it, salted with both public keys in sorted order,
 gives the pair's HMAC key.
+
+Media packages are encrypted with age to the requesting installation's
+identity as an ``ssh-ed25519`` recipient (age's own conversion of an Ed25519
+key to X25519, in ``pyrage``), so a peer's public key is all the sender
+needs: no second key to exchange, no conversion written here.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pyrage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -32,7 +38,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from django.conf import settings
 
 KEY_PREFIX = "ed25519:"
@@ -66,6 +77,24 @@ class Identity:
         # X25519 clamps again, harmlessly.
         seed = self.private.private_bytes_raw()
         return X25519PrivateKey.from_private_bytes(hashlib.sha512(seed).digest()[:32])
+
+    def age_identity(self) -> pyrage.ssh.Identity:
+        """The age identity that opens packages sent to us (our key as OpenSSH ``ssh-ed25519``)."""
+        pem = self.private.private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption())
+        return pyrage.ssh.Identity.from_buffer(pem)
+
+
+def age_recipient(raw: bytes) -> pyrage.ssh.Recipient:
+    """The age recipient of a peer's Ed25519 public key (age's ``ssh-ed25519`` type)."""
+    line = Ed25519PublicKey.from_public_bytes(raw).public_bytes(
+        Encoding.OpenSSH, PublicFormat.OpenSSH
+    )
+    return pyrage.ssh.Recipient.from_str(line.decode())
+
+
+def identity_of(secret: str) -> Identity:
+    """The identity a secret gives (``identity()`` is this installation's)."""
+    return _identity(secret)
 
 
 @lru_cache(maxsize=4)

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -25,9 +26,9 @@ def new_federation_code() -> str:
 
 
 class PeerState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused: nothing sent, requests refused"
-    REMOVED = "removed", "Removed"
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused: nothing sent, requests refused")
+    REMOVED = "removed", _("Removed")
 
 
 class Peer(models.Model):
@@ -77,15 +78,17 @@ class SeenNonce(models.Model):
 
 
 class MessageType(models.TextChoices):
-    FORWARD = "forward", "Forward of a URL"
-    STATUS = "status", "Progress of a forwarded URL"
+    FORWARD = "forward", _("Forward of a URL")
+    STATUS = "status", _("Progress of a forwarded URL")
+    MEDIA_REQUEST = "media_request", _("Request for the media of a forwarded URL")
+    MEDIA = "media", _("Media of a forwarded URL, or the refusal")
 
 
 class OutboxState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FAILING = "failing", "Failing; tried again"
-    DELIVERED = "delivered", "Delivered"
-    GIVEN_UP = "given_up", "Given up"
+    PENDING = "pending", _("Pending")
+    FAILING = "failing", _("Failing; tried again")
+    DELIVERED = "delivered", _("Delivered")
+    GIVEN_UP = "given_up", _("Given up")
 
 
 UNDELIVERED = (OutboxState.PENDING, OutboxState.FAILING)
@@ -233,6 +236,26 @@ class Publication(models.Model):
         return f"{self.hash_set_id} → {self.peer_id}"
 
 
+class SentEntry(models.Model):
+    """An entry of a published set that a peer has pulled: its removal is passed on by key.
+
+    An entry removed from a set is deleted, and the change log keeps only its
+    id; this ledger says which removed ids the peer holds, and under which key.
+    """
+
+    publication = models.ForeignKey(Publication, models.CASCADE, related_name="+")
+    entry_id = models.BigIntegerField()
+    key = models.CharField(max_length=80)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["publication", "entry_id"], name="federation_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id}: {self.key}"
+
+
 class Subscription(models.Model):
     """A peer's hash set we pull into a local one, from ``serial`` on."""
 
@@ -240,6 +263,8 @@ class Subscription(models.Model):
     remote_code = models.CharField(max_length=40)
     hash_set = models.ForeignKey("matching.HashSet", models.CASCADE, related_name="+")
     serial = models.BigIntegerField(default=0)
+    # The publisher's change-log serial up to which its removals are applied here.
+    removed_serial = models.BigIntegerField(default=0)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -253,3 +278,56 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.peer_id}: {self.remote_code}"
+
+
+class MediaSharing(models.Model):
+    """A hotline allows the media of the URLs it forwarded to a peer to go to that peer on request.
+
+    Off unless the row exists: the policy is per hotline and per peer, set by
+    the hotline's admins (docs/federation.md, *Media on request*).
+    """
+
+    hotline = models.ForeignKey("accounts.Organisation", models.CASCADE, related_name="+")
+    peer = models.ForeignKey(Peer, models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        "accounts.User", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["hotline", "peer"], name="federation_media_policy_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hotline_id} → {self.peer_id}: media allowed"
+
+
+class MediaRequestState(models.TextChoices):
+    REQUESTED = "requested", _("Asked; waiting for the sender")
+    REFUSED = "refused", _("Refused by the sender")
+    RECEIVED = "received", _("Received")
+    FAILED = "failed", _("Arrived but could not be opened")
+
+
+class MediaRequest(models.Model):
+    """Our analyst asked the sender of a forwarded URL for its media, and what came back."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_federation_code)
+    incoming = models.ForeignKey(IncomingForward, models.CASCADE, related_name="media_requests")
+    requested_by = models.ForeignKey(
+        "accounts.User", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(
+        max_length=20, choices=MediaRequestState.choices, default=MediaRequestState.REQUESTED
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    items = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.state}"

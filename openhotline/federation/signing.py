@@ -14,6 +14,12 @@ module only fixes the profile (docs/federation.md, *Signatures*):
 A request is refused (``Refusal``) when unsigned, signed by an unknown key,
 badly signed, for another recipient, created more than the allowed age ago
 or ahead of our clock by more than that, or carrying a nonce already seen.
+
+Answers are signed too (``sign_answer``, tag ``openhotline-federation-answer``),
+over ``@status``, ``content-digest`` and the request's own signature
+(``"signature";req;key="ohfed"``, RFC 9421 section 2.4). The request's
+signature covers its nonce, so an answer cannot be passed off as the answer
+to another request. The caller checks it with ``verify_answer``.
 """
 
 from __future__ import annotations
@@ -35,13 +41,15 @@ from http_message_signatures import (
 )
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
-from openhotline.federation.identity import identity, parse_public_key
+from openhotline.federation.identity import Identity, identity, parse_public_key
 from openhotline.federation.models import Peer, SeenNonce
 
 LABEL = "ohfed"
 TAG = "openhotline-federation"
 RECIPIENT_HEADER = "openhotline-recipient"
 COVERED = ("@method", "@path", "@query", "content-digest", RECIPIENT_HEADER)
+ANSWER_TAG = "openhotline-federation-answer"
+ANSWER_COVERED = ('"@status"', '"content-digest"', f'"signature";req;key="{LABEL}"')
 
 
 @dataclass
@@ -50,6 +58,15 @@ class Message:
 
     method: str
     url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Answer:
+    """What the library reads of an answer: its status, headers and the request it answers."""
+
+    status_code: int
+    request: Message
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -64,8 +81,11 @@ class Refusal(Exception):
 
 
 class _OwnKey(HTTPSignatureKeyResolver):
+    def __init__(self, mine: Identity | None = None) -> None:
+        self.mine = mine
+
     def resolve_private_key(self, key_id: str) -> Any:
-        mine = identity()
+        mine = self.mine or identity()
         if key_id != mine.key_id:
             raise KeyError(key_id)
         return mine.private
@@ -158,3 +178,65 @@ def verify(message: Message, body: bytes) -> Peer:
     if recent > settings.OPENHOTLINE_FEDERATION_RATE_PER_MINUTE:
         raise Refusal(429, "rate limited", peer)
     return peer
+
+
+def sign_answer(answer: Answer, body: bytes, *, me: Identity | None = None) -> None:
+    """Sign an answer to a verified request (``answer.request``) in place.
+
+    ``me`` is the identity that answers; this installation's by default.
+    """
+    mine = me or identity()
+    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_OwnKey(mine))
+    signer.sign(
+        answer,
+        key_id=mine.key_id,
+        created=timezone.now(),
+        nonce=secrets.token_urlsafe(24),
+        label=LABEL,
+        tag=ANSWER_TAG,
+        covered_component_ids=ANSWER_COVERED,
+        body=body,
+    )
+
+
+class _OnePeer(HTTPSignatureKeyResolver):
+    def __init__(self, peer: Peer) -> None:
+        self.peer = peer
+
+    def resolve_public_key(self, key_id: str) -> Any:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        if key_id != self.peer.key_id:
+            return None
+        return Ed25519PublicKey.from_public_bytes(parse_public_key(self.peer.public_key))
+
+    def resolve_private_key(self, key_id: str) -> Any:
+        raise KeyError(key_id)
+
+
+def verify_answer(answer: Answer, body: bytes, peer: Peer) -> None:
+    """Check that ``peer`` signed this answer to our request; ``Refusal`` otherwise.
+
+    The signature must be the peer's (not another peer's), cover the status,
+    the body's digest and our request's signature, and be fresh.
+    """
+    headers = {k.lower(): v for k, v in answer.headers.items()}
+    if "signature-input" not in headers or "signature" not in headers:
+        raise Refusal(401, "unsigned answer", peer)
+    verifier = HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OnePeer(peer)
+    )
+    window = datetime.timedelta(seconds=settings.OPENHOTLINE_FEDERATION_MAX_AGE_SECONDS)
+    verifier.max_clock_skew = window
+    try:
+        results = verifier.verify(
+            answer,
+            max_age=window,
+            expect_tag=ANSWER_TAG,
+            require_components=ANSWER_COVERED,
+            body=body,
+        )
+    except (InvalidSignature, HTTPMessageSignaturesException):
+        raise Refusal(401, "bad answer signature", peer) from None
+    if len(results) != 1 or results[0].parameters.get("keyid") != peer.key_id:
+        raise Refusal(401, "bad answer signature", peer)

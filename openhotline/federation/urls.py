@@ -21,6 +21,9 @@ staff_patterns = (
         path("", views.peers, name="peers"),
         path("deliveries/<str:message_id>/retry/", views.retry, name="retry"),
         path("deliveries/<str:message_id>/give-up/", views.give_up, name="give_up"),
+        path("peers/<str:peer_code>/media/allow/", views.allow_media, name="allow_media"),
+        path("peers/<str:peer_code>/media/stop/", views.stop_media, name="stop_media"),
+        path("urls/<str:code>/media/ask/", views.request_media, name="request_media"),
     ],
     "federation",
 )

@@ -10,10 +10,16 @@ from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
-from openhotline.federation.access import admin_hotlines, get_message_for_user
+from openhotline.federation.access import (
+    admin_hotlines,
+    get_admin_hotline_and_peer,
+    get_incoming_for_user,
+    get_message_for_user,
+)
+from openhotline.federation.actions.media import do_request_media, do_set_media_sharing
 from openhotline.federation.actions.outbox import do_give_up_message, do_retry_message
 from openhotline.federation.identity import identity
-from openhotline.federation.models import UNDELIVERED, OutboxMessage, Peer
+from openhotline.federation.models import UNDELIVERED, MediaSharing, OutboxMessage, Peer
 
 
 @staff_required
@@ -25,11 +31,59 @@ def peers(request: HttpRequest) -> HttpResponse:
         .select_related("peer", "hotline")
         .order_by("pk")[:500]
     )
+    allowed = set(
+        MediaSharing.objects.filter(hotline__in=hotlines).values_list("hotline_id", "peer_id")
+    )
+    rows = [
+        {
+            "peer": peer,
+            "media": [
+                {"hotline": hotline, "allowed": (hotline.pk, peer.pk) in allowed}
+                for hotline in hotlines
+            ],
+        }
+        for peer in Peer.objects.all()
+    ]
     return render(
         request,
         "federation/peers.html",
-        {"peers": Peer.objects.all(), "waiting": waiting, "me": identity()},
+        {"rows": rows, "waiting": waiting, "me": identity()},
     )
+
+
+def _media_policy(request: HttpRequest, peer_code: str, allowed: bool) -> HttpResponse:
+    user = request_user(request)
+    hotline, peer = get_admin_hotline_and_peer(user, request.POST.get("hotline", ""), peer_code)
+    do_set_media_sharing(hotline, peer, allowed, actor=user)
+    if allowed:
+        messages.success(request, _("%(peer)s may now ask for media.") % {"peer": peer.name})
+    else:
+        messages.success(request, _("No more media go to %(peer)s.") % {"peer": peer.name})
+    return redirect("federation:peers")
+
+
+@require_POST
+@staff_required
+def allow_media(request: HttpRequest, peer_code: str) -> HttpResponse:
+    """A hotline admin lets the peer have, on request, the media of the URLs forwarded to it."""
+    return _media_policy(request, peer_code, True)
+
+
+@require_POST
+@staff_required
+def stop_media(request: HttpRequest, peer_code: str) -> HttpResponse:
+    return _media_policy(request, peer_code, False)
+
+
+@require_POST
+@staff_required
+def request_media(request: HttpRequest, code: str) -> HttpResponse:
+    """An analyst asks the installation that forwarded this URL for its media."""
+    user = request_user(request)
+    incoming = get_incoming_for_user(user, code)
+    do_request_media(incoming, actor=user)
+    messages.success(request, _("The sender was asked for the media."))
+    return redirect("reports:url", code)
 
 
 @require_POST

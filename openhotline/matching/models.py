@@ -20,6 +20,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -30,25 +31,25 @@ MIN_PDQ_QUALITY = 50
 
 
 class Trust(models.TextChoices):
-    TRUSTED = "trusted", "Trusted: matches are pre-classified"
-    INDICATIVE = "indicative", "Indicative: matches are shown, analysts classify"
+    TRUSTED = "trusted", _("Trusted: matches are pre-classified")
+    INDICATIVE = "indicative", _("Indicative: matches are shown, analysts classify")
 
 
 class Audience(models.TextChoices):
     """Who sees an installation-wide set (a hotline's own sets are its alone)."""
 
-    NETWORK = "network", "Hotlines, police and INTERPOL"
-    EVERYONE = "everyone", "Also partners and other API users"
+    NETWORK = "network", _("Hotlines, police and INTERPOL")
+    EVERYONE = "everyone", _("Also partners and other API users")
 
 
 class SetVerdict(models.TextChoices):
     """What a match with an entry means; ``none`` leaves the item to an analyst."""
 
-    BASELINE = "baseline", "Baseline"
-    NATIONAL = "national", "Nationally illegal"
-    NATIONAL_VIRTUAL = "national_virtual", "Nationally illegal, virtual"
-    NOT_ILLEGAL = "not_illegal", "Not illegal"
-    NONE = "none", "No verdict: an analyst decides"
+    BASELINE = "baseline", _("Baseline")
+    NATIONAL = "national", _("Nationally illegal")
+    NATIONAL_VIRTUAL = "national_virtual", _("Nationally illegal, virtual")
+    NOT_ILLEGAL = "not_illegal", _("Not illegal")
+    NONE = "none", _("No verdict: an analyst decides")
 
 
 # In a set's category map: "use the set's default verdict".
@@ -58,10 +59,10 @@ DEFAULT = "default"
 class CategoryProfile(models.TextChoices):
     """Project VIC profile: what the numbers in ``Category`` mean (FORMATS.md)."""
 
-    DEFAULT = "Default", "Default"
-    US = "US", "US"
-    UK = "UK", "UK"
-    CUSTOM = "CUSTOM", "Custom"
+    DEFAULT = "Default", _("Default")
+    US = "US", _("US")
+    UK = "UK", _("UK")
+    CUSTOM = "CUSTOM", _("Custom")
 
 
 class HashKind(models.TextChoices):
@@ -284,10 +285,10 @@ class MatchedItem(models.Model):
 
 
 class ImportState(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed: nothing was imported"
-    DRY_RUN = "dry_run", "Dry run: nothing was imported"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed: nothing was imported")
+    DRY_RUN = "dry_run", _("Dry run: nothing was imported")
 
 
 class ImportReport(models.Model):

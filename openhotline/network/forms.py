@@ -15,22 +15,36 @@ class MemberForm(forms.ModelForm):
     class Meta:
         model = MemberHotline
         fields: ClassVar = ["contact_email", "police_first_hours", "note"]
+        labels: ClassVar = {
+            "contact_email": _("Contact email"),
+            "police_first_hours": _("Police first hours"),
+            "note": _("Note"),
+        }
 
 
 class ItemFilterForm(forms.Form):
     verdict = forms.ChoiceField(
         required=False,
-        choices=[("", "any"), (Verdict.BASELINE, "baseline"), (Verdict.NATIONAL, "national")],
+        label=_("Verdict"),
+        choices=[
+            ("", _("any")),
+            (Verdict.BASELINE, _("baseline")),
+            (Verdict.NATIONAL, _("national")),
+        ],
     )
-    hotline = forms.CharField(required=False, max_length=60)
-    country = forms.CharField(required=False, max_length=2)
+    hotline = forms.CharField(label=_("Hotline"), required=False, max_length=60)
+    country = forms.CharField(label=_("Country"), required=False, max_length=2)
     kind = forms.ChoiceField(
-        required=False, choices=[("", "any"), ("image", "image"), ("video", "video")]
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("any")), ("image", _("image")), ("video", _("video"))],
     )
     delivered = forms.ChoiceField(
-        required=False, choices=[("", "any"), ("no", "not yet delivered"), ("yes", "delivered")]
+        label=_("Delivered"),
+        required=False,
+        choices=[("", _("any")), ("no", _("not yet delivered")), ("yes", _("delivered"))],
     )
-    since = forms.DateField(required=False)
+    since = forms.DateField(label=_("Since"), required=False)
 
 
 class PoliceRuleForm(forms.Form):
@@ -54,7 +68,9 @@ class FlaggedSeriesForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AgeKeyForm(forms.Form):

@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import request_user
@@ -209,7 +210,7 @@ def package_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(refused))
         return redirect("lea:packages")
     if made is None:
-        messages.info(request, "Nothing new since your last package.")
+        messages.info(request, _("Nothing new since your last package."))
         return redirect("lea:packages")
     package, password = made
     response = render(

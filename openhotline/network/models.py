@@ -59,12 +59,12 @@ class MemberHotline(models.Model):
 
 
 class RouteKind(models.TextChoices):
-    NATIONAL = "national", "Hosted in our country: police referral, then notice"
-    FORWARD_TENANT = "forward_tenant", "Forwarded to a member hotline on this installation"
-    FORWARD_EXTERNAL = "forward_external", "Sent to an external member hotline"
-    NO_MEMBER = "no_member", "No member hotline there: police and INTERPOL"
-    CDN = "cdn", "Behind a CDN: notice to the CDN, origin traced again"
-    UNKNOWN = "unknown", "Hosting country unknown: traced again"
+    NATIONAL = "national", _("Hosted in our country: police referral, then notice")
+    FORWARD_TENANT = "forward_tenant", _("Forwarded to a member hotline on this installation")
+    FORWARD_EXTERNAL = "forward_external", _("Sent to an external member hotline")
+    NO_MEMBER = "no_member", _("No member hotline there: police and INTERPOL")
+    CDN = "cdn", _("Behind a CDN: notice to the CDN, origin traced again")
+    UNKNOWN = "unknown", _("Hosting country unknown: traced again")
 
 
 # Routes that wait for a better hosting trace and are decided again when one comes.
@@ -97,16 +97,16 @@ class Route(models.Model):
 
 
 class ReferralChannel(models.TextChoices):
-    NATIONAL = "national", "National police"
-    INTERPOL = "interpol", "INTERPOL (no member hotline in the country)"
+    NATIONAL = "national", _("National police")
+    INTERPOL = "interpol", _("INTERPOL (no member hotline in the country)")
 
 
 class ReferralState(models.TextChoices):
-    ACTIVE = "active", "Active"
+    ACTIVE = "active", _("Active")
     # The URL's verdict in force is no longer illegal (a shared item re-classified).
-    WITHDRAWN = "withdrawn", "Withdrawn by the hotline"
+    WITHDRAWN = "withdrawn", _("Withdrawn by the hotline")
     # Still illegal, under another verdict than the one referred.
-    CORRECTED = "corrected", "Corrected by the hotline"
+    CORRECTED = "corrected", _("Corrected by the hotline")
 
 
 class ReferralDecision(models.TextChoices):
@@ -167,15 +167,15 @@ class PoliceReferral(models.Model):
 
 
 class ForwardKind(models.TextChoices):
-    TENANT = "tenant", "To a hotline on this installation"
-    EXTERNAL = "external", "By e-mail to an external hotline"
+    TENANT = "tenant", _("To a hotline on this installation")
+    EXTERNAL = "external", _("By e-mail to an external hotline")
 
 
 class ForwardState(models.TextChoices):
-    DELIVERED = "delivered", "Delivered"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent by e-mail"
-    FAILED = "failed", "Sending failed; tried again"
+    DELIVERED = "delivered", _("Delivered")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent by e-mail")
+    FAILED = "failed", _("Sending failed; tried again")
 
 
 class Forward(models.Model):
@@ -264,8 +264,8 @@ class LeaItem(models.Model):
 
 
 class PackageEncryption(models.TextChoices):
-    PASSWORD = "password", "AES-256 ZIP under a password shown once"
-    AGE = "age", "age (X25519) to the officer's registered key"
+    PASSWORD = "password", _("AES-256 ZIP under a password shown once")
+    AGE = "age", _("age (X25519) to the officer's registered key")
 
 
 class Package(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import hotlines_for_user, request_user
@@ -39,7 +40,7 @@ def member_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = MemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         do_update_member(form.save(commit=False), form.cleaned_data, actor=user)
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect("network:directory")
     return render(request, "network/member_edit.html", {"member": member, "form": form})
 
@@ -58,7 +59,7 @@ def route_again(request: HttpRequest, code: str) -> HttpResponse:
     url = get_reported_url_for_user(user, code, write=True)
     route = do_route(url, actor=user, again=True)
     if route is None:
-        messages.error(request, "Only a URL assessed illegal and still ours can be routed.")
+        messages.error(request, _("Only a URL assessed illegal and still ours can be routed."))
     else:
-        messages.success(request, f"Route: {route.get_kind_display()}")
+        messages.success(request, _("Route: %(route)s") % {"route": route.get_kind_display()})
     return redirect("network:url", code=url.code)

@@ -15,38 +15,39 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
 
 class ReportSource(models.TextChoices):
-    PUBLIC = "public", "Public form"
-    PARTNER = "partner", "Partner API"
-    EMAIL = "email", "E-mail"
-    HOTLINE = "hotline", "Another hotline"
-    STAFF = "staff", "Entered by staff"
+    PUBLIC = "public", _("Public form")
+    PARTNER = "partner", _("Partner API")
+    EMAIL = "email", _("E-mail")
+    HOTLINE = "hotline", _("Another hotline")
+    STAFF = "staff", _("Entered by staff")
 
 
 class ReportState(models.TextChoices):
     """What a reporter may see: nothing about the content, only progress."""
 
-    RECEIVED = "received", "Received"
-    ASSESSING = "assessing", "Being assessed"
-    CLOSED = "closed", "Closed"
+    RECEIVED = "received", _("Received")
+    ASSESSING = "assessing", _("Being assessed")
+    CLOSED = "closed", _("Closed")
 
 
 class UrlState(models.TextChoices):
-    NEW = "new", "New"
-    CRAWLING = "crawling", "Being crawled"
-    CRAWL_FAILED = "crawl_failed", "Crawl failed"
-    AWAITING_ASSESSMENT = "awaiting_assessment", "Awaiting assessment"
-    ASSESSING = "assessing", "Being assessed"
-    ILLEGAL = "illegal", "Assessed illegal"
-    NOT_ILLEGAL = "not_illegal", "Assessed not illegal"
-    FORWARDED = "forwarded", "Forwarded to another hotline"
-    NOTICE_SENT = "notice_sent", "Notice sent"
-    REMOVED = "removed", "Removed"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    CRAWLING = "crawling", _("Being crawled")
+    CRAWL_FAILED = "crawl_failed", _("Crawl failed")
+    AWAITING_ASSESSMENT = "awaiting_assessment", _("Awaiting assessment")
+    ASSESSING = "assessing", _("Being assessed")
+    ILLEGAL = "illegal", _("Assessed illegal")
+    NOT_ILLEGAL = "not_illegal", _("Assessed not illegal")
+    FORWARDED = "forwarded", _("Forwarded to another hotline")
+    NOTICE_SENT = "notice_sent", _("Notice sent")
+    REMOVED = "removed", _("Removed")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_URL_STATES = frozenset(

@@ -14,6 +14,8 @@ from typing import Any
 from django import forms
 from django.http import Http404, QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from openhotline.accounts.access import hotlines_for_user
@@ -34,27 +36,29 @@ def visible_hotlines(user: User) -> tuple[list[Organisation], bool]:
 
 class FilterForm(forms.Form):
     start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=gettext_lazy("To (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    hotline = forms.ChoiceField(required=False, label="Hotline")
-    country = forms.ChoiceField(required=False, label="Hosting country")
+    hotline = forms.ChoiceField(required=False, label=gettext_lazy("Hotline"))
+    country = forms.ChoiceField(required=False, label=gettext_lazy("Hosting country"))
 
     def __init__(self, *args: Any, hotlines: list[Organisation], network: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        everyone = "All hotlines (network)" if network else "All my hotlines"
+        everyone = _("All hotlines (network)") if network else _("All my hotlines")
         hotline, country = self.fields["hotline"], self.fields["country"]
         if not isinstance(hotline, forms.ChoiceField) or not isinstance(country, forms.ChoiceField):
             raise TypeError("the hotline and country filters must be ChoiceFields")
         hotline.choices = [("", everyone)] + [(h.slug, h.name) for h in hotlines]
-        country.choices = [("", "All countries"), *((c, str(n)) for c, n in countries)]
+        country.choices = [("", _("All countries")), *((c, str(n)) for c, n in countries)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            raise forms.ValidationError("The period ends before it starts.")
+            raise forms.ValidationError(_("The period ends before it starts."))
         return data
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 BAR = "#1f5fa8"
 MUTED = "#9aa5b1"
@@ -80,7 +81,10 @@ def step_chart(
     """A value over time that holds until it changes (a list's size between versions)."""
     if not points:
         return _svg(
-            title, width, 40, format_html('<text x="8" y="24" font-size="12">{}</text>', "No data")
+            title,
+            width,
+            40,
+            format_html('<text x="8" y="24" font-size="12">{}</text>', _("No data")),
         )
     left, right, top_pad, bottom = 60, 12, 10, 28
     t0 = points[0][0].timestamp()
@@ -95,7 +99,7 @@ def step_chart(
         return top_pad + plot_h * (1 - value / top)
 
     path = [f"M{x(points[0][0]):.1f},{y(points[0][1]):.1f}"]
-    for (_, before), (moment, value) in zip(points, points[1:], strict=False):
+    for (_start, before), (moment, value) in zip(points, points[1:], strict=False):
         path.append(f"H{x(moment):.1f}V{y(before):.1f}V{y(value):.1f}")
     axes = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>'

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 # Column kinds: how a value is shown, and which unit its CSV header names.
 TEXT, COUNT, SHARE, DURATION, TIME = "text", "count", "share", "duration", "time"
-UNITS = {SHARE: " (fraction)", DURATION: " (seconds)", TIME: " (UTC)"}
+UNITS = {SHARE: gettext_lazy("fraction"), DURATION: gettext_lazy("seconds"), TIME: "UTC"}
 # Spreadsheets run a cell that starts with one of these as a formula; hoster names
 # come from RDAP records that anyone can write.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,7 +28,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: str | Promise  # translated where shown (gettext_lazy for module constants)
     kind: str = TEXT
 
 
@@ -65,10 +66,16 @@ def csv_value(value: Any, kind: str) -> str:
     return text
 
 
+def _header(column: Column) -> str:
+    unit = UNITS.get(column.kind)
+    return f"{column.label} ({unit})" if unit else str(column.label)
+
+
 def to_csv(table: Table) -> str:
+    """The table for spreadsheets, headers in the reader's language (a human export)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.label + UNITS.get(c.kind, "") for c in table.columns])
+    writer.writerow([_header(c) for c in table.columns])
     for row in table.rows:
         writer.writerow([csv_value(row.get(c.key), c.kind) for c in table.columns])
     return out.getvalue()

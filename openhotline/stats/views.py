@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from openhotline.accounts.access import request_user
 from openhotline.accounts.decorators import staff_required
@@ -22,11 +23,11 @@ def _presets(request: HttpRequest) -> list[tuple[str, str]]:
     today = timezone.localdate()
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     periods = [
-        ("Last 30 days", today - timedelta(days=29), today),
-        ("This quarter", quarter_start, today),
-        ("This year", date(today.year, 1, 1), today),
-        ("Last year", date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
-        ("All time", None, None),
+        (_("Last 30 days"), today - timedelta(days=29), today),
+        (_("This quarter"), quarter_start, today),
+        (_("This year"), date(today.year, 1, 1), today),
+        (_("Last year"), date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+        (_("All time"), None, None),
     ]
     keep = {k: v for k, v in request.GET.items() if k in ("hotline", "country") and v}
     links = []

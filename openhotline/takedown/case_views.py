@@ -121,7 +121,7 @@ def resolve(request: HttpRequest, code: str) -> HttpResponse:
         request,
         lambda: do_resolve_attention(case, actor=user),
         refused=TakedownError,
-        done=lambda _: f"Notices resume to {case.contact}.",
+        done=lambda _result: _("Notices resume to %(contact)s.") % {"contact": case.contact},
     )
     return redirect("takedown:case", code=case.code)
 
@@ -135,7 +135,7 @@ def recheck(request: HttpRequest, code: str) -> HttpResponse:
         request,
         lambda: do_request_recheck(case, actor=user),
         refused=TakedownError,
-        done=lambda _: "Re-check queued: reload this page in a moment.",
+        done=lambda _result: _("Re-check queued: reload this page in a moment."),
     )
     return redirect("takedown:case", code=case.code)
 
@@ -147,7 +147,7 @@ def close(request: HttpRequest, code: str) -> HttpResponse:
     case = get_case_for_user(user, code, write=True)
     form = CloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason for closing the case.")
+        messages.error(request, _("Give a reason for closing the case."))
         return redirect("takedown:case", code=case.code)
     act(
         request,

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openhotline.accounts.access import get_hotline_for_user, has_role, request_user
@@ -72,7 +73,7 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
             except ContactError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "Saved.")
+                messages.success(request, _("Saved."))
                 return redirect("takedown:contact", code=contact.code)
     cases = contact.cases.select_related("reported_url").order_by("-created_at")[:50]
     return render(
@@ -109,7 +110,7 @@ def contact_merge(request: HttpRequest, code: str) -> HttpResponse:
             hotline=contact.hotline, code=form.cleaned_data["into"].strip().upper()
         ).first()
         if target is None:
-            messages.error(request, "No contact of this hotline has that code.")
+            messages.error(request, _("No contact of this hotline has that code."))
             return redirect("takedown:contact", code=contact.code)
         try:
             do_merge_contacts(contact, target, actor=user)
@@ -152,7 +153,7 @@ def template_edit(request: HttpRequest, slug: str, kind: str, language: str) -> 
     form = TemplateForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         do_save_template(form.save(commit=False), actor=user)
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect("takedown:templates", slug=hotline.slug)
     return render(
         request,

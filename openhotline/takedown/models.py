@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.lib.codes import random_code
 
@@ -26,18 +27,18 @@ def new_takedown_code() -> str:
 
 
 class ContactKind(models.TextChoices):
-    HOSTER = "hoster", "Hoster"
-    CDN = "cdn", "CDN or reverse proxy"
-    REGISTRAR = "registrar", "Registrar"
-    UPSTREAM = "upstream", "Upstream provider"
-    SITE_OWNER = "site_owner", "Site owner"
+    HOSTER = "hoster", _("Hoster")
+    CDN = "cdn", _("CDN or reverse proxy")
+    REGISTRAR = "registrar", _("Registrar")
+    UPSTREAM = "upstream", _("Upstream provider")
+    SITE_OWNER = "site_owner", _("Site owner")
 
 
 class ContactSource(models.TextChoices):
-    RDAP = "rdap", "RDAP (hosting trace)"
-    CDN_LIST = "cdn_list", "CDN ranges file"
-    DOMAIN_RULE = "domain_rule", "Domain rule"
-    MANUAL = "manual", "Entered by an admin"
+    RDAP = "rdap", _("RDAP (hosting trace)")
+    CDN_LIST = "cdn_list", _("CDN ranges file")
+    DOMAIN_RULE = "domain_rule", _("Domain rule")
+    MANUAL = "manual", _("Entered by an admin")
 
 
 class AbuseContact(models.Model):
@@ -117,8 +118,8 @@ class AbuseContact(models.Model):
 
 
 class TemplateKind(models.TextChoices):
-    NOTICE = "notice", "Notice to the hoster (first notice and reminders)"
-    ESCALATION = "escalation", "Escalation to the registrar or upstream provider"
+    NOTICE = "notice", _("Notice to the hoster (first notice and reminders)")
+    ESCALATION = "escalation", _("Escalation to the registrar or upstream provider")
 
 
 class NoticeTemplate(models.Model):
@@ -147,13 +148,13 @@ class NoticeTemplate(models.Model):
 
 
 class CaseState(models.TextChoices):
-    WAITING = "waiting", "Waiting (police hold, or contact not yet approved)"
-    ATTENTION = "attention", "Back to an analyst"
-    NOTIFIED = "notified", "Notice sent"
-    ESCALATED = "escalated", "Escalated"
-    MONITORING = "monitoring", "Re-checked, no notice from us"
-    REMOVED = "removed", "Removed"
-    CLOSED = "closed", "Closed"
+    WAITING = "waiting", _("Waiting (police hold, or contact not yet approved)")
+    ATTENTION = "attention", _("Back to an analyst")
+    NOTIFIED = "notified", _("Notice sent")
+    ESCALATED = "escalated", _("Escalated")
+    MONITORING = "monitoring", _("Re-checked, no notice from us")
+    REMOVED = "removed", _("Removed")
+    CLOSED = "closed", _("Closed")
 
 
 # Cases whose URL is still re-checked.
@@ -222,14 +223,14 @@ class TakedownCase(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    NOTICE = "notice", "Notice"
-    ESCALATION = "escalation", "Escalation"
+    NOTICE = "notice", _("Notice")
+    ESCALATION = "escalation", _("Escalation")
 
 
 class NoticeState(models.TextChoices):
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class Notice(models.Model):
@@ -268,10 +269,10 @@ class NoticeLine(models.Model):
 
 
 class CheckOutcome(models.TextChoices):
-    ONLINE = "online", "Still online"
-    MEDIA_GONE = "media_gone", "Illegal media no longer served"
-    URL_GONE = "url_gone", "URL gone (404/410 or no DNS)"
-    INCONCLUSIVE = "inconclusive", "Inconclusive (error)"
+    ONLINE = "online", _("Still online")
+    MEDIA_GONE = "media_gone", _("Illegal media no longer served")
+    URL_GONE = "url_gone", _("URL gone (404/410 or no DNS)")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive (error)")
 
 
 GONE_OUTCOMES = frozenset({CheckOutcome.MEDIA_GONE, CheckOutcome.URL_GONE})

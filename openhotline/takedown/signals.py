@@ -15,7 +15,9 @@
   fields about its own app's data on the object it is given, and the save
   keeps them; an error in a receiver rolls the check back. Receivers:
   ``network.receivers._on_case_removed`` (``seconds_from_referral``, the
-  time from the URL's first police referral to the removal).
+  time from the URL's first police referral to the removal);
+  ``federation.receivers._on_case_removed`` (after the commit, the removal
+  pushed back to the peer that forwarded the URL).
 
 Takedown sends and does not import its receivers: network sits above
 takedown (routing opens takedown cases), so the call goes up by event.

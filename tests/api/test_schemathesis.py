@@ -27,7 +27,12 @@ import pytest
 from openhotline.accounts.actions import do_create_api_key, do_create_organisation
 from tests.support.services import free_port, kill_group, openhotline_env, start_openhotline
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# Three schemathesis runs against one server: over 4 minutes on a loaded machine.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(900),
+]
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = "5"

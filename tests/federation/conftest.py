@@ -21,11 +21,11 @@ from openhotline.federation.actions.peers import do_add_peer
 from openhotline.federation.identity import identity
 from openhotline.federation.models import Peer
 from openhotline.federation.signing import Message, sign
+from tests.federation.fakepeer import PEER_SECRET
 
 # The network tests' fixtures: an evidence store per test (autouse), and classifying a page.
 from tests.network.conftest import assess, network_settings  # noqa: F401
 
-PEER_SECRET = "the German installation's secret, for tests only"
 OTHER_SECRET = "a third installation's secret, for tests only"
 
 

@@ -1,4 +1,8 @@
-"""A peer's inbox on loopback that records what it is sent and answers as told."""
+"""A peer's inbox on loopback that records what it is sent and answers as told.
+
+Its answers are signed as the German test peer's (``PEER_SECRET``) unless
+``signer`` says otherwise (another secret, or None: unsigned).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from openhotline.federation.identity import identity_of
+from openhotline.federation.signing import Answer, Message, sign_answer
+
+PEER_SECRET = "the German installation's secret, for tests only"
+
 
 class FakePeer:
     def __init__(self) -> None:
@@ -17,6 +26,9 @@ class FakePeer:
         self.headers: list[dict[str, str]] = []
         self.failing: set[str] = set()  # message ids answered with 500
         self.delay = 0.0
+        self.signer: str | None = PEER_SECRET
+        self.get_answers: list[dict[str, Any]] = []  # answered to GETs, in order
+        self.get_paths: list[str] = []
         self.lock = threading.Lock()
         peer = self
 
@@ -31,7 +43,23 @@ class FakePeer:
                 fail = message.get("id") in peer.failing
                 answer = {"ok": False} if fail else {"ok": True, "duplicate": False}
                 data = json.dumps(answer).encode()
-                self.send_response(500 if fail else 200)
+                self._answer(500 if fail else 200, data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                with peer.lock:
+                    peer.get_paths.append(self.path)
+                    answer = peer.get_answers.pop(0) if peer.get_answers else {"ok": False}
+                self._answer(200 if answer.get("ok") else 404, json.dumps(answer).encode())
+
+            def _answer(self, status: int, data: bytes) -> None:
+                self.send_response(status)
+                request = Message(self.command, "http://federation.invalid" + self.path, {})
+                request.headers = dict(self.headers.items())
+                answer = Answer(status, request)
+                if peer.signer is not None:
+                    sign_answer(answer, data, me=identity_of(peer.signer))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

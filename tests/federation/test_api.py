@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
@@ -15,7 +16,7 @@ from openhotline.audit.models import AuditEvent
 from openhotline.federation.actions.peers import do_set_peer_state
 from openhotline.federation.identity import identity
 from openhotline.federation.models import InboxMessage, IncomingForward, Peer, PeerState
-from openhotline.federation.signing import Message, sign
+from openhotline.federation.signing import Answer, Message, Refusal, sign, verify_answer
 from openhotline.reports.models import Report, ReportedUrl, ReportSource, UrlState
 from tests.federation.conftest import (
     OTHER_SECRET,
@@ -221,3 +222,37 @@ def test_malformed_messages_get_422_and_change_nothing(
         assert response.status_code == 422, (bad, response.content)
     assert not ReportedUrl.objects.exists()
     assert not InboxMessage.objects.exists()
+
+
+def test_our_answers_are_signed_for_the_request_they_answer_only(
+    client: Client, hotline_b: Organisation, peer_de: Peer
+) -> None:
+    path = "/federation/v1/deconfliction"
+    us = Peer(name="us", key_id=identity().key_id, public_key=identity().public_text)
+
+    def ask() -> tuple[Message, Any]:
+        body = json.dumps({"tags": []}).encode()
+        message = Message(method="POST", url=f"http://testserver{path}", headers={})
+        with as_installation(PEER_SECRET):
+            sign(message, body, recipient_key_id=us.key_id)
+        headers: dict[str, Any] = {
+            f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items()
+        }
+        response = client.generic("POST", path, body, content_type="application/json", **headers)
+        assert response.status_code == 200, response.content
+        return message, response
+
+    first, answer = ask()
+    answer_headers = {k.lower(): v for k, v in answer.headers.items()}
+    covered = answer_headers["signature-input"]
+    assert covered.startswith("ohfed=") and '"signature";req;key="ohfed"' in covered
+    verify_answer(Answer(200, first, answer_headers), answer.content, us)  # the caller's check
+    second, _ = ask()
+    with pytest.raises(Refusal):  # the same answer, offered for another request
+        verify_answer(Answer(200, second, answer_headers), answer.content, us)
+    with pytest.raises(Refusal):  # another body
+        verify_answer(Answer(200, first, answer_headers), answer.content + b" ", us)
+    with pytest.raises(Refusal):  # another status
+        verify_answer(Answer(403, first, answer_headers), answer.content, us)
+    with pytest.raises(Refusal):  # signed by someone else than the peer asked
+        verify_answer(Answer(200, first, answer_headers), answer.content, peer_de)

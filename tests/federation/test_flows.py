@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
 from openhotline.assessment.actions.classification import do_finish_url
-from openhotline.federation.actions.hashsets import do_publish
+from openhotline.audit.models import AuditEvent
+from openhotline.federation.actions.hashsets import do_publish, do_pull, do_subscribe, set_changes
 from openhotline.federation.actions.progress import do_report_progress
 from openhotline.federation.identity import identity, pair_key, url_tag
 from openhotline.federation.models import (
@@ -20,12 +22,15 @@ from openhotline.federation.models import (
     OutgoingForward,
     Peer,
     PeerUrlTag,
+    Subscription,
 )
 from openhotline.matching.actions.hash_sets import do_create_set
-from openhotline.matching.models import HashEntry
+from openhotline.matching.changelog import log_removed
+from openhotline.matching.models import HashEntry, IndexChange
 from openhotline.reports.actions import do_file_report
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.federation.conftest import PEER_SECRET, as_installation, get_signed, post_signed
+from tests.federation.fakepeer import fake_peer
 from tests.network.conftest import AssessFn, page_with_media, record_hosting
 
 INBOX = "/federation/v1/inbox"
@@ -134,3 +139,86 @@ def test_a_peer_pulls_only_the_hash_sets_published_to_it(
     assert data["count"] == 1 and "2" * 64 in data["vics"] and "1" * 64 not in data["vics"]
     refused = get_signed(client, f"/federation/v1/hashsets/{private.code}/changes?since=0")
     assert refused.status_code == 403
+
+
+def test_an_entry_removed_at_the_publisher_is_removed_at_the_subscriber_through_the_log(
+    hotline_a: Organisation, hotline_b: Organisation, peer_de: Peer
+) -> None:
+    # Both halves in one database, joined over loopback: hotline B publishes (its
+    # answers are computed by the publisher's code), hotline A subscribes and pulls.
+    published = do_create_set("Shared", owner=hotline_b)
+    keep, gone = (
+        HashEntry.objects.create(hash_set=published, key=f"sha256:{n * 64}", sha256=n * 64)
+        for n in ("1", "2")
+    )
+    do_publish(peer_de, published)
+    subscription = do_subscribe(peer_de, published.code, hotline_a)
+    local = subscription.hash_set
+    with fake_peer() as remote:
+        Peer.objects.filter(pk=peer_de.pk).update(base_url=remote.url)
+        subscription = Subscription.objects.select_related("peer").get()
+        remote.get_answers.append({"ok": True, **set_changes(peer_de, published.code, 0, 0)})
+        assert do_pull(subscription) == 2
+        assert set(local.entries.values_list("key", flat=True)) == {keep.key, gone.key}
+        local_gone = local.entries.get(key=gone.key).pk
+
+        # The publisher removes one entry, as matching does: deleted and logged at once.
+        with transaction.atomic():
+            gone_id = gone.pk
+            gone.delete()
+            log_removed([gone_id])
+        changes = set_changes(
+            peer_de, published.code, subscription.serial, subscription.removed_serial
+        )
+        assert changes["removed"] == [gone.key] and changes["count"] == 0
+        remote.get_answers.append({"ok": True, **changes})
+        assert do_pull(subscription) == 0
+        assert "removed_since=0" in remote.get_paths[-1]
+    assert list(local.entries.values_list("key", flat=True)) == [keep.key]
+    # Logged for the subscriber's PDQ index, and audited.
+    assert IndexChange.objects.filter(op=IndexChange.REMOVED, entry_id=local_gone).exists()
+    event = AuditEvent.objects.get(action="federation.hash_entries_removed")
+    assert event.detail["removed"] == 1
+    subscription.refresh_from_db()
+    assert subscription.removed_serial == changes["removed_serial"] > 0
+    # Asked again from there, nothing more is removed.
+    again = set_changes(peer_de, published.code, subscription.serial, subscription.removed_serial)
+    assert again["removed"] == []
+
+
+def test_a_key_removed_and_added_back_stays_at_the_subscriber(
+    hotline_b: Organisation, peer_de: Peer
+) -> None:
+    published = do_create_set("Shared", owner=hotline_b)
+    entry = HashEntry.objects.create(hash_set=published, key=f"sha256:{'3' * 64}", sha256="3" * 64)
+    do_publish(peer_de, published)
+    first = set_changes(peer_de, published.code, 0, 0)
+    assert first["count"] == 1 and first["removed"] == []
+    with transaction.atomic():
+        old = entry.pk
+        entry.delete()
+        log_removed([old])
+    HashEntry.objects.create(hash_set=published, key=f"sha256:{'3' * 64}", sha256="3" * 64)
+    later = set_changes(peer_de, published.code, first["serial"], first["removed_serial"])
+    assert later["removed"] == [] and later["count"] == 1
+
+
+def test_our_verdict_is_pushed_to_the_peer_when_it_takes_effect(
+    client: Client,
+    hotline_b: Organisation,
+    peer_de: Peer,
+    analyst_nl: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    forward = {
+        "id": "forward-0002",
+        "type": "forward",
+        "body": {"reference": "DE-REF-2", "url": "http://hosted-nl.test/q", "to_country": "NL"},
+    }
+    assert post_signed(client, INBOX, forward).status_code == 200
+    url = IncomingForward.objects.get().reported_url
+    with django_capture_on_commit_callbacks(execute=True):
+        do_finish_url(url, analyst_nl, site_type="image_host", verdict="not_illegal")
+    # No poll ran: the verdict's own event queued the status.
+    message = OutboxMessage.objects.get(peer=peer_de, type="status")
+    assert message.body["reference"] == "DE-REF-2" and set(message.body["events"]) == {"assessed"}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.models import Organisation, User
+from openhotline.audit.models import AuditEvent
 from openhotline.federation.actions.outbox import (
     deliver_to_peer,
     do_give_up_message,
@@ -26,6 +27,7 @@ from openhotline.federation.models import (
 )
 from openhotline.network.models import Forward, ForwardKind, ForwardState, Route, RouteKind
 from openhotline.reports.models import ReportedUrl, UrlState
+from tests.federation.conftest import OTHER_SECRET
 from tests.federation.fakepeer import fake_peer
 from tests.network.conftest import AssessFn, media_of, page_with_media, record_hosting
 from tests.support.racers import Racers, postgres_only
@@ -111,6 +113,8 @@ def test_a_peer_down_gets_everything_on_its_return_once(
     result = deliver_to_peer(peer.pk)
     assert result["delivered"] == 0 and result["failed"] == 1  # the round ends at the first
     assert OutboxMessage.objects.get(pk=sent[0].pk).last_error.startswith("not reached")
+    # The back-off (10 ms) is over however fast the next round starts.
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
     with fake_peer() as remote:
         _peer_at(peer, remote.url)
         assert deliver_to_peer(peer.pk)["delivered"] == 4
@@ -184,3 +188,21 @@ def test_the_hourly_network_sweep_never_e_mails_a_forward_the_outbox_holds(
     assert mail.outbox == []
     forward.refresh_from_db()
     assert forward.state == ForwardState.SENDING and forward.attempts == 0
+
+
+@pytest.mark.parametrize(
+    ("signer", "reason"), [(None, "unsigned answer"), (OTHER_SECRET, "bad answer signature")]
+)
+def test_an_answer_the_peer_did_not_sign_is_refused_and_audited(
+    peer_de: Peer, signer: str | None, reason: str
+) -> None:
+    with fake_peer() as remote:
+        remote.signer = signer
+        peer = _peer_at(peer_de, remote.url)
+        message = _message(peer, "k", 1)
+        assert deliver_to_peer(peer.pk) == {"delivered": 0, "failed": 1, "busy": 0}
+        assert remote.ids() == [message.message_id]  # it arrived; its answer did not count
+    message.refresh_from_db()
+    assert message.state == OutboxState.FAILING and reason in message.last_error
+    event = AuditEvent.objects.get(action="federation.answer_refused")
+    assert event.detail["reason"] == reason and event.detail["peer"] == peer_de.name

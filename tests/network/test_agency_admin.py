@@ -63,6 +63,10 @@ def test_an_agency_admin_grants_and_takes_the_role_on_the_admin_pages(
     assert "/lea/priority/" in home and "this agency" in home
     member = boss.get(f"/app/admin/{police_org.slug}/people/{police.username}/").content.decode()
     assert 'value="agency_admin"' in member and 'value="analyst"' not in member
+    danish = boss.get(
+        f"/app/admin/{police_org.slug}/people/{police.username}/", HTTP_ACCEPT_LANGUAGE="da"
+    )
+    assert "Myndighedsadministrator" in danish.content.decode()
 
     officer = as_user(police)
     assert officer.post("/lea/priority/save/", rules_form(7)).status_code == 404

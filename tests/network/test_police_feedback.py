@@ -11,10 +11,13 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
 
-from openhotline.accounts.actions import do_create_user
+from openhotline.accounts.actions import do_create_organisation, do_create_user
 from openhotline.accounts.models import Organisation, Role, User
 from openhotline.audit.models import AuditEvent
-from openhotline.network.actions.police_feedback import do_remind_unacknowledged
+from openhotline.network.actions.police_feedback import (
+    do_remind_unacknowledged,
+    reminder_language,
+)
 from openhotline.network.models import PoliceReferral, ReferralDecision
 from openhotline.reports.models import TimelineEntry
 from tests.network.conftest import AssessFn, page_with_media, record_hosting
@@ -139,3 +142,32 @@ def test_outsiders_get_not_found(
     )
     assert as_user(auditor).post(f"{base}/acknowledge/").status_code == 404
     assert timeline(referral) == []
+
+
+def test_the_reminder_is_in_the_receiving_agencys_language(
+    referral: PoliceReferral, police: User, settings: SettingsWrapper
+) -> None:
+    """The police of Denmark read Danish, as a Danish hoster reads its notices."""
+    settings.OPENHOTLINE_LEA_REMIND_AFTER_HOURS = 24
+    police.email = "paula@police-dk.test"
+    police.save(update_fields=["email"])
+    assert do_remind_unacknowledged(now=timezone.now() + timedelta(hours=25)) == 1
+    [message] = mail.outbox
+    assert message.subject == f"Politianmeldelse {referral.code} er endnu ikke kvitteret"
+    assert "er ikke blevet kvitteret efter 24 timer" in message.body
+    assert f"/lea/referrals/{referral.code}/" in message.body
+    # The hotline's timeline keeps its English line.
+    entry = TimelineEntry.objects.get(
+        reported_url=referral.reported_url, kind="network.referral_reminded"
+    )
+    assert entry.message.startswith(f"Referral {referral.code} not acknowledged after 24 h")
+
+
+def test_a_reminder_falls_back_to_the_hotlines_language(db: Any) -> None:
+    danish_hotline = do_create_organisation("Hotline DK", "hotline", "DK")
+    swedish_hotline = do_create_organisation("Hotline SE", "hotline", "SE")
+    german_police = do_create_organisation("Polizei DE", "lea", "DE")
+    swedish_police = do_create_organisation("Polisen SE", "lea", "SE")
+    assert reminder_language(german_police, danish_hotline) == "de"  # the agency's own
+    assert reminder_language(swedish_police, danish_hotline) == "da"  # else the hotline's
+    assert reminder_language(swedish_police, swedish_hotline) == "en"  # else English

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ROLES, User
@@ -65,7 +66,9 @@ def do_claim_url(reported_url: ReportedUrl, analyst: User) -> UrlClaim:
             claim.save(update_fields=["last_seen_at"])
             return claim
         if claim is not None and claim.last_seen_at >= since:
-            raise ClaimError(f"claimed by {claim.analyst.get_username()}")
+            raise ClaimError(
+                gettext("claimed by %(user)s") % {"user": claim.analyst.get_username()}
+            )
         previous = claim.analyst.get_username() if claim is not None else ""
         claim, _ = UrlClaim.objects.update_or_create(
             reported_url=reported_url,
@@ -116,7 +119,7 @@ def do_release_claim(reported_url: ReportedUrl, actor: User, *, reason: str = ""
             return False
         own = claim.analyst_id == actor.pk
         if not own and not has_role(actor, reported_url.hotline, SENIOR_ROLES):
-            raise ClaimError("only a senior analyst can release someone else's claim")
+            raise ClaimError(gettext("only a senior analyst can release someone else's claim"))
         holder = claim.analyst.get_username()
         claim.delete()
         if not own:

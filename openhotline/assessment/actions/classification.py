@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ROLES, Organisation, User
@@ -177,11 +178,11 @@ def finished_urls_showing(hotline_id: int, media_item_id: int) -> list[UrlAssess
 
 def _check_confirmer(status: ItemStatus, senior: User) -> None:
     if not has_role(senior, status.hotline, SENIOR_ROLES):
-        raise AssessmentError("only a senior analyst of this hotline can confirm")
+        raise AssessmentError(gettext("only a senior analyst of this hotline can confirm"))
     if status.review_state != ReviewState.AWAITING_CONFIRMATION:
-        raise AssessmentError("this classification is not awaiting confirmation")
+        raise AssessmentError(gettext("this classification is not awaiting confirmation"))
     if status.current.analyst_id == senior.pk:
-        raise AssessmentError("a classification is confirmed by a second person")
+        raise AssessmentError(gettext("a classification is confirmed by a second person"))
 
 
 def do_second_opinion(status: ItemStatus, senior: User, verdict: str, *, note: str = "") -> str:
@@ -194,7 +195,9 @@ def do_second_opinion(status: ItemStatus, senior: User, verdict: str, *, note: s
     """
     _check_confirmer(status, senior)
     if verdict not in FINAL_VERDICTS:
-        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+        raise AssessmentError(
+            gettext("choose a verdict: baseline, nationally illegal or not illegal")
+        )
     hotline = status.hotline
     with transaction.atomic():
         if verdict == status.current.verdict:
@@ -240,10 +243,12 @@ def do_confirm_item(
     if agree:
         return do_second_opinion(status, senior, status.current.verdict, note=note)
     if verdict is None or verdict not in FINAL_VERDICTS:
-        raise AssessmentError("a disagreement gives the senior analyst's own verdict")
+        raise AssessmentError(gettext("a disagreement gives the senior analyst's own verdict"))
     if verdict == status.current.verdict:
         raise AssessmentError(
-            "your verdict is the same as the first analyst's: confirm it instead of disagreeing"
+            gettext(
+                "your verdict is the same as the first analyst's: confirm it instead of disagreeing"
+            )
         )
     return do_second_opinion(status, senior, verdict, note=note)
 
@@ -266,12 +271,14 @@ def do_settle_dispute(
 ) -> None:
     """A third analyst (neither of the two who disagreed) decides."""
     if status.review_state != ReviewState.DISPUTED:
-        raise AssessmentError("this classification is not disputed")
+        raise AssessmentError(gettext("this classification is not disputed"))
     if verdict not in FINAL_VERDICTS:
-        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+        raise AssessmentError(
+            gettext("choose a verdict: baseline, nationally illegal or not illegal")
+        )
     involved = {c.analyst_id for c in opinions(status)}
     if analyst.pk in involved:
-        raise AssessmentError("a dispute is settled by a third analyst")
+        raise AssessmentError(gettext("a dispute is settled by a third analyst"))
     first = status.current
     values = {field: getattr(first, field) for field in CLASSIFICATION_FIELDS}
     values.update(attributes)
@@ -447,15 +454,18 @@ def do_finish_url(
                 MediaItem.objects.filter(pk__in=missing[:10]).values_list("code", flat=True)
             )
             raise AssessmentError(
-                f"{len(missing)} item(s) have no verdict yet: choose one for each ({codes})"
+                gettext("%(n)s item(s) have no verdict yet: choose one for each (%(codes)s)")
+                % {"n": len(missing), "codes": codes}
             )
         final = most_severe([s.current.verdict for s in statuses.values()])
         page_state = ReviewState.FINAL
     else:
         if not verdict:
-            raise AssessmentError("the page has no media: choose a verdict for the page")
+            raise AssessmentError(gettext("the page has no media: choose a verdict for the page"))
         if verdict not in FINAL_VERDICTS:
-            raise AssessmentError("choose baseline, nationally illegal or not illegal for the page")
+            raise AssessmentError(
+                gettext("choose baseline, nationally illegal or not illegal for the page")
+            )
         final = verdict
         page_state = (
             ReviewState.AWAITING_CONFIRMATION
@@ -464,7 +474,7 @@ def do_finish_url(
         )
     if final not in FINAL_VERDICTS:
         raise AssessmentError(
-            "items still need a second opinion or are not assessable; settle them first"
+            gettext("items still need a second opinion or are not assessable; settle them first")
         )
     with transaction.atomic():
         assessment, _ = UrlAssessment.objects.update_or_create(
@@ -510,11 +520,11 @@ def do_finish_url(
 
 def _check_page_confirmer(assessment: UrlAssessment, senior: User) -> None:
     if not has_role(senior, assessment.reported_url.hotline, SENIOR_ROLES):
-        raise AssessmentError("only a senior analyst of this hotline can confirm")
+        raise AssessmentError(gettext("only a senior analyst of this hotline can confirm"))
     if assessment.page_review_state != ReviewState.AWAITING_CONFIRMATION:
-        raise AssessmentError("this page verdict is not awaiting confirmation")
+        raise AssessmentError(gettext("this page verdict is not awaiting confirmation"))
     if assessment.assessed_by_id == senior.pk:
-        raise AssessmentError("a verdict is confirmed by a second person")
+        raise AssessmentError(gettext("a verdict is confirmed by a second person"))
 
 
 def do_page_second_opinion(
@@ -523,7 +533,9 @@ def do_page_second_opinion(
     """A second person's verdict on a page without media: the same confirms, else a dispute."""
     _check_page_confirmer(assessment, senior)
     if verdict not in FINAL_VERDICTS:
-        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+        raise AssessmentError(
+            gettext("choose a verdict: baseline, nationally illegal or not illegal")
+        )
     url = assessment.reported_url
     with transaction.atomic():
         if verdict == assessment.verdict:
@@ -569,11 +581,13 @@ def do_settle_page_dispute(
 ) -> None:
     """A third analyst decides the verdict of a page without media."""
     if assessment.page_review_state != ReviewState.DISPUTED:
-        raise AssessmentError("this page verdict is not disputed")
+        raise AssessmentError(gettext("this page verdict is not disputed"))
     if verdict not in FINAL_VERDICTS:
-        raise AssessmentError("choose a verdict: baseline, nationally illegal or not illegal")
+        raise AssessmentError(
+            gettext("choose a verdict: baseline, nationally illegal or not illegal")
+        )
     if analyst.pk in {assessment.assessed_by_id, assessment.page_second_by_id}:
-        raise AssessmentError("a dispute is settled by a third analyst")
+        raise AssessmentError(gettext("a dispute is settled by a third analyst"))
     url = assessment.reported_url
     with transaction.atomic():
         assessment.verdict = verdict

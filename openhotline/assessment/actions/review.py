@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import User
 from openhotline.assessment.actions.claims import do_release_claim
@@ -119,15 +120,15 @@ def parse_changes(data: Any) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if data.get("verdict"):
         if data["verdict"] not in Verdict.values:
-            raise AssessmentError("unknown verdict")
+            raise AssessmentError(gettext("unknown verdict"))
         changes["verdict"] = data["verdict"]
     if data.get("age_group"):
         if data["age_group"] not in AgeGroup.values:
-            raise AssessmentError("unknown age group")
+            raise AssessmentError(gettext("unknown age group"))
         changes["age_group"] = data["age_group"]
     if data.get("gender"):
         if data["gender"] not in Gender.values:
-            raise AssessmentError("unknown gender")
+            raise AssessmentError(gettext("unknown gender"))
         changes["gender"] = data["gender"]
     for flag in FLAGS:
         if data.get(flag) in {"0", "1"}:
@@ -135,7 +136,7 @@ def parse_changes(data: Any) -> dict[str, Any]:
     if "payment_method" in data:
         changes["payment_method"] = str(data["payment_method"])[:100]
     if not changes:
-        raise AssessmentError("nothing to change")
+        raise AssessmentError(gettext("nothing to change"))
     return changes
 
 
@@ -157,8 +158,11 @@ class SharedItemChange(AssessmentError):
         self.urls = urls
         listed = ", ".join(f"{url.code} ({url.url})" for url in urls[:10])
         super().__init__(
-            f"This changes the verdict of an item also on {len(urls)} finished URL(s): "
-            f"{listed}. Confirm the change for all of them; a second person then confirms it."
+            gettext(
+                "This changes the verdict of an item also on %(n)s finished URL(s): "
+                "%(urls)s. Confirm the change for all of them; a second person then confirms it."
+            )
+            % {"n": len(urls), "urls": listed}
         )
 
 
@@ -231,7 +235,7 @@ def do_classify_items(
             card = cards[item.pk]
             base = card.current
             if base is None and "verdict" not in changes:
-                raise AssessmentError("give the item a verdict first (1, 2 or 4)")
+                raise AssessmentError(gettext("give the item a verdict first (1, 2 or 4)"))
             values = (
                 {field: getattr(base, field) for field in CLASSIFICATION_FIELDS} if base else {}
             )
@@ -311,7 +315,7 @@ def do_set_site_type(
     reported_url: ReportedUrl, analyst: User, site_type: str, *, domain_dedicated: bool
 ) -> ReviewDraft:
     if site_type not in SiteType.values:
-        raise AssessmentError("unknown site type")
+        raise AssessmentError(gettext("unknown site type"))
     draft, _ = ReviewDraft.objects.update_or_create(
         reported_url=reported_url,
         defaults={
@@ -334,7 +338,7 @@ def do_finish_review(
     cards = cards_for(reported_url)
     open_items = [card for card in cards if card.status is None]
     if open_items:
-        raise AssessmentError(f"{len(open_items)} item(s) still to classify")
+        raise AssessmentError(gettext("%(n)s item(s) still to classify") % {"n": len(open_items)})
     draft = ReviewDraft.objects.filter(reported_url=reported_url).first()
     with transaction.atomic():
         assessment = do_finish_url(

@@ -16,6 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import ANALYST_ROLES, SENIOR_ROLES, User
 from openhotline.assessment.models import BlurStrength, RevealDay, WellbeingPrefs
@@ -80,20 +81,22 @@ def do_count_reveal(user: User, session: SessionBase, item_code: str, *, step: s
     3. Otherwise lock today's row, refuse at the cap unless lifted, count.
     """
     if step not in {RevealStep.GREY, RevealStep.COLOUR}:
-        raise RevealRefused("Unknown step.")
+        raise RevealRefused(gettext("Unknown step."))
     prefs = prefs_for(user)
     seen: list[str] = list(session.get(SESSION_REVEALED, []))
     if item_code in seen:
         return counters(user, session, prefs)
     if step == RevealStep.COLOUR:
-        raise RevealRefused("Reveal in greyscale first.")
+        raise RevealRefused(gettext("Reveal in greyscale first."))
     with transaction.atomic():
         today, _ = RevealDay.objects.select_for_update().get_or_create(
             user=user, day=timezone.now().date()
         )
         if prefs.daily_cap is not None and today.cap_lifted_at is None:
             if today.revealed >= prefs.daily_cap:
-                raise CapReached(f"daily cap of {prefs.daily_cap} reveals reached")
+                raise CapReached(
+                    gettext("daily cap of %(n)s reveals reached") % {"n": prefs.daily_cap}
+                )
         RevealDay.objects.filter(pk=today.pk).update(revealed=F("revealed") + 1)
     seen.append(item_code)
     session[SESSION_REVEALED] = seen[-REMEMBERED:]
@@ -126,7 +129,7 @@ def can_lift_cap(senior: User, analyst: User) -> bool:
 def do_lift_cap(analyst: User, senior: User) -> None:
     """Lift ``analyst``'s daily cap for the rest of today (audited)."""
     if senior.pk == analyst.pk or not can_lift_cap(senior, analyst):
-        raise PermissionError("a senior analyst of the same hotline lifts the cap")
+        raise PermissionError(gettext("a senior analyst of the same hotline lifts the cap"))
     with transaction.atomic():
         today, _ = RevealDay.objects.select_for_update().get_or_create(
             user=analyst, day=timezone.now().date()

@@ -13,6 +13,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.assessment.vocabulary import (
     ILLEGAL_VERDICTS,
@@ -24,10 +25,10 @@ from openhotline.assessment.vocabulary import (
 
 
 class ClassificationSource(models.TextChoices):
-    ANALYST = "analyst", "Analyst"
-    HASH_MATCH = "hash_match", "Hash-set match"
-    DOMAIN_RULE = "domain_rule", "Domain rule"
-    FORWARDED = "forwarded", "Forwarded by another hotline"
+    ANALYST = "analyst", _("Analyst")
+    HASH_MATCH = "hash_match", _("Hash-set match")
+    DOMAIN_RULE = "domain_rule", _("Domain rule")
+    FORWARDED = "forwarded", _("Forwarded by another hotline")
 
 
 class Classification(models.Model):
@@ -75,9 +76,9 @@ class Classification(models.Model):
 
 
 class ReviewState(models.TextChoices):
-    FINAL = "final", "In force"
-    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting a senior analyst"
-    DISPUTED = "disputed", "Disputed: awaiting a third analyst"
+    FINAL = "final", _("In force")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting a senior analyst")
+    DISPUTED = "disputed", _("Disputed: awaiting a third analyst")
 
 
 class ItemStatus(models.Model):

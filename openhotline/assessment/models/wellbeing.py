@@ -13,12 +13,13 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class BlurStrength(models.TextChoices):
-    LIGHT = "light", "Light"
-    NORMAL = "normal", "Normal"
-    STRONG = "strong", "Strong"
+    LIGHT = "light", _("Light")
+    NORMAL = "normal", _("Normal")
+    STRONG = "strong", _("Strong")
 
 
 class WellbeingPrefs(models.Model):

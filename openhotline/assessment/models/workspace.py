@@ -13,6 +13,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from openhotline.assessment.vocabulary import SiteType, Verdict
 
@@ -56,14 +57,14 @@ class UrlClaim(models.Model):
 
 
 class RuleKind(models.TextChoices):
-    NEW_MATERIAL = "new_material", "New (unknown) material"
-    YOUNGER_AGE = "younger_age", "Younger age group suspected from matches"
-    MEDIA_COUNT = "media_count", "Number of media"
-    OWN_COUNTRY = "own_country", "Hosted in our own country"
-    ESCALATED = "escalated", "Escalated by a partner"
-    REPORT_AGE = "report_age", "Age of the report (days)"
-    REPORT_COUNT = "report_count", "Reports after the first"
-    KNOWN_VIRAL = "known_viral", "Known viral material"
+    NEW_MATERIAL = "new_material", _("New (unknown) material")
+    YOUNGER_AGE = "younger_age", _("Younger age group suspected from matches")
+    MEDIA_COUNT = "media_count", _("Number of media")
+    OWN_COUNTRY = "own_country", _("Hosted in our own country")
+    ESCALATED = "escalated", _("Escalated by a partner")
+    REPORT_AGE = "report_age", _("Age of the report (days)")
+    REPORT_COUNT = "report_count", _("Reports after the first")
+    KNOWN_VIRAL = "known_viral", _("Known viral material")
 
 
 class PriorityRule(models.Model):
@@ -116,6 +117,18 @@ class UrlPriority(models.Model):
     def __str__(self) -> str:
         return f"{self.reported_url_id}: {self.score}"
 
+    def explained(self) -> list[dict[str, object]]:
+        """The explanation with each rule named in the reader's language.
+
+        The stored label is the English one of the moment it was scored (by a
+        worker); the rule's kind names it again, translated, when it still exists.
+        """
+        kinds = set(RuleKind.values)
+        return [
+            {**line, "label": RuleKind(line["kind"]).label} if line.get("kind") in kinds else line
+            for line in self.explanation
+        ]
+
     def material(self) -> str:
         """ "new" when anything on the page is unknown, "known" when all of it is, else ""."""
         if self.new_items:
@@ -126,8 +139,8 @@ class UrlPriority(models.Model):
 
 
 class Material(models.TextChoices):
-    NEW = "new", "New material, or a near (perceptual) match"
-    KNOWN = "known", "Exact hash match with a set the hotline trusts"
+    NEW = "new", _("New material, or a near (perceptual) match")
+    KNOWN = "known", _("Exact hash match with a set the hotline trusts")
 
 
 class FourEyesRule(models.Model):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import (
@@ -86,15 +87,24 @@ def do_propose_entry(
     except EntryValueError as exc:
         raise BlocklistError(str(exc)) from None
     if kind in WHOLE_NAME_KINDS and not (dedicated or source.kind == SourceKind.IMPORT):
-        whole = "host" if kind == EntryKind.HOST else "domain"
         raise BlocklistError(
-            f"{host}: a whole {whole} is blocked only when it is marked as dedicated "
-            "to abuse material"
+            (
+                gettext(
+                    "%(host)s: a whole host is blocked only when it is marked as dedicated "
+                    "to abuse material"
+                )
+                if kind == EntryKind.HOST
+                else gettext(
+                    "%(host)s: a whole domain is blocked only when it is marked as dedicated "
+                    "to abuse material"
+                )
+            )
+            % {"host": host}
         )
     if evidence is not None and evidence.hotline_id != hotline.pk:
-        raise BlocklistError("the evidence belongs to another hotline")
+        raise BlocklistError(gettext("the evidence belongs to another hotline"))
     if source.hotline_id != hotline.pk:
-        raise BlocklistError("the source belongs to another hotline")
+        raise BlocklistError(gettext("the source belongs to another hotline"))
     now = timezone.now()
 
     def create() -> BlocklistEntry:
@@ -129,11 +139,14 @@ def do_propose_entry(
 
 def _require_second_person(entry: BlocklistEntry, actor: User, proposer_id: int | None) -> None:
     if not has_role(actor, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS):
-        raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
+        raise BlocklistError(
+            gettext("%(user)s is not a senior analyst of this hotline")
+            % {"user": actor.get_username()}
+        )
     if proposer_id is not None and proposer_id == actor.pk:
         raise BlocklistError(
-            f"four-eyes: {actor.get_username()} proposed entry {entry.code} and cannot "
-            "also approve it"
+            gettext("four-eyes: %(user)s proposed entry %(code)s and cannot also approve it")
+            % {"user": actor.get_username(), "code": entry.code}
         )
 
 
@@ -143,7 +156,10 @@ def do_approve_entry(entry: BlocklistEntry, *, actor: User) -> None:
             BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
         )
         if entry.state != EntryState.PROPOSED:
-            raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
+            raise BlocklistError(
+                gettext("entry %(code)s is %(state)s, not proposed")
+                % {"code": entry.code, "state": entry.state}
+            )
         _require_second_person(entry, actor, entry.proposed_by_id)
         entry.state = EntryState.APPROVED
         entry.approved_by = actor
@@ -159,11 +175,16 @@ def do_reject_entry(entry: BlocklistEntry, *, actor: User, reason: str = "") -> 
             BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
         )
         if entry.state != EntryState.PROPOSED:
-            raise BlocklistError(f"entry {entry.code} is {entry.state}, not proposed")
+            raise BlocklistError(
+                gettext("entry %(code)s is %(state)s, not proposed")
+                % {"code": entry.code, "state": entry.state}
+            )
         if entry.proposed_by_id != actor.pk and not has_role(
             actor, entry.hotline, SENIOR_ANALYSTS_NOT_ADMINS
         ):
-            raise BlocklistError("only its proposer or a senior analyst may reject a proposal")
+            raise BlocklistError(
+                gettext("only its proposer or a senior analyst may reject a proposal")
+            )
         _close(entry, reason or "proposal rejected")
         record(
             "blocklist.entry_rejected",
@@ -230,7 +251,10 @@ def do_approve_delisting(entry: BlocklistEntry, *, actor: User) -> None:
             BlocklistEntry.objects.select_for_update().select_related("hotline").get(pk=entry.pk)
         )
         if not entry.awaits_delisting_approval():
-            raise BlocklistError(f"entry {entry.code} has no delisting waiting for approval")
+            raise BlocklistError(
+                gettext("entry %(code)s has no delisting waiting for approval")
+                % {"code": entry.code}
+            )
         if entry.state == EntryState.APPROVED and has_role(actor, entry.hotline, SENIOR_ROLES):
             # Not yet published: one senior withdraws it (see do_propose_delisting).
             pass
@@ -381,7 +405,10 @@ def do_approve_all(hotline: Organisation, *, actor: User) -> BulkApproval:
     in one statement per kind and one audit event naming the count.
     """
     if not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS):
-        raise BlocklistError(f"{actor.get_username()} is not a senior analyst of this hotline")
+        raise BlocklistError(
+            gettext("%(user)s is not a senior analyst of this hotline")
+            % {"user": actor.get_username()}
+        )
     now = timezone.now()
     with transaction.atomic():
         entries = BlocklistEntry.objects.filter(hotline=hotline)

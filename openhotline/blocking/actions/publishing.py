@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.access import has_role
 from openhotline.accounts.models import SENIOR_ANALYSTS_NOT_ADMINS, SENIOR_ROLES, Organisation, User
@@ -74,9 +75,13 @@ def do_publish(
        delisted ones out, and record the publication.
     """
     if actor is not None and not has_role(actor, hotline, SENIOR_ROLES):
-        raise BlocklistError(f"{actor.get_username()} may not publish this hotline's list")
+        raise BlocklistError(
+            gettext("%(user)s may not publish this hotline's list") % {"user": actor.get_username()}
+        )
     if override and (actor is None or not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS)):
-        raise BlocklistError("only a senior analyst of the hotline may override the guards")
+        raise BlocklistError(
+            gettext("only a senior analyst of the hotline may override the guards")
+        )
     refusal: PublishRefused | None = None
     with transaction.atomic():
         _lock(hotline)
@@ -147,13 +152,15 @@ def do_rollback(hotline: Organisation, to_serial: int, *, actor: User) -> Publis
     it restores are live again.
     """
     if not has_role(actor, hotline, SENIOR_ANALYSTS_NOT_ADMINS):
-        raise BlocklistError("only a senior analyst of the hotline may roll back")
+        raise BlocklistError(gettext("only a senior analyst of the hotline may roll back"))
     refusal: PublishRefused | None = None
     with transaction.atomic():
         _lock(hotline)
         current = current_publication(hotline)
         if current is None or not 1 <= to_serial < current.serial:
-            raise BlocklistError(f"no earlier version {to_serial} to roll back to")
+            raise BlocklistError(
+                gettext("no earlier version %(serial)s to roll back to") % {"serial": to_serial}
+            )
         rows = (
             spans_at(hotline, to_serial)
             .values_list("entry_id", "entry__code", "entry__kind", "entry__host", "entry__value")

@@ -33,6 +33,7 @@ from openhotline.federation.models import (
     Peer,
     PeerState,
 )
+from openhotline.lib.english import in_english
 from openhotline.lib.urlnorm import UrlError, normalize_url
 from openhotline.network.iccam import sender_statuses
 from openhotline.network.models import Forward, MemberHotline
@@ -78,7 +79,7 @@ def forward_body(url: ReportedUrl, peer: Peer) -> dict[str, Any]:
         "to_country": peer.country,
         "verdict": {
             "verdict": verdict,
-            "label": str(Verdict(verdict).label),
+            "label": in_english(Verdict(verdict).label),
             "site_type": assessment.site_type if assessment is not None else "",
             "in_force_at": (
                 assessment.in_force_at.isoformat()

@@ -7,12 +7,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from openhotline.federation.actions.forwards import MessageRefused, do_receive_forward
+from openhotline.federation.actions.media import do_receive_media, do_receive_media_request
 from openhotline.federation.actions.progress import do_receive_status
 from openhotline.federation.models import InboxMessage, MessageType, Peer
 
 HANDLERS = {
     MessageType.FORWARD: do_receive_forward,
     MessageType.STATUS: do_receive_status,
+    MessageType.MEDIA_REQUEST: do_receive_media_request,
+    MessageType.MEDIA: do_receive_media,
 }
 
 

@@ -16,6 +16,7 @@ messages go on. A peer that cannot be reached ends the round; the beat's
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 from datetime import timedelta
@@ -28,9 +29,11 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
+from openhotline.evidence.store import get_store
 from openhotline.federation.client import PeerError, call
 from openhotline.federation.models import (
     UNDELIVERED,
+    MessageType,
     OutboxMessage,
     OutboxState,
     OutgoingForward,
@@ -80,11 +83,16 @@ def _send_delivery(peer_id: int) -> None:
 
 
 def envelope(message: OutboxMessage) -> dict[str, Any]:
+    body = message.body
+    if message.type == MessageType.MEDIA and "package_blob" in body:
+        # The package waits in the evidence store (encrypted at rest), not in the row.
+        body = {k: v for k, v in body.items() if k != "package_blob"}
+        body["package"] = base64.b64encode(get_store().get(message.body["package_blob"])).decode()
     return {
         "id": message.message_id,
         "type": message.type,
         "created": message.created_at.isoformat(),
-        "body": message.body,
+        "body": body,
     }
 
 

@@ -1,10 +1,13 @@
 """Progress of a forwarded URL, sent back to the installation that forwarded it.
 
-The receiving side polls (the beat's ``report_progress``): for each URL a
-peer forwarded to us and not finished, it reads what happened to our URL
-(assessed, referred to the police, notice sent, removed, each with its time)
-and queues a status message when something is new. The status carries every
-event so far, so one message that arrives makes up for any that did not.
+The receiving side reads what happened to our URL (assessed, referred to
+the police, notice sent, removed, each with its time) and queues a status
+message when something is new. The status carries every event so far, so
+one message that arrives makes up for any that did not. It is pushed when
+the verdict takes effect (``url_assessed``, after routing made any police
+referral) and when a takedown confirms the removal (``case_removed``), see
+``receivers``; the beat's ``report_progress`` polls for the rest (a first
+notice, a removal recorded by hand) and for anything a push missed.
 
 The forwarding side adds each event once to its URL's timeline; a removal
 also sets its URL's removal time, which its time-to-removal statistics count.
@@ -26,6 +29,7 @@ from openhotline.audit.log import record
 from openhotline.federation.actions.forwards import MessageRefused, ordering_key
 from openhotline.federation.actions.outbox import put_in_outbox
 from openhotline.federation.models import IncomingForward, MessageType, OutgoingForward, Peer
+from openhotline.lib.english import in_english
 from openhotline.network.models import PoliceReferral
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
@@ -49,7 +53,7 @@ def progress_of(url: ReportedUrl) -> dict[str, dict[str, Any]]:
         events["assessed"] = {
             "at": assessment.in_force_at.isoformat(),
             "verdict": assessment.verdict,
-            "label": str(Verdict(assessment.verdict).label),
+            "label": in_english(Verdict(assessment.verdict).label),
         }
     referred = (
         PoliceReferral.objects.filter(reported_url=url)
@@ -88,6 +92,16 @@ def do_report_progress(incoming: IncomingForward) -> bool:
         locked.finished = finished
         locked.save(update_fields=["reported", "finished"])
         return True
+
+
+def push_progress(reported_url_id: int) -> int:
+    """Queue a status now for each peer that forwarded us this URL, if it moved on."""
+    queued = 0
+    for incoming in IncomingForward.objects.filter(
+        reported_url_id=reported_url_id, finished=False
+    ).order_by("pk"):
+        queued += do_report_progress(incoming)
+    return queued
 
 
 def report_all_progress() -> int:

@@ -27,6 +27,7 @@ from openhotline.assessment.vocabulary import Verdict
 from openhotline.audit.log import record
 from openhotline.evidence.actions import do_link_media
 from openhotline.evidence.models import UrlMedia
+from openhotline.lib.english import in_english
 from openhotline.network.forward_mail import queue_forward_package
 from openhotline.network.iccam import sender_statuses
 from openhotline.network.models import Forward, ForwardKind, ForwardState, MemberHotline
@@ -66,7 +67,8 @@ def do_forward_to_tenant(url: ReportedUrl, member: MemberHotline, *, actor: User
             submitted_by_org=url.hotline,
             external_ref=url.code,
             description=(
-                f"Forwarded by {url.hotline.name}: assessed {Verdict(verdict).label.lower()}, "
+                f"Forwarded by {url.hotline.name}: "
+                f"assessed {in_english(Verdict(verdict).label).lower()}, "
                 f"hosted in {url.hosting_country or 'your country'}."
             ),
         )

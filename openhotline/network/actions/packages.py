@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import User
 from openhotline.audit.log import record
@@ -169,7 +170,7 @@ def do_create_package(
         profile = OfficerProfile.objects.filter(user=actor).first()
         recipient = profile.age_recipient if profile is not None else ""
         if not recipient:
-            raise PackageRefused("Register your age public key first.")
+            raise PackageRefused(gettext("Register your age public key first."))
     items = undelivered(seat)
     if not items:
         return None

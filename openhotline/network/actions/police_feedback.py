@@ -10,7 +10,9 @@ A referral nobody acknowledged after ``OPENHOTLINE_LEA_REMIND_AFTER_HOURS``
 is reminded once (``do_remind_unacknowledged``, run by the beat schedule):
 the reminder is claimed with a conditional update in the same transaction as
 the mail, so two sweeps at the same time send it once; a mail the server
-refuses rolls the claim back and the next sweep tries again.
+refuses rolls the claim back and the next sweep tries again. Each address
+gets the reminder in its organisation's language (the notices' country table),
+else in the language of the hotline's country.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import ApiKey, Membership, Organisation, OrgKind, Role, User
 from openhotline.audit.log import record
@@ -33,6 +36,7 @@ from openhotline.network.models import (
 )
 from openhotline.ops.mailer import send_mail
 from openhotline.reports.actions import add_timeline
+from openhotline.takedown.wording import COUNTRY_LANGUAGE, language_for
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +144,11 @@ def do_acknowledge_referral(
 def _reason(reason: str) -> str:
     text = (reason or "").strip()
     if not text:
-        raise FeedbackError("Give a reason.")
+        raise FeedbackError(gettext("Give a reason."))
     if len(text) > MAX_REASON:
-        raise FeedbackError(f"The reason is longer than {MAX_REASON} characters.")
+        raise FeedbackError(
+            gettext("The reason is longer than %(n)s characters.") % {"n": MAX_REASON}
+        )
     return text
 
 
@@ -157,16 +163,18 @@ def do_decide_referral(
 ) -> None:
     """Accept or decline the referral, with a reason; once (a decision stands)."""
     if decision not in (ReferralDecision.ACCEPTED, ReferralDecision.DECLINED):
-        raise FeedbackError("The decision is accept or decline.")
+        raise FeedbackError(gettext("The decision is accept or decline."))
     text = _reason(reason)
     with transaction.atomic():
         row = _locked(referral)
         if row.decision:
             raise FeedbackConflict(
-                f"This referral was {row.get_decision_display().lower()} already."
+                gettext("This referral was accepted already.")
+                if row.decision == ReferralDecision.ACCEPTED
+                else gettext("This referral was declined already.")
             )
         if row.state == ReferralState.WITHDRAWN:
-            raise FeedbackConflict("The hotline withdrew this referral.")
+            raise FeedbackConflict(gettext("The hotline withdrew this referral."))
         now = timezone.now()
         if row.acknowledged_at is None:
             _acknowledge(row, seat, actor, now, api_key)
@@ -212,15 +220,15 @@ def do_record_outcome(
 ) -> None:
     """Record "investigation opened" or "victim identified" (each once, on an accepted referral)."""
     if outcome not in OUTCOMES:
-        raise FeedbackError("Unknown outcome.")
+        raise FeedbackError(gettext("Unknown outcome."))
     field, action, wording = OUTCOMES[outcome]
     text = (note or "").strip()[:MAX_REASON]
     with transaction.atomic():
         row = _locked(referral)
         if row.decision != ReferralDecision.ACCEPTED:
-            raise FeedbackConflict("Accept the referral first.")
+            raise FeedbackConflict(gettext("Accept the referral first."))
         if getattr(row, field) is not None:
-            raise FeedbackConflict("This was recorded already.")
+            raise FeedbackConflict(gettext("This was recorded already."))
         setattr(row, field, timezone.now())
         row.save(update_fields=[field])
         message = f"Referral {row.code}: {_who(seat)} report that {wording}"
@@ -237,13 +245,29 @@ def do_record_outcome(
 
 def recipients(referral: PoliceReferral) -> list[str]:
     """Where a reminder goes: each receiving organisation's contact address, else its officers'."""
+    return [address for address, _language in _addressed(referral)]
+
+
+def reminder_language(organisation: Organisation, hotline: Organisation) -> str:
+    """The language of a reminder: the receiving organisation's, else the hotline's.
+
+    The same table as the notices to hosters (``takedown.wording``): a
+    country's language where we have one (an agency in Germany reads German),
+    else the language of the hotline's own country, else English.
+    """
+    own = COUNTRY_LANGUAGE.get(str(organisation.country).upper())
+    return own or language_for("", str(hotline.country))
+
+
+def _addressed(referral: PoliceReferral) -> list[tuple[str, str]]:
+    """Each address once, with the language of the organisation it reaches."""
     if referral.channel == ReferralChannel.INTERPOL:
         orgs = Organisation.objects.filter(kind=OrgKind.INTERPOL)
         role = Role.INTERPOL_OFFICER
     else:
         orgs = Organisation.objects.filter(kind=OrgKind.LEA, country=referral.country)
         role = Role.POLICE_OFFICER
-    found: list[str] = []
+    found: dict[str, str] = {}
     for org in orgs.order_by("pk"):
         if org.contact_email:
             addresses = [org.contact_email]
@@ -256,8 +280,28 @@ def recipients(referral: PoliceReferral) -> list[str]:
                 .order_by("user__email")
                 .values_list("user__email", flat=True)
             )
-        found.extend(a for a in addresses if a not in found)
-    return found
+        language = reminder_language(org, referral.hotline)
+        for address in addresses:
+            found.setdefault(address, language)
+    return list(found.items())
+
+
+def _reminder(referral: PoliceReferral, language: str, hours: int) -> tuple[str, str]:
+    """The reminder's subject and text in ``language``."""
+    site = settings.OPENHOTLINE_BASE_URL.rstrip("/")
+    with translation.override(language):
+        subject = gettext("Referral %(code)s not yet acknowledged") % {"code": referral.code}
+        text = gettext(
+            "Referral %(code)s from %(hotline)s, made %(made)s UTC, has not been "
+            "acknowledged after %(hours)s hours.\n\nOpen it in the police portal: %(link)s\n"
+        ) % {
+            "code": referral.code,
+            "hotline": referral.hotline.name,
+            "made": f"{referral.created_at:%Y-%m-%d %H:%M}",
+            "hours": hours,
+            "link": f"{site}/lea/referrals/{referral.code}/",
+        }
+    return subject, text
 
 
 def _remind_one(pk: int, before: datetime, now: datetime) -> bool:
@@ -272,20 +316,12 @@ def _remind_one(pk: int, before: datetime, now: datetime) -> bool:
         if not claimed:
             return False  # acknowledged meanwhile, or another sweep took it
         referral = PoliceReferral.objects.select_related("reported_url", "hotline").get(pk=pk)
-        addresses = recipients(referral)
+        addressed = _addressed(referral)
+        addresses = [address for address, _language in addressed]
         hours = settings.OPENHOTLINE_LEA_REMIND_AFTER_HOURS
-        site = settings.OPENHOTLINE_BASE_URL.rstrip("/")
-        for address in addresses:
-            send_mail(
-                to=address,
-                subject=f"Referral {referral.code} not yet acknowledged",
-                text=(
-                    f"Referral {referral.code} from {referral.hotline.name}, made "
-                    f"{referral.created_at:%Y-%m-%d %H:%M} UTC, has not been acknowledged "
-                    f"after {hours} hours.\n\nOpen it in the police portal: "
-                    f"{site}/lea/referrals/{referral.code}/\n"
-                ),
-            )
+        for address, language in addressed:
+            subject, text = _reminder(referral, language, hours)
+            send_mail(to=address, subject=subject, text=text)
         add_timeline(
             f"Referral {referral.code} not acknowledged after {hours} h: reminder sent "
             f"to {len(addresses)} address{'es' if len(addresses) != 1 else ''}",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyrage
 from django.db import transaction
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import Membership, Organisation, Role, User
 from openhotline.audit.log import record
@@ -55,7 +56,7 @@ def parse_recipient(text: str) -> str:
     try:
         pyrage.x25519.Recipient.from_str(value)
     except pyrage.RecipientError:
-        raise RecipientInvalid("Not an age public key (it starts with age1…).") from None
+        raise RecipientInvalid(gettext("Not an age public key (it starts with age1…).")) from None
     return value
 
 

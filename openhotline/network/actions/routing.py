@@ -28,6 +28,7 @@ from openhotline.accounts.models import Organisation, User
 from openhotline.assessment.models import UrlAssessment
 from openhotline.audit.log import record
 from openhotline.crawler.hosting_facts import HostingFacts, latest_facts
+from openhotline.lib.english import in_english
 from openhotline.network.models import (
     MemberHotline,
     PoliceReferral,
@@ -153,7 +154,7 @@ def do_route(
                 "decided_at": timezone.now(),
             },
         )
-        label = RouteKind(kind).label
+        label = in_english(RouteKind(kind).label)
         add_timeline(
             f"Route: {label}" + (f" ({member.name})" if member is not None else ""),
             kind="network.routed",

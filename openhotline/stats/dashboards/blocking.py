@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.blocking.models import FeedFetch, Publication
@@ -71,17 +73,17 @@ def size_over_time(scope: Scope) -> list[Table]:
     return [
         Table(
             "blocklist_size",
-            "Blocklist versions published",
+            _("Blocklist versions published"),
             [
-                Column("published", "Published", TIME),
-                Column("hotline", "Hotline"),
-                Column("version", "Version", COUNT),
-                Column("entries", "Entries", COUNT),
-                Column("added", "Added", COUNT),
-                Column("removed", "Removed", COUNT),
+                Column("published", _("Published"), TIME),
+                Column("hotline", _("Hotline")),
+                Column("version", _("Version"), COUNT),
+                Column("entries", _("Entries"), COUNT),
+                Column("added", _("Added"), COUNT),
+                Column("removed", _("Removed"), COUNT),
             ],
             rows,
-            chart=step_chart("Entries on the blocklist over time", points),
+            chart=step_chart(_("Entries on the blocklist over time"), points),
             shown=SHOWN,
         )
     ]
@@ -116,13 +118,15 @@ def feed_freshness(scope: Scope) -> list[Table]:
             behind = top - isp.ok_serial if top is not None and isp.ok_serial is not None else None
             age = (now - isp.ok_at).total_seconds() / 3600 if isp.ok_at else None
             if isp.ok_at is None:
-                state = "never fetched"
+                state = _("never fetched")
             elif behind:
-                state = f"{behind} version{'s' if behind > 1 else ''} behind"
+                state = ngettext("%(n)s version behind", "%(n)s versions behind", behind) % {
+                    "n": behind
+                }
             elif age is not None and age > STALE_HOURS:
-                state = "up to date, but no fetch for a day"
+                state = _("up to date, but no fetch for a day")
             else:
-                state = "up to date"
+                state = _("up to date")
             rows.append(
                 {
                     "isp": isp.name,
@@ -140,21 +144,21 @@ def feed_freshness(scope: Scope) -> list[Table]:
     return [
         Table(
             "feed_freshness",
-            "Provider feed freshness",
+            _("Provider feed freshness"),
             [
-                Column("isp", "Provider"),
-                Column("hotline", "Hotline's list"),
-                Column("last_at", "Last request", TIME),
-                Column("last_status", "Status"),
-                Column("ok_at", "Last successful fetch", TIME),
-                Column("ok_serial", "Version held", COUNT),
-                Column("current", "Current version", COUNT),
-                Column("behind", "Versions behind", COUNT),
-                Column("hours", "Hours since", COUNT),
-                Column("state", "State"),
+                Column("isp", _("Provider")),
+                Column("hotline", _("Hotline's list")),
+                Column("last_at", _("Last request"), TIME),
+                Column("last_status", _("Status")),
+                Column("ok_at", _("Last successful fetch"), TIME),
+                Column("ok_serial", _("Version held"), COUNT),
+                Column("current", _("Current version"), COUNT),
+                Column("behind", _("Versions behind"), COUNT),
+                Column("hours", _("Hours since"), COUNT),
+                Column("state", _("State")),
             ],
             rows,
-            note=(
+            note=_(
                 "Providers of each hotline's country; the period filter does not apply, the "
                 "country filter is the provider's country."
             ),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from openhotline.stats.charts import bar_chart
 from openhotline.stats.models import ItemFact
@@ -14,9 +16,12 @@ from openhotline.stats.scope import Scope
 from openhotline.stats.tables import COUNT, DURATION, SHARE, Column, Table
 
 SYSTEM_STAGES = (
-    ("referral_system_s", "Verdict in force to police referral"),
-    ("notice_system_s", "Verdict in force to first notice, without the police-first hold"),
-    ("notice_hold_s", "Police-first hold (policy, not system time)"),
+    ("referral_system_s", gettext_lazy("Verdict in force to police referral")),
+    (
+        "notice_system_s",
+        gettext_lazy("Verdict in force to first notice, without the police-first hold"),
+    ),
+    ("notice_hold_s", gettext_lazy("Police-first hold (policy, not system time)")),
 )
 
 
@@ -36,9 +41,9 @@ def exposure(scope: Scope) -> list[Table]:
     )
     rows: list[dict[str, Any]] = []
     for label, items, hidden in (
-        ("All items", row["n_items"], row["n_hidden"]),
-        ("Known items (trusted hash-set match)", row["n_known"], row["n_known_hidden"]),
-        ("New items", row["n_items"] - row["n_known"], row["n_hidden"] - row["n_known_hidden"]),
+        (_("All items"), row["n_items"], row["n_hidden"]),
+        (_("Known items (trusted hash-set match)"), row["n_known"], row["n_known_hidden"]),
+        (_("New items"), row["n_items"] - row["n_known"], row["n_hidden"] - row["n_known_hidden"]),
     ):
         rows.append(
             {
@@ -51,20 +56,20 @@ def exposure(scope: Scope) -> list[Table]:
     return [
         Table(
             "exposure",
-            "Items never shown unblurred",
+            _("Items never shown unblurred"),
             [
-                Column("kind", "Items"),
-                Column("items", "Classified", COUNT),
-                Column("hidden", "Never shown unblurred", COUNT),
-                Column("share", "Share never shown", SHARE),
+                Column("kind", _("Items")),
+                Column("items", _("Classified"), COUNT),
+                Column("hidden", _("Never shown unblurred"), COUNT),
+                Column("share", _("Share never shown"), SHARE),
             ],
             rows,
             chart=bar_chart(
-                "Share of items never shown unblurred",
+                _("Share of items never shown unblurred"),
                 [(r["kind"], round(100 * (r["share"] or 0), 1)) for r in rows],
                 unit=" %",
             ),
-            note=(
+            note=_(
                 "Items whose current classification was made in the period (confirmed or "
                 "waiting for a second analyst). An item counts as "
                 "shown once anyone (analyst, senior or police) revealed it past the blur."
@@ -77,7 +82,7 @@ def system_times(scope: Scope) -> list[Table]:
     summaries = summarize(scope, [name for name, _ in SYSTEM_STAGES])
     rows = [
         {
-            "stage": label,
+            "stage": str(label),
             "urls": summaries[name].count,
             "median": summaries[name].median,
             "p90": summaries[name].p90,
@@ -87,15 +92,15 @@ def system_times(scope: Scope) -> list[Table]:
     return [
         Table(
             "system_times",
-            "System time after the verdict",
+            _("System time after the verdict"),
             [
-                Column("stage", "From"),
-                Column("urls", "URLs", COUNT),
-                Column("median", "Median", DURATION),
-                Column("p90", "90th percentile", DURATION),
+                Column("stage", _("From")),
+                Column("urls", _("URLs"), COUNT),
+                Column("median", _("Median"), DURATION),
+                Column("p90", _("90th percentile"), DURATION),
             ],
             rows,
-            note=(
+            note=_(
                 "From the moment the verdict was in force (confirmed where four eyes are asked): "
                 "the queues, workers and notice batching the system added. The police-first hold "
                 "is shown apart; the time people took before the verdict is under Times."

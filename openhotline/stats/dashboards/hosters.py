@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from openhotline.stats import sources
 from openhotline.stats.charts import bar_chart
@@ -44,30 +45,30 @@ def notices(scope: Scope) -> list[Table]:
         contact = names.get(pk)
         rows.append(
             {
-                "hoster": contact.name if contact else f"contact {pk}",
+                "hoster": contact.name if contact else _("contact %(pk)s") % {"pk": pk},
                 "country": contact.country if contact else "",
                 **counts,
             }
         )
     rows.sort(key=lambda r: (-r["notices"], -r["urls"], r["hoster"]))
     chart = bar_chart(
-        "Notices sent per hoster (most first)", [(r["hoster"], r["notices"]) for r in rows[:15]]
+        _("Notices sent per hoster (most first)"), [(r["hoster"], r["notices"]) for r in rows[:15]]
     )
     return [
         Table(
             "notices_per_hoster",
-            "Notices sent per hoster",
+            _("Notices sent per hoster"),
             [
-                Column("hoster", "Hoster"),
-                Column("country", "Country"),
-                Column("notices", "Notices", COUNT),
-                Column("escalations", "Escalations", COUNT),
+                Column("hoster", _("Hoster")),
+                Column("country", _("Country")),
+                Column("notices", _("Notices"), COUNT),
+                Column("escalations", _("Escalations"), COUNT),
                 Column("urls", "URLs named", COUNT),
             ],
             rows,
             chart=chart,
             shown=SHOWN,
-            note="Notices sent in the period; the country filter is the hoster's country.",
+            note=_("Notices sent in the period; the country filter is the hoster's country."),
         )
     ]
 
@@ -96,7 +97,7 @@ def slowest(scope: Scope) -> list[Table]:
         contact = names.get(pk)
         rows.append(
             {
-                "hoster": contact.name if contact else f"contact {pk}",
+                "hoster": contact.name if contact else _("contact %(pk)s") % {"pk": pk},
                 "country": contact.country if contact else "",
                 "removed": n,
                 "median": median,
@@ -104,27 +105,28 @@ def slowest(scope: Scope) -> list[Table]:
         )
     rows.sort(key=lambda r: (-r["median"], r["hoster"]))
     chart = bar_chart(
-        "Median hours from the first notice to removal (slowest hosters)",
+        _("Median hours from the first notice to removal (slowest hosters)"),
         [(r["hoster"], round(r["median"] / 3600, 1)) for r in rows[:15]],
         unit=" h",
     )
     return [
         Table(
             "slowest_hosters",
-            "Slowest hosters: median time from the first notice to removal",
+            _("Slowest hosters: median time from the first notice to removal"),
             [
-                Column("hoster", "Hoster"),
-                Column("country", "Country"),
-                Column("removed", "URLs removed", COUNT),
-                Column("median", "Median", DURATION),
+                Column("hoster", _("Hoster")),
+                Column("country", _("Country")),
+                Column("removed", _("URLs removed"), COUNT),
+                Column("median", _("Median"), DURATION),
             ],
             rows,
             chart=chart,
             shown=SLOWEST_SHOWN,
-            note=(
-                f"Hosters with at least {minimum} removals after a notice, for URLs first "
+            note=_(
+                "Hosters with at least %(minimum)s removals after a notice, for URLs first "
                 "reported in the period."
-            ),
+            )
+            % {"minimum": minimum},
         )
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 from django_countries import countries
 
 from openhotline.stats import sources
@@ -17,7 +18,7 @@ CHART_BARS = 15
 
 
 def country_name(code: str) -> str:
-    return str(dict(countries).get(code, code)) if code else "Unknown"
+    return str(dict(countries).get(code, code)) if code else _("Unknown")
 
 
 def illegal_by_country(scope: Scope) -> dict[str, int]:
@@ -42,7 +43,7 @@ def hosting(scope: Scope) -> list[Table]:
             "country": country_name(code),
             "urls": n,
             "share": n / total if total else None,
-            "member": ("yes" if code in members else "no") if code else "",
+            "member": (_("yes") if code in members else _("no")) if code else "",
         }
         for code, n in ordered
     ]
@@ -50,44 +51,44 @@ def hosting(scope: Scope) -> list[Table]:
     with_member = known - without
     summary = [
         {
-            "what": "Hosted where a member hotline works",
+            "what": _("Hosted where a member hotline works"),
             "urls": with_member,
             "share": with_member / known if known else None,
         },
         {
-            "what": "Hosted where no member hotline exists",
+            "what": _("Hosted where no member hotline exists"),
             "urls": without,
             "share": without / known if known else None,
         },
-        {"what": "Hosting country not known", "urls": counts.get("", 0), "share": None},
-        {"what": "All illegal URLs", "urls": total, "share": None},
+        {"what": _("Hosting country not known"), "urls": counts.get("", 0), "share": None},
+        {"what": _("All illegal URLs"), "urls": total, "share": None},
     ]
     no_member = {country_name(code) for code, _ in ordered if code and code not in members}
     chart = bar_chart(
-        "Illegal URLs by hosting country (grey: no member hotline)",
+        _("Illegal URLs by hosting country (grey: no member hotline)"),
         [(country_name(code), n) for code, n in ordered[:CHART_BARS]],
         highlight=no_member,
     )
     return [
         Table(
             "hosting_summary",
-            "Illegal URLs: hosted where a member hotline works, or not",
+            _("Illegal URLs: hosted where a member hotline works, or not"),
             [
-                Column("what", "Hosting"),
-                Column("urls", "Illegal URLs", COUNT),
-                Column("share", "Share of known countries", SHARE),
+                Column("what", _("Hosting")),
+                Column("urls", _("Illegal URLs"), COUNT),
+                Column("share", _("Share of known countries"), SHARE),
             ],
             summary,
         ),
         Table(
             "hosting_countries",
-            "Illegal URLs by hosting country",
+            _("Illegal URLs by hosting country"),
             [
-                Column("code", "Code"),
-                Column("country", "Country"),
-                Column("urls", "Illegal URLs", COUNT),
-                Column("share", "Share", SHARE),
-                Column("member", "Member hotline"),
+                Column("code", _("Code")),
+                Column("country", _("Country")),
+                Column("urls", _("Illegal URLs"), COUNT),
+                Column("share", _("Share"), SHARE),
+                Column("member", _("Member hotline")),
             ],
             rows,
             chart=chart,

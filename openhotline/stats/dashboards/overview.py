@@ -6,6 +6,8 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from openhotline.assessment.vocabulary import ILLEGAL_VERDICTS, AgeGroup, Gender, Verdict
 from openhotline.evidence.models import UrlMedia
@@ -16,12 +18,12 @@ from openhotline.stats.scope import Scope
 from openhotline.stats.tables import COUNT, SHARE, Column, Table
 
 FLAGS = (
-    ("is_virtual", "Virtual / computer- or AI-generated"),
-    ("is_self_generated", "Self-generated"),
-    ("is_child_modelling", "Child modelling / posing"),
-    ("is_commercial", "Commercial"),
+    ("is_virtual", gettext_lazy("Virtual / computer- or AI-generated")),
+    ("is_self_generated", gettext_lazy("Self-generated")),
+    ("is_child_modelling", gettext_lazy("Child modelling / posing")),
+    ("is_commercial", gettext_lazy("Commercial")),
 )
-SHARE_OF = Column("share", "Share", SHARE)
+SHARE_OF = Column("share", gettext_lazy("Share"), SHARE)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -47,19 +49,19 @@ def reports_by_source(scope: Scope) -> list[Table]:
     total = sum(counts.values())
     rows = [
         {
-            "source": label,
+            "source": str(label),
             "reports": counts.get(value, 0),
             "share": _share(counts.get(value, 0), total),
         }
         for value, label in ReportSource.choices
     ]
-    rows.append({"source": "All reports", "reports": total, "share": _share(total, total)})
-    chart = bar_chart("Reports by source", [(r["source"], r["reports"]) for r in rows[:-1]])
+    rows.append({"source": _("All reports"), "reports": total, "share": _share(total, total)})
+    chart = bar_chart(_("Reports by source"), [(r["source"], r["reports"]) for r in rows[:-1]])
     return [
         Table(
             "reports_by_source",
-            "Reports received, by source",
-            [Column("source", "Source"), Column("reports", "Reports", COUNT), SHARE_OF],
+            _("Reports received, by source"),
+            [Column("source", _("Source")), Column("reports", _("Reports"), COUNT), SHARE_OF],
             rows,
             chart=chart,
         )
@@ -80,21 +82,21 @@ def urls_by_verdict(scope: Scope) -> list[Table]:
     assessed = sum(counts[v] for v in (Verdict.BASELINE, Verdict.NATIONAL, Verdict.NOT_ILLEGAL))
     illegal = sum(counts[v] for v in ILLEGAL_VERDICTS)
     rows: list[dict[str, Any]] = [
-        {"what": "Reported URLs", "urls": total, "share": None},
-        {"what": "Not assessed yet", "urls": counts[""], "share": None},
-        {"what": "Assessed", "urls": assessed, "share": _share(assessed, assessed)},
+        {"what": _("Reported URLs"), "urls": total, "share": None},
+        {"what": _("Not assessed yet"), "urls": counts[""], "share": None},
+        {"what": _("Assessed"), "urls": assessed, "share": _share(assessed, assessed)},
     ]
     for verdict in (Verdict.BASELINE, Verdict.NATIONAL, Verdict.NOT_ILLEGAL):
         rows.append(
             {
-                "what": f"Assessed: {verdict.label}",
+                "what": _("Assessed: %(verdict)s") % {"verdict": verdict.label},
                 "urls": counts[verdict],
                 "share": _share(counts[verdict], assessed),
             }
         )
     rows.append(
         {
-            "what": "Assessed illegal (baseline or national)",
+            "what": _("Assessed illegal (baseline or national)"),
             "urls": illegal,
             "share": _share(illegal, assessed),
         }
@@ -102,11 +104,11 @@ def urls_by_verdict(scope: Scope) -> list[Table]:
     return [
         Table(
             "reported_urls",
-            "Reported URLs and the share assessed illegal",
+            _("Reported URLs and the share assessed illegal"),
             [
-                Column("what", "Reported URLs"),
-                Column("urls", "URLs", COUNT),
-                Column("share", "Share of assessed", SHARE),
+                Column("what", _("Reported URLs")),
+                Column("urls", _("URLs"), COUNT),
+                Column("share", _("Share of assessed"), SHARE),
             ],
             rows,
         )
@@ -126,7 +128,7 @@ def _item_rows(scope: Scope) -> list[dict[str, Any]]:
             )
         )
     # Counting a column of the covering index, not the key, keeps SQLite off the table.
-    flags = {name: Count("classified_at", filter=Q(**{name: True})) for name, _ in FLAGS}
+    flags = {name: Count("classified_at", filter=Q(**{name: True})) for name, _label in FLAGS}
     return list(
         facts.values("verdict", "age_group", "gender", "known")
         .annotate(n=Count("*"), **flags)
@@ -149,7 +151,7 @@ def items(scope: Scope) -> list[Table]:
             by_age[g["age_group"]] += g["n"]
             by_gender[g["gender"]] += g["n"]
             by_known[bool(g["known"])] += g["n"]
-            for name, _ in FLAGS:
+            for name, _label in FLAGS:
                 by_flag[name] += g[name]
     total = sum(by_verdict.values())
     illegal = sum(by_verdict[v] for v in ILLEGAL_VERDICTS)
@@ -159,49 +161,49 @@ def items(scope: Scope) -> list[Table]:
     ) -> Table:
         rows = [{"what": label, "items": n, "share": _share(n, whole)} for label, n in entries]
         return Table(
-            slug, title, [Column("what", first), Column("items", "Items", COUNT), SHARE_OF], rows
+            slug, title, [Column("what", first), Column("items", _("Items"), COUNT), SHARE_OF], rows
         )
 
     verdicts = table(
         "items_by_verdict",
-        "Media items by verdict",
-        "Verdict",
-        [(label, by_verdict[value]) for value, label in Verdict.choices],
+        _("Media items by verdict"),
+        _("Verdict"),
+        [(str(label), by_verdict[value]) for value, label in Verdict.choices],
         total,
     )
     verdicts.chart = bar_chart(
-        "Media items by verdict", [(r["what"], r["items"]) for r in verdicts.rows]
+        _("Media items by verdict"), [(r["what"], r["items"]) for r in verdicts.rows]
     )
     return [
         verdicts,
         table(
             "items_by_age_group",
-            "Illegal items by age group",
-            "Age group",
-            [(label, by_age[value]) for value, label in AgeGroup.choices],
+            _("Illegal items by age group"),
+            _("Age group"),
+            [(str(label), by_age[value]) for value, label in AgeGroup.choices],
             illegal,
         ),
         table(
             "items_by_gender",
-            "Illegal items by gender",
-            "Gender",
-            [(label, by_gender[value]) for value, label in Gender.choices],
+            _("Illegal items by gender"),
+            _("Gender"),
+            [(str(label), by_gender[value]) for value, label in Gender.choices],
             illegal,
         ),
         table(
             "items_by_flag",
-            "Illegal items by flag",
-            "Flag",
-            [(label, by_flag[name]) for name, label in FLAGS],
+            _("Illegal items by flag"),
+            _("Flag"),
+            [(str(label), by_flag[name]) for name, label in FLAGS],
             illegal,
         ),
         table(
             "items_new_known",
-            "Illegal items: new and known material",
-            "Material",
+            _("Illegal items: new and known material"),
+            _("Material"),
             [
-                ("New (no hash-set match)", by_known[False]),
-                ("Known (hash-set match)", by_known[True]),
+                (_("New (no hash-set match)"), by_known[False]),
+                (_("Known (hash-set match)"), by_known[True]),
             ],
             illegal,
         ),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from openhotline.stats.charts import bar_chart
 from openhotline.stats.percentiles import WITHIN_DAYS, summarize
 from openhotline.stats.scope import Scope
@@ -11,10 +14,10 @@ from openhotline.stats.sources import police_acknowledgement
 from openhotline.stats.tables import COUNT, DURATION, SHARE, Column, Table
 
 STAGES = (
-    ("assessed_s", "Report to assessment"),
-    ("referral_s", "Report to police referral"),
-    ("notice_s", "Report to first notice"),
-    ("removal_s", "Report to removal"),
+    ("assessed_s", gettext_lazy("Report to assessment")),
+    ("referral_s", gettext_lazy("Report to police referral")),
+    ("notice_s", gettext_lazy("Report to first notice")),
+    ("removal_s", gettext_lazy("Report to removal")),
 )
 
 
@@ -23,15 +26,20 @@ def times(scope: Scope) -> list[Table]:
     rows: list[dict[str, Any]] = []
     for name, label in STAGES:
         s = summaries[name]
-        row: dict[str, Any] = {"stage": label, "urls": s.count, "median": s.median, "p90": s.p90}
+        row: dict[str, Any] = {
+            "stage": str(label),
+            "urls": s.count,
+            "median": s.median,
+            "p90": s.p90,
+        }
         row.update({f"within_{d}": s.share_within(d) for d in WITHIN_DAYS})
         rows.append(row)
     removal = summaries["removal_s"]
     chart = bar_chart(
-        "Share of removed URLs removed within 1, 3 and 7 days of the report",
+        _("Share of removed URLs removed within 1, 3 and 7 days of the report"),
         [
             (
-                f"within {d} day{'s' if d > 1 else ''}",
+                ngettext("within %(n)s day", "within %(n)s days", d) % {"n": d},
                 round(100 * (removal.share_within(d) or 0), 1),
             )
             for d in WITHIN_DAYS
@@ -40,23 +48,27 @@ def times(scope: Scope) -> list[Table]:
         full=100,
     )
     columns = [
-        Column("stage", "From the report to"),
-        Column("urls", "URLs", COUNT),
-        Column("median", "Median", DURATION),
-        Column("p90", "90th percentile", DURATION),
+        Column("stage", _("From the report to")),
+        Column("urls", _("URLs"), COUNT),
+        Column("median", _("Median"), DURATION),
+        Column("p90", _("90th percentile"), DURATION),
         *[
-            Column(f"within_{d}", f"Within {d} day{'s' if d > 1 else ''}", SHARE)
+            Column(
+                f"within_{d}",
+                ngettext("Within %(n)s day", "Within %(n)s days", d) % {"n": d},
+                SHARE,
+            )
             for d in WITHIN_DAYS
         ],
     ]
     return [
         Table(
             "times",
-            "Times from the report",
+            _("Times from the report"),
             columns,
             rows,
             chart=chart,
-            note=(
+            note=_(
                 "Each time counts from the first report of the URL, for URLs first reported in "
                 "the period that reached the step; shares are of those URLs."
             ),
@@ -70,12 +82,12 @@ def police(scope: Scope) -> list[Table]:
     return [
         Table(
             "police_acknowledgement",
-            "Police acknowledgement of referrals",
+            _("Police acknowledgement of referrals"),
             [
-                Column("referrals", "Referrals made", COUNT),
-                Column("acknowledged", "Acknowledged", COUNT),
-                Column("within_24h", "Acknowledged within 24 h", SHARE),
-                Column("median", "Median time to acknowledgement", DURATION),
+                Column("referrals", _("Referrals made"), COUNT),
+                Column("acknowledged", _("Acknowledged"), COUNT),
+                Column("within_24h", _("Acknowledged within 24 h"), SHARE),
+                Column("median", _("Median time to acknowledgement"), DURATION),
             ],
             [
                 {
@@ -85,7 +97,7 @@ def police(scope: Scope) -> list[Table]:
                     "median": ack.median_s,
                 }
             ],
-            note=(
+            note=_(
                 "Referrals made in the period. The share is of every referral made; the "
                 "median is of those the police acknowledged in the portal."
             ),

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
@@ -133,10 +134,10 @@ def do_flag_attention(case: TakedownCase, reason: str) -> None:
 def do_resolve_attention(case: TakedownCase, *, actor: User) -> TakedownCase:
     """An analyst accepts the hosting as traced now; notices resume to its contact."""
     if case.state != CaseState.ATTENTION:
-        raise TakedownError("this case is not waiting for an analyst")
+        raise TakedownError(gettext("this case is not waiting for an analyst"))
     facts = fresh_facts(case.reported_url)
     if not facts.hoster_key() and not facts.hoster:
-        raise TakedownError("the hosting trace finds no hoster now; try again later")
+        raise TakedownError(gettext("the hosting trace finds no hoster now; try again later"))
     with transaction.atomic():
         previous = case.contact
         _target(case, facts)
@@ -171,7 +172,7 @@ def do_request_recheck(case: TakedownCase, *, actor: User) -> None:
     from openhotline.celery import app
 
     if not case.is_checked():
-        raise TakedownError("this case is not re-checked any more")
+        raise TakedownError(gettext("this case is not re-checked any more"))
     with transaction.atomic():
         record("takedown.recheck_requested", actor=actor, organisation=case.hotline, obj=case)
         transaction.on_commit(
@@ -187,11 +188,13 @@ def do_pick_contact(case: TakedownCase, contact: AbuseContact, *, actor: User) -
     new contact (``_target``'s rule: it has not heard from us).
     """
     if case.state in FINISHED_STATES:
-        raise TakedownError("this case is already finished")
+        raise TakedownError(gettext("this case is already finished"))
     if contact.hotline_id != case.hotline_id:
-        raise TakedownError("that contact belongs to another hotline")
+        raise TakedownError(gettext("that contact belongs to another hotline"))
     if not contact.is_usable():
-        raise TakedownError(f"{contact} is not an approved contact with an address")
+        raise TakedownError(
+            gettext("%(contact)s is not an approved contact with an address") % {"contact": contact}
+        )
     with transaction.atomic():
         case = TakedownCase.objects.select_for_update().get(pk=case.pk)
         previous = case.contact
@@ -226,9 +229,9 @@ def do_close_case(case: TakedownCase, *, actor: User | None, reason: str) -> Non
     """Stop following a URL (no notices, no re-checks), with the reason (an analyst's, or
     routing's when the URL went to another hotline)."""
     if case.state in FINISHED_STATES:
-        raise TakedownError("this case is already finished")
+        raise TakedownError(gettext("this case is already finished"))
     if not reason.strip():
-        raise TakedownError("give a reason for closing the case")
+        raise TakedownError(gettext("give a reason for closing the case"))
     with transaction.atomic():
         case.state = CaseState.CLOSED
         case.attention_reason = reason[:500]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openhotline.accounts.models import Organisation, User
 from openhotline.audit.log import record
@@ -118,9 +119,9 @@ def registrar_contact(hotline: Organisation, name: str, email: str) -> AbuseCont
 
 def do_approve_contact(contact: AbuseContact, *, actor: User) -> None:
     if contact.merged_into_id is not None:
-        raise ContactError("this contact was merged into another; approve that one")
+        raise ContactError(gettext("this contact was merged into another; approve that one"))
     if not contact.email:
-        raise ContactError("add an e-mail address before approving")
+        raise ContactError(gettext("add an e-mail address before approving"))
     with transaction.atomic():
         contact.approved_by = actor
         contact.approved_at = timezone.now()
@@ -140,7 +141,7 @@ def do_update_contact(contact: AbuseContact, values: dict[str, Any], *, actor: U
     if escalate_to is not None and (
         escalate_to.hotline_id != contact.hotline_id or escalate_to.pk == contact.pk
     ):
-        raise ContactError("escalations go to another contact of the same hotline")
+        raise ContactError(gettext("escalations go to another contact of the same hotline"))
     with transaction.atomic():
         changed = {}
         for name in EDITABLE_FIELDS:
@@ -156,7 +157,9 @@ def do_update_contact(contact: AbuseContact, values: dict[str, Any], *, actor: U
                 contact.save()
         except IntegrityError:
             raise ContactError(
-                "another contact of this hotline has this address (or name): merge them instead"
+                gettext(
+                    "another contact of this hotline has this address (or name): merge them instead"
+                )
             ) from None
         record(
             "takedown.contact_updated",
@@ -171,9 +174,9 @@ def do_merge_contacts(duplicate: AbuseContact, into: AbuseContact, *, actor: Use
     """Fold ``duplicate`` into ``into``: its cases move, later traces resolve to ``into``."""
     target = into.resolved()
     if duplicate.hotline_id != target.hotline_id:
-        raise ContactError("contacts of different hotlines cannot be merged")
+        raise ContactError(gettext("contacts of different hotlines cannot be merged"))
     if duplicate.pk == target.pk:
-        raise ContactError("a contact cannot be merged into itself")
+        raise ContactError(gettext("a contact cannot be merged into itself"))
     with transaction.atomic():
         moved = TakedownCase.objects.filter(contact=duplicate).update(contact=target)
         AbuseContact.objects.filter(merged_into=duplicate).update(merged_into=target)

@@ -29,6 +29,7 @@ from openhotline.crawler.policy import site_crawl_policy
 from openhotline.crawler.results import CrawlResult
 from openhotline.crawler.rules import rule_for
 from openhotline.evidence.models import UrlMedia
+from openhotline.lib.english import in_english
 from openhotline.reports.actions import add_timeline, do_set_url_state
 from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.models import (
@@ -152,7 +153,7 @@ def do_record_check(
                 case.gone_since = case.gone_since or now
                 if case.gone_streak == 1:
                     add_timeline(
-                        f"Re-check: {CheckOutcome(seen.outcome).label}; confirming",
+                        f"Re-check: {in_english(CheckOutcome(seen.outcome).label)}; confirming",
                         kind="takedown.gone_seen",
                         reported_url=case.reported_url,
                     )

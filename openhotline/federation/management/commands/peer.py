@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from openhotline.accounts.models import Organisation, OrgKind
 from openhotline.federation.actions.deconfliction import do_ask_peer
 from openhotline.federation.actions.hashsets import do_publish, do_pull, do_subscribe
+from openhotline.federation.actions.media import do_set_media_sharing
 from openhotline.federation.actions.outbox import deliver_to_peer
 from openhotline.federation.actions.peers import (
     PeerRefused,
@@ -26,7 +27,8 @@ class Command(BaseCommand):
         "Peered installations (docs/federation.md): `identity`, `add URL --key KEY --country CC "
         "--name NAME`, `list`, `pause PEER`, `resume PEER`, `remove PEER`, `deliver PEER`, "
         "`ask PEER URLCODE…`, `publish PEER SETCODE`, `subscribe PEER REMOTECODE --hotline SLUG`, "
-        "`pull`. PEER is a peer's code, key id, name or country."
+        "`pull`, `media PEER allow|stop --hotline SLUG`. "
+        "PEER is a peer's code, key id, name or country."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -51,6 +53,10 @@ class Command(BaseCommand):
         subscribe.add_argument("remote_code")
         subscribe.add_argument("--hotline", required=True, help="slug of the subscribing hotline")
         sub.add_parser("pull", help="pull every subscription now")
+        media = sub.add_parser("media", help="a hotline's media-on-request policy for a peer")
+        media.add_argument("peer")
+        media.add_argument("policy", choices=["allow", "stop"])
+        media.add_argument("--hotline", required=True, help="slug of the forwarding hotline")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -103,10 +109,21 @@ class Command(BaseCommand):
             raise CommandError(f"no hash set {options['set_code']!r}")
         do_publish(find_peer(options["peer"]), hash_set)
 
-    def _subscribe(self, options: dict[str, Any]) -> None:
-        hotline = Organisation.objects.filter(slug=options["hotline"], kind=OrgKind.HOTLINE).first()
+    def _hotline(self, slug: str) -> Organisation:
+        hotline = Organisation.objects.filter(slug=slug, kind=OrgKind.HOTLINE).first()
         if hotline is None:
-            raise CommandError(f"no hotline {options['hotline']!r}")
+            raise CommandError(f"no hotline {slug!r}")
+        return hotline
+
+    def _media(self, options: dict[str, Any]) -> None:
+        allowed = options["policy"] == "allow"
+        peer = find_peer(options["peer"])
+        do_set_media_sharing(self._hotline(options["hotline"]), peer, allowed)
+        state = "sent when asked" if allowed else "never sent"
+        self.stdout.write(f"media to {peer.name}: {state}")
+
+    def _subscribe(self, options: dict[str, Any]) -> None:
+        hotline = self._hotline(options["hotline"])
         subscription = do_subscribe(find_peer(options["peer"]), options["remote_code"], hotline)
         self.stdout.write(f"local set {subscription.hash_set.code}")
 
