@@ -19,7 +19,7 @@ from openhotline.assessment.models import ItemStatus, UrlAssessment
 from openhotline.assessment.priority import compute_scores
 from openhotline.reports.models import ReportedUrl, UrlState
 from tests.assessment.conftest import items_of, make_page
-from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, press, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,9 +67,9 @@ def test_an_analyst_classifies_a_url_with_the_keyboard_only(
     page.wait_for_selector(f"#item-{third.code}.current")
     # Reveal item 3: greyscale, then colour; moving on hides it again.
     press(page, "r", "/reveal/")
-    assert "/view.jpg?t=" in page.get_attribute(f"#img-{third.code}", "src")
+    wait_until(page, f"document.querySelector('#img-{third.code}').src.includes('/view.jpg?t=')")
     press(page, "r", "/reveal/")
-    assert page.get_attribute(f"#img-{third.code}", "data-step") == "colour"
+    wait_until(page, f"document.querySelector('#img-{third.code}').dataset.step === 'colour'")
     page.keyboard.press("k")
     assert page.get_attribute(f"#img-{third.code}", "data-step") == "blurred"
     assert "/thumb.jpg" in page.get_attribute(f"#img-{third.code}", "src")

@@ -33,7 +33,7 @@ from openhotline.reports.models import ReportedUrl, UrlState
 from openhotline.takedown.models import CaseState, TakedownCase
 from tests.assessment.conftest import items_of, make_page
 from tests.network.conftest import record_hosting
-from tests.support.browser import ARTIFACTS, log_in_by_enrolment, new_page, press
+from tests.support.browser import ARTIFACTS, log_in_by_enrolment, new_page, press, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse 42"
@@ -83,11 +83,14 @@ def test_a_senior_reveals_and_confirms_on_the_confirmation_screen(
     assert card.locator(".first-verdict").count() == 0  # blind: the first verdict is hidden
     img = f"#img-{item.code}"
     assert page.get_attribute(img, "data-step") == "blurred"
+    # The answer to the reveal arrives before the script shows it: wait for the step.
+    step = f"document.querySelector('{img}').dataset.step"
     press(page, "r", "/reveal/")
-    assert page.get_attribute(img, "data-step") == "grey"
+    wait_until(page, f"{step} === 'grey'")
     assert "/view.jpg?t=" in page.get_attribute(img, "src")
     press(page, "r", "/reveal/")
-    assert page.get_attribute(img, "data-step") == "colour"
+    wait_until(page, f"{step} === 'colour'")
+    wait_until(page, "document.querySelector('#wb-counters').innerText.includes('Revealed: 1')")
     assert "Revealed: 1 this session" in page.inner_text("#wb-counters")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "confirm.png"), full_page=True)
