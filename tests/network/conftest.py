@@ -24,9 +24,9 @@ from openhotline.crawler.hosting import HostingTrace
 from openhotline.crawler.models import CrawlRun, CrawlState
 from openhotline.evidence.actions import do_store_media
 from openhotline.evidence.models import MediaItem
-from openhotline.network.models import MemberHotline
+from openhotline.network.models import MemberHotline, PoliceReferral
 from openhotline.reports.actions import do_file_report
-from openhotline.reports.models import ReportedUrl, ReportSource
+from openhotline.reports.models import ReportedUrl, ReportSource, TimelineEntry
 from tests.support.evidence import own_evidence_store
 
 
@@ -166,3 +166,23 @@ def assess(django_capture_on_commit_callbacks: Any) -> AssessFn:
         return page
 
     return run
+
+
+@pytest.fixture
+def referral(hotline_a: Organisation, analyst: User, assess: AssessFn) -> PoliceReferral:
+    """A police referral of hotline A: one picture, hosted in Denmark, assessed."""
+    page = page_with_media(hotline_a, "http://gallery.test/loop", images=1)
+    record_hosting(page, country="DK")
+    assess(page, analyst)
+    return PoliceReferral.objects.select_related("reported_url").get(reported_url=page)
+
+
+def referral_timeline(referral: PoliceReferral) -> list[str]:
+    """The kinds of the police's answers on the hotline's URL timeline, in order."""
+    return list(
+        TimelineEntry.objects.filter(
+            reported_url=referral.reported_url, kind__startswith="network.referral_"
+        )
+        .order_by("pk")
+        .values_list("kind", flat=True)
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from openhotline.accounts.actions import do_create_api_key
@@ -19,31 +18,12 @@ from openhotline.accounts.models import Organisation, User
 from openhotline.audit.models import AuditEvent
 from openhotline.network.actions.police_feedback import MAX_REASON
 from openhotline.network.models import PoliceReferral, ReferralDecision
-from openhotline.reports.models import TimelineEntry
-from tests.network.conftest import AssessFn, page_with_media, record_hosting
+from tests.network.conftest import referral_timeline
 
 
 def writer_key(org: Organisation, scope: str = "read_write") -> dict[str, str]:
     _, secret = do_create_api_key(org, "case system", scope)
     return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture
-def referral(hotline_a: Organisation, analyst: User, assess: AssessFn) -> PoliceReferral:
-    page = page_with_media(hotline_a, "http://gallery.test/api-answer", images=1)
-    record_hosting(page, country="DK")
-    assess(page, analyst)
-    return PoliceReferral.objects.select_related("reported_url").get(reported_url=page)
-
-
-def timeline(referral: PoliceReferral) -> list[str]:
-    return list(
-        TimelineEntry.objects.filter(
-            reported_url=referral.reported_url, kind__startswith="network.referral_"
-        )
-        .order_by("pk")
-        .values_list("kind", flat=True)
-    )
 
 
 def post(client: Client, url: str, headers: dict[str, str], body: Any = None) -> Any:
@@ -80,7 +60,7 @@ def test_police_answer_through_the_api_once_each_on_the_hotlines_timeline(
     assert again.status_code == 200
     assert again.json()["acknowledged_at"] == first.json()["acknowledged_at"]
     assert AuditEvent.objects.count() == events
-    assert timeline(referral) == ["network.referral_acknowledged"]
+    assert referral_timeline(referral) == ["network.referral_acknowledged"]
 
     accepted = post(client, f"{base}/accept", headers, {"reason": "Assigned to the cyber unit"})
     assert accepted.status_code == 200, accepted.content
@@ -104,7 +84,7 @@ def test_police_answer_through_the_api_once_each_on_the_hotlines_timeline(
     assert referral.decision == ReferralDecision.ACCEPTED
     assert referral.decision_reason == "Assigned to the cyber unit"
     assert referral.acknowledged_by is None  # a key, not an officer
-    assert timeline(referral) == [
+    assert referral_timeline(referral) == [
         "network.referral_acknowledged",
         "network.referral_accepted",
         "network.referral_investigation_opened",
@@ -144,7 +124,7 @@ def test_decline_needs_a_reason_and_bad_input_writes_nothing(
     assert post(client, f"{base}/victim", headers).status_code == 409
 
     assert state(referral) == before
-    assert timeline(referral) == []
+    assert referral_timeline(referral) == []
     assert AuditEvent.objects.count() == events
 
     declined = post(client, f"{base}/decline", headers, {"reason": "  Outside our remit  "})
@@ -155,7 +135,10 @@ def test_decline_needs_a_reason_and_bad_input_writes_nothing(
     )
     referral.refresh_from_db()
     assert referral.decision_reason == "Outside our remit"
-    assert timeline(referral) == ["network.referral_acknowledged", "network.referral_declined"]
+    assert referral_timeline(referral) == [
+        "network.referral_acknowledged",
+        "network.referral_declined",
+    ]
 
 
 def test_a_read_only_key_may_not_answer(
@@ -166,7 +149,7 @@ def test_a_read_only_key_may_not_answer(
     assert post(client, f"{base}/acknowledge", headers).status_code == 403
     assert post(client, f"{base}/accept", headers, {"reason": "ok"}).status_code == 403
     assert state(referral) == (None, "", "", None, None)
-    assert timeline(referral) == []
+    assert referral_timeline(referral) == []
 
 
 def test_another_agencys_referral_is_not_found(
@@ -191,4 +174,4 @@ def test_another_agencys_referral_is_not_found(
         == 404
     )
     assert state(referral) == (None, "", "", None, None)
-    assert timeline(referral) == []
+    assert referral_timeline(referral) == []

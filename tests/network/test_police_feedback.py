@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
 
 from openhotline.accounts.actions import do_create_organisation, do_create_user
-from openhotline.accounts.models import Organisation, Role, User
+from openhotline.accounts.models import Role, User
 from openhotline.audit.models import AuditEvent
 from openhotline.network.actions.police_feedback import (
     do_remind_unacknowledged,
@@ -20,26 +19,8 @@ from openhotline.network.actions.police_feedback import (
 )
 from openhotline.network.models import PoliceReferral, ReferralDecision
 from openhotline.reports.models import TimelineEntry
-from tests.network.conftest import AssessFn, page_with_media, record_hosting
+from tests.network.conftest import referral_timeline
 from tests.network.test_api import key_for
-
-
-@pytest.fixture
-def referral(hotline_a: Organisation, analyst: User, assess: AssessFn) -> PoliceReferral:
-    page = page_with_media(hotline_a, "http://gallery.test/loop", images=1)
-    record_hosting(page, country="DK")
-    assess(page, analyst)
-    return PoliceReferral.objects.select_related("reported_url").get(reported_url=page)
-
-
-def timeline(referral: PoliceReferral) -> list[str]:
-    return list(
-        TimelineEntry.objects.filter(
-            reported_url=referral.reported_url, kind__startswith="network.referral_"
-        )
-        .order_by("pk")
-        .values_list("kind", flat=True)
-    )
 
 
 def test_police_acknowledge_accept_and_report_outcomes_which_the_hotline_sees(
@@ -49,7 +30,7 @@ def test_police_acknowledge_accept_and_report_outcomes_which_the_hotline_sees(
     base = f"/lea/referrals/{referral.code}"
     assert officer.post(f"{base}/acknowledge/").status_code == 302
     officer.post(f"{base}/acknowledge/")  # twice: one entry
-    assert timeline(referral) == ["network.referral_acknowledged"]
+    assert referral_timeline(referral) == ["network.referral_acknowledged"]
 
     # A decision needs a reason: refused without one, nothing written.
     refused = officer.post(f"{base}/accept/", {"reason": "  "}, follow=True)
@@ -58,7 +39,7 @@ def test_police_acknowledge_accept_and_report_outcomes_which_the_hotline_sees(
     assert referral.decision == ""
     # Outcomes only on an accepted referral.
     officer.post(f"{base}/victim/")
-    assert timeline(referral) == ["network.referral_acknowledged"]
+    assert referral_timeline(referral) == ["network.referral_acknowledged"]
 
     officer.post(f"{base}/accept/", {"reason": "Assigned to the cyber unit"})
     officer.post(f"{base}/decline/", {"reason": "changed my mind"})  # a decision stands
@@ -69,7 +50,7 @@ def test_police_acknowledge_accept_and_report_outcomes_which_the_hotline_sees(
     assert referral.decision_reason == "Assigned to the cyber unit"
     assert referral.acknowledged_by == police
     assert referral.investigation_opened_at and referral.victim_identified_at
-    assert timeline(referral) == [
+    assert referral_timeline(referral) == [
         "network.referral_acknowledged",
         "network.referral_accepted",
         "network.referral_investigation_opened",
@@ -96,7 +77,10 @@ def test_a_declined_referral_needs_a_reason_and_goes_to_the_end_of_the_list(
     officer.post(f"/lea/referrals/{referral.code}/decline/", {"reason": "Outside our remit"})
     referral.refresh_from_db()
     assert referral.decision == ReferralDecision.DECLINED and referral.acknowledged_at
-    assert timeline(referral) == ["network.referral_acknowledged", "network.referral_declined"]
+    assert referral_timeline(referral) == [
+        "network.referral_acknowledged",
+        "network.referral_declined",
+    ]
     assert referral.code not in officer.get("/lea/referrals/?show=open").content.decode()
     assert referral.code in officer.get("/lea/referrals/").content.decode()
 
@@ -113,7 +97,7 @@ def test_an_unacknowledged_referral_is_reminded_once(
     assert do_remind_unacknowledged(now=later) == 0
     assert [m.to for m in mail.outbox] == [["paula@police-dk.test"]]
     assert referral.code in mail.outbox[0].body
-    assert timeline(referral) == ["network.referral_reminded"]
+    assert referral_timeline(referral) == ["network.referral_reminded"]
 
 
 def test_an_acknowledged_referral_is_not_reminded(
@@ -141,7 +125,7 @@ def test_outsiders_get_not_found(
         password="correct horse 77",
     )
     assert as_user(auditor).post(f"{base}/acknowledge/").status_code == 404
-    assert timeline(referral) == []
+    assert referral_timeline(referral) == []
 
 
 def test_the_reminder_is_in_the_receiving_agencys_language(
