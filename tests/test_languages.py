@@ -52,6 +52,28 @@ def test_every_catalogue_is_complete_and_compiled(path: Path, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_a_string_in_two_catalogues_is_translated_alike(language: str) -> None:
+    """The staff catalogue (LOCALE_PATHS) wins over an app's for the same msgid.
+
+    So a public page whose words are also staff words ("Closed") would show the
+    staff wording unless both say the same.
+    """
+    staff = {
+        (e.msgctxt, e.msgid): e.msgstr
+        for e in polib.pofile(str(PACKAGE / "locale" / language / "LC_MESSAGES" / "django.po"))
+    }
+    differ = [
+        (app, e.msgid, staff[(e.msgctxt, e.msgid)], e.msgstr)
+        for app in ("intake", "stats")
+        for e in polib.pofile(
+            str(PACKAGE / app / "locale" / language / "LC_MESSAGES" / "django.po")
+        )
+        if staff.get((e.msgctxt, e.msgid), e.msgstr) != e.msgstr
+    ]
+    assert differ == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_browsers_language_translates_navigation_and_headings(
     language: str, analyst: User, as_user: Any
 ) -> None:
