@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
-from django.utils import timezone
 
 from openhotline.accounts.actions import do_create_user
 from openhotline.accounts.models import Organisation, Role, User
@@ -53,7 +53,9 @@ def test_the_peers_progress_lands_on_our_timeline_once_and_counts_as_removal(
     client: Client, hotline_a: Organisation, analyst: User, assess: AssessFn, peer_de: Peer
 ) -> None:
     page = _forwarded_to_de(hotline_a, analyst, assess)
-    removed = timezone.now().replace(microsecond=0)
+    # Whole seconds, as a peer sends them, and not before our report (which the time to
+    # removal counts from): the next whole second after it.
+    removed = (page.created_at + timedelta(seconds=1)).replace(microsecond=0)
     events = {
         "assessed": {"at": removed.isoformat(), "verdict": "baseline", "label": "Baseline"},
         "police_referral": {"at": removed.isoformat()},
