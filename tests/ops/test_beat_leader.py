@@ -30,6 +30,25 @@ def sends(log: Path) -> int:
     return log.read_text(errors="replace").count(SENT) if log.exists() else 0
 
 
+def lock_holders() -> list[str]:
+    """The processes with the SQLite beat lock file open (what a leftover would show)."""
+    if connection.vendor == "postgresql":
+        return [LeaderLock().holder()]
+    name = Path(connection.settings_dict["NAME"])
+    lock = str(name.with_name(name.name + ".beat-lock"))
+    found = []
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(fd) == lock:
+                pid = fd.parts[2]
+                found.append(
+                    f"{pid}: {Path(f'/proc/{pid}/cmdline').read_text().replace(chr(0), ' ')}"
+                )
+        except OSError:
+            continue
+    return found
+
+
 def wait_for(log: Path, at_least: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -37,7 +56,8 @@ def wait_for(log: Path, at_least: int, timeout: float) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(
-        f"{log.name}: {sends(log)} sends after {timeout} s\n{log.read_text()[-3000:]}"
+        f"{log.name}: {sends(log)} sends after {timeout} s; the lock file is open in "
+        f"{lock_holders()}\n{log.read_text()[-3000:]}"
     )
 
 
